@@ -1,0 +1,11 @@
+import type * as z from 'zod';
+import { ChannelChanged } from './channel-changed.ts';
+import type { EventDefinition } from './define.ts';
+import { LocationChanged } from './location-changed.ts';
+
+/** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
+export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [LocationChanged, ChannelChanged];
+
+export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {
+  return eventCatalog.find((e) => e.source === source && e.detailType === detailType);
+}

@@ -1,0 +1,18 @@
+import { locationRepository } from '#shared/adapters/dependencies.ts';
+import { systemClock } from '#shared/domain/clock.ts';
+import { etag, httpHandler, ifMatchVersion } from '#shared/http/handler.ts';
+import { operations } from '#shared/http/operations.ts';
+import { putLocation } from '#shared/use-cases/locations.ts';
+
+const deps = { locations: locationRepository(), clock: systemClock };
+
+export const handler = httpHandler(operations.putLocation, async ({ params, body, headers, correlationId }) => {
+  const { location, change } = await putLocation(deps, {
+    locationId: params.locationId,
+    input: body,
+    ifMatch: ifMatchVersion(headers),
+    actor: 'api',
+    correlationId,
+  });
+  return { status: change === 'created' ? 201 : 200, body: location, headers: etag(location.version) };
+});

@@ -1,0 +1,62 @@
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from './nag.ts';
+import { StatefulStack } from './stacks/stateful-stack.ts';
+import { StatelessStack } from './stacks/stateless-stack.ts';
+
+export interface OmsApp {
+  app: App;
+  stateful: StatefulStack;
+  stateless: StatelessStack;
+}
+
+/**
+ * Builds the CDK app. Used by `cdk synth/deploy` (infra/app.ts), by the infra
+ * tests, and by the local runtime, which synthesizes the state machines with
+ * bundling skipped and runs their definitions locally.
+ *
+ * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `archiveRetentionDays`.
+ * Stacks are environment-agnostic unless CDK_DEFAULT_ACCOUNT/REGION are set,
+ * so `cdk synth` works offline with no credentials.
+ */
+export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: boolean } = {}): OmsApp {
+  const { skipBundling, nag = true, ...appProps } = props;
+  const app = new App({
+    ...appProps,
+    context: {
+      // Cross-stack references stay strong: the stateful stack refuses to drop an output the stateless stack uses.
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+      ...appProps.context,
+      ...(skipBundling ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
+  });
+  const context = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
+  const stage = context('stage', 'dev');
+  const env =
+    process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
+      ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }
+      : undefined;
+
+  const stateful = new StatefulStack(app, `Oms-${stage}-Stateful`, {
+    env,
+    description: 'OMS data: table, event bus and archive, dead-letter queues, API token, alarm topic',
+    archiveRetentionDays: Number(context('archiveRetentionDays', '90')),
+  });
+  const stateless = new StatelessStack(app, `Oms-${stage}-Stateless`, {
+    env,
+    description: 'OMS compute: functions, HTTP API, outbox pipe, rules, schedules, workflows, alarms',
+    table: stateful.table,
+    key: stateful.key,
+    bus: stateful.bus,
+    outboxDeadLetters: stateful.outboxDeadLetters,
+    eventDeadLetters: stateful.eventDeadLetters,
+    scheduleDeadLetters: stateful.scheduleDeadLetters,
+    apiToken: stateful.apiToken,
+    alarmTopic: stateful.alarmTopic,
+    mailFrom: context('mailFrom', 'oms@example.com'),
+    opsEmail: context('opsEmail', 'ops@example.com'),
+    logRetention: RetentionDays.ONE_MONTH,
+  });
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stateful, stateless };
+}

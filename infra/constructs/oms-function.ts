@@ -1,0 +1,78 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { FunctionName, FunctionSpec } from '../topology/functions.ts';
+import { FUNCTION_ENV } from '../topology/workflows.ts';
+import { repoRoot } from '../paths.ts';
+import { acknowledge } from '../nag.ts';
+
+export interface OmsFunctionProps {
+  name: FunctionName;
+  spec: FunctionSpec;
+  environment: Record<string, string>;
+  logRetention: RetentionDays;
+}
+
+/**
+ * The only way the OMS creates a Lambda function: Node.js 22 on arm64,
+ * bundled by esbuild as minified ESM with source maps (AWS SDK v3 comes from
+ * the runtime), X-Ray tracing, JSON logs in a log group with a retention
+ * period, and the Powertools environment.
+ */
+export class OmsFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: OmsFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(repoRoot, props.spec.entry),
+      handler: 'handler',
+      description: props.spec.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.spec.memoryMb ?? 512,
+      timeout: Duration.seconds(props.spec.timeoutSeconds ?? 10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      environment: {
+        ...props.environment,
+        [FUNCTION_ENV]: props.name,
+        POWERTOOLS_SERVICE_NAME: 'oms',
+        POWERTOOLS_METRICS_NAMESPACE: 'OMS',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // Some dependencies still call require(); give ESM bundles one.
+        banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    acknowledge(this, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS-maintained minimum for writing the function\'s own logs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource scoping.',
+      },
+    ]);
+  }
+}

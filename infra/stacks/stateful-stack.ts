@@ -1,0 +1,123 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { acknowledge } from '../nag.ts';
+import type { Construct } from 'constructs';
+import { table as tableDefinition, type IndexName } from '#shared/store/table.ts';
+
+export interface StatefulStackProps extends StackProps {
+  /** Days the bus archive keeps every event for replay. */
+  archiveRetentionDays: number;
+}
+
+/**
+ * Everything that holds data and must outlive deployments: the table, the
+ * event bus and its archive, dead-letter queues, the API token, the alarm
+ * topic. Retained on stack deletion.
+ */
+export class StatefulStack extends Stack {
+  readonly table: Table;
+  readonly key: Key;
+  readonly bus: EventBus;
+  readonly outboxDeadLetters: Queue;
+  readonly eventDeadLetters: Queue;
+  readonly scheduleDeadLetters: Queue;
+  readonly apiToken: Secret;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+
+    this.key = new Key(this, 'DataKey', {
+      description: 'OMS data at rest: table (channel secrets live there) and alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the encrypted alarm topic.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    // Table (not TableV2): a customer-managed key on TableV2 cannot be rendered in a region-agnostic stack.
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableDefinition.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableDefinition.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      stream: StreamViewType[tableDefinition.streamView],
+      timeToLiveAttribute: tableDefinition.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const indexName of Object.keys(tableDefinition.indexes) as IndexName[]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: tableDefinition.indexes[indexName].partitionKey, type: AttributeType.STRING },
+        sortKey: { name: tableDefinition.indexes[indexName].sortKey, type: AttributeType.STRING },
+      });
+    }
+
+    this.bus = new EventBus(this, 'Bus', { description: 'OMS domain events (versioned contracts in events/)' });
+    new Archive(this, 'BusArchive', {
+      sourceEventBus: this.bus,
+      description: 'Every OMS event, for replay into new consumers and read models',
+      eventPattern: { account: [this.account] },
+      retention: Duration.days(props.archiveRetentionDays),
+    });
+
+    const deadLetterQueue = (id: string, description: string) => {
+      const queue = new Queue(this, id, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledge(queue, [
+        { id: 'AwsSolutions-SQS3', reason: `${description}: it is itself a dead-letter queue.` },
+      ]);
+      return queue;
+    };
+    this.outboxDeadLetters = deadLetterQueue('OutboxDeadLetters', 'Outbox pipe batches that failed every retry');
+    this.eventDeadLetters = deadLetterQueue('EventDeadLetters', 'Events a rule could not deliver to its target');
+    this.scheduleDeadLetters = deadLetterQueue('ScheduleDeadLetters', 'Scheduled invocations that failed every retry');
+    // Rules live in the stateless stack; granting their service here (scoped to rules of this bus)
+    // keeps the stateful stack free of references to stateless resources.
+    this.eventDeadLetters.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.eventDeadLetters.queueArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: `${this.bus.eventBusName}/*` }),
+          },
+        },
+      }),
+    );
+
+    this.apiToken = new Secret(this, 'ApiToken', {
+      description: 'Bearer token of the OMS admin/REST API',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.apiToken, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'A static bearer token handed to integrators; operators rotate it with put-secret-value (docs/operations.md) and functions pick it up within 5 minutes.',
+      },
+    ]);
+
+    this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
+  }
+}

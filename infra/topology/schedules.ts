@@ -1,0 +1,30 @@
+import type { FunctionName } from './functions.ts';
+
+/**
+ * Scheduled jobs. CDK creates an EventBridge Scheduler schedule for each; the
+ * local runtime sets timers from the same expression.
+ */
+export interface ScheduleSpec {
+  id: string;
+  description: string;
+  /** `rate(n unit)` or a six-field `cron(...)` expression, as EventBridge Scheduler reads them. */
+  expression: string;
+  timezone: string;
+  target: { function: FunctionName };
+  input: Record<string, unknown>;
+  retryAttempts: number;
+  maxEventAgeSeconds: number;
+}
+
+export const schedules: ScheduleSpec[] = [
+  {
+    id: 'OpsDigest',
+    description: 'Morning e-mail to operations with the state of locations and channels',
+    expression: 'cron(0 7 * * ? *)',
+    timezone: 'UTC',
+    target: { function: 'sendOpsDigest' },
+    input: { job: 'ops-digest' },
+    retryAttempts: 3,
+    maxEventAgeSeconds: 3600,
+  },
+];

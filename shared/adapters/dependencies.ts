@@ -1,0 +1,22 @@
+import { readConfig, configVars } from '#shared/config.ts';
+import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
+import { documentClient } from '#shared/store/client.ts';
+import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
+import { SesMailer } from './ses-mailer.ts';
+
+/**
+ * The composition root: adapters are created once per process, on first use,
+ * with configuration read (and checked) at that moment. Handlers call these at
+ * module load so a misconfigured function fails its cold start.
+ */
+function once<T>(create: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= create());
+}
+
+const tableName = once(() => readConfig({ TABLE_NAME: configVars.TABLE_NAME }).TABLE_NAME);
+
+export const locationRepository = once(() => new DynamoLocationRepository(documentClient(), tableName()));
+export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName()));
+export const mailer = once(() => new SesMailer(readConfig({ MAIL_FROM: configVars.MAIL_FROM }).MAIL_FROM));
+export const opsRecipients = once(() => readConfig({ OPS_EMAIL: configVars.OPS_EMAIL }).OPS_EMAIL);

@@ -1,0 +1,62 @@
+/**
+ * Domain errors. They say what went wrong in the OMS's own words; the HTTP
+ * layer maps them to status codes by class (see shared/http/error-response.ts),
+ * async consumers let them fail the invocation so the platform retries or
+ * dead-letters the message.
+ */
+
+/** One problem with one input field, e.g. `{ path: 'address.country', message: 'Expected ISO 3166-1 alpha-2' }`. */
+export interface ErrorDetail {
+  /** Where the field came from. */
+  in?: 'body' | 'path' | 'query' | 'header';
+  /** Dotted path of the field inside its source (`lines.0.sku`); empty for the whole value. */
+  path: string;
+  message: string;
+  /** Machine-readable reason (zod issue code or an OMS code). */
+  code?: string;
+}
+
+export abstract class OmsError extends Error {
+  abstract readonly code: string;
+  readonly details: ErrorDetail[];
+
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Input is well-formed but breaks the schema or a business rule about its shape. */
+export class ValidationError extends OmsError {
+  readonly code = 'validation_failed';
+}
+
+/** The resource the caller names does not exist. */
+export class NotFoundError extends OmsError {
+  readonly code = 'not_found';
+}
+
+/** The request contradicts the current state (e.g. changing an immutable field). */
+export class ConflictError extends OmsError {
+  readonly code: string;
+  constructor(message: string, code = 'conflict', details: ErrorDetail[] = []) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** The caller's precondition (If-Match version) no longer holds. */
+export class PreconditionFailedError extends OmsError {
+  readonly code = 'precondition_failed';
+}
+
+/**
+ * A conditional write lost a race with another writer. Use cases retry it a
+ * bounded number of times; if it escapes, the caller gets a 409.
+ */
+export class ConcurrentModificationError extends ConflictError {
+  constructor(message: string) {
+    super(message, 'concurrent_modification');
+  }
+}

@@ -1,0 +1,136 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod';
+import { ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
+import { bearerTokenVerifier } from './auth.ts';
+import { errorResponse } from './error-response.ts';
+import { MalformedRequestError, PayloadTooLargeError } from './errors.ts';
+import { DEFAULT_MAX_BODY_BYTES, type Operation } from './operation.ts';
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface HttpRequest<O extends Operation> {
+  params: Out<O['params']>;
+  query: Out<O['query']>;
+  body: Out<O['body']>;
+  /** Lower-case header names, as API Gateway HTTP APIs deliver them. */
+  headers: Record<string, string | undefined>;
+  /** The raw body bytes, for handlers that verify signatures over them. */
+  rawBody: Buffer;
+  correlationId: string;
+  event: APIGatewayProxyEventV2;
+}
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Wraps a use-case call as an API Gateway HTTP API (payload 2.0) handler.
+ * In order: correlation id, bearer token (401), body size (413), JSON (400),
+ * schema of path, query and body (422, every bad field named), then `run`.
+ * Nothing reaches a use case, so nothing is written, until all checks pass.
+ * Errors become the OMS error body (shared/http/error-response.ts).
+ */
+export function httpHandler<const O extends Operation>(
+  operation: O,
+  run: (request: HttpRequest<O>, context: Context) => Promise<HttpResult>,
+) {
+  const verifyToken = operation.auth === 'bearer' ? bearerTokenVerifier() : undefined;
+  const maxBodyBytes = operation.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const handle = async (
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    const supplied = event.headers?.[CORRELATION_HEADER];
+    const correlationId = supplied && CORRELATION_ID.test(supplied) ? supplied : (event.requestContext?.requestId ?? newId());
+    setCorrelationId(correlationId);
+    try {
+      const headers = event.headers ?? {};
+      await verifyToken?.(headers['authorization']);
+      const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      if (rawBody.length > maxBodyBytes) {
+        throw new PayloadTooLargeError(`The body is ${rawBody.length} bytes; the limit is ${maxBodyBytes}`);
+      }
+      const problems: ErrorDetail[] = [];
+      const params = validate(operation.params, event.pathParameters ?? {}, 'path', problems);
+      const query = validate(operation.query, event.queryStringParameters ?? {}, 'query', problems);
+      const body = operation.body ? validate(operation.body, parseJson(rawBody), 'body', problems) : undefined;
+      if (problems.length > 0) throw new ValidationError('The request does not match the schema', problems);
+
+      const result = await run(
+        { params, query, body, headers, rawBody, correlationId, event } as HttpRequest<O>,
+        context,
+      );
+      return {
+        statusCode: result.status,
+        headers: {
+          ...(result.body === undefined ? {} : { 'content-type': 'application/json' }),
+          [CORRELATION_HEADER]: correlationId,
+          ...result.headers,
+        },
+        ...(result.body === undefined ? {} : { body: JSON.stringify(result.body) }),
+      };
+    } catch (error) {
+      return errorResponse(error, correlationId);
+    }
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .handler(handle);
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) throw new MalformedRequestError('The request needs a JSON body');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function validate(
+  schema: z.ZodType | undefined,
+  value: unknown,
+  location: ErrorDetail['in'],
+  problems: ErrorDetail[],
+): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    problems.push({ in: location, path: issue.path.map(String).join('.'), message: issue.message, code: issue.code });
+  }
+  return undefined;
+}
+
+/** `If-Match: "3"` (or `W/"3"`, or `3`) as a version number; 422 if it is something else. */
+export function ifMatchVersion(headers: Record<string, string | undefined>): number | undefined {
+  const value = headers['if-match'];
+  if (value === undefined) return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  if (!match?.[1]) {
+    throw new ValidationError('If-Match must be the ETag of the resource', [
+      { in: 'header', path: 'if-match', message: 'Expected an ETag such as "3"' },
+    ]);
+  }
+  return Number(match[1]);
+}
+
+/** The ETag header of a versioned resource. */
+export function etag(version: number): Record<string, string> {
+  return { etag: `"${version}"` };
+}

@@ -1,0 +1,39 @@
+import type * as z from 'zod';
+
+/**
+ * One HTTP operation of the OMS API, described once: the handler validates
+ * with its schemas, CDK and the local runtime route by its method and path,
+ * and the OpenAPI document is generated from it.
+ */
+export interface Operation {
+  operationId: string;
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH' | 'ANY';
+  /** API Gateway path syntax (`/v1/locations/{locationId}`), or `$default` for the catch-all route. */
+  path: string;
+  /** `bearer`: Authorization: Bearer <token>. `none`: public, or authenticated by the handler itself (signatures). */
+  auth: 'bearer' | 'none';
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Largest accepted body in bytes (413 above it). */
+  maxBodyBytes?: number;
+  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
+  /** Error statuses the operation can answer, documented with the common error body. */
+  errors: number[];
+  /** Left out of the OpenAPI document (the catch-all route). */
+  internal?: boolean;
+}
+
+export function defineOperation<const O extends Operation>(operation: O): O {
+  return operation;
+}
+
+/** API Gateway route key: `PUT /v1/locations/{locationId}` or `$default`. */
+export function routeKeyOf(operation: Pick<Operation, 'method' | 'path'>): string {
+  return operation.path === '$default' ? '$default' : `${operation.method} ${operation.path}`;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

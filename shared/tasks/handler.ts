@@ -1,0 +1,30 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod';
+import { logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
+
+/**
+ * Wraps a handler that is not behind HTTP: a workflow task, a scheduled job,
+ * an event consumer. Its input is parsed with zod; a bad input or a failure
+ * is thrown, never swallowed, so Step Functions, EventBridge or the pipe
+ * retries it and finally dead-letters it.
+ */
+export function taskHandler<S extends z.ZodType, R>(
+  input: S,
+  run: (input: z.output<S>, context: Context) => Promise<R>,
+  options: { correlationId?: (input: z.output<S>) => string | undefined } = {},
+) {
+  return middy<unknown, R>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .handler(async (event: unknown, context: Context) => {
+      const parsed = input.parse(event);
+      const correlationId = options.correlationId?.(parsed);
+      if (correlationId) setCorrelationId(correlationId);
+      return run(parsed, context);
+    });
+}
