@@ -1,6 +1,6 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
-import type { Channel, ChannelSecrets } from '#shared/domain/channel.ts';
+import { Channel, type ChannelSecrets } from '#shared/domain/channel.ts';
 import type { ChannelRepository, Page, PageRequest, SaveOptions } from '#shared/ports.ts';
 import { conditionFailedAt, entityOf, queryIndexPage, versionCondition } from './items.ts';
 import { keys } from './keys.ts';
@@ -23,7 +23,7 @@ export class DynamoChannelRepository implements ChannelRepository {
     const { Item } = await this.#db.send(
       new GetCommand({ TableName: this.#tableName, Key: keys.channel(channelId), ConsistentRead: true }),
     );
-    return Item ? entityOf<Channel>(Item) : undefined;
+    return Item ? Channel.parse(entityOf(Item)) : undefined;
   }
 
   async getSecrets(channelId: string): Promise<ChannelSecrets> {
@@ -46,15 +46,16 @@ export class DynamoChannelRepository implements ChannelRepository {
     const channelItem = items.find((item) => item[table.entityAttribute] === ENTITY);
     if (!channelItem) return undefined;
     const secretsItem = items.find((item) => item[table.entityAttribute] === SECRETS_ENTITY);
-    return { channel: entityOf<Channel>(channelItem), secrets: (secretsItem?.['secrets'] as ChannelSecrets) ?? {} };
+    return { channel: Channel.parse(entityOf(channelItem)), secrets: (secretsItem?.['secrets'] as ChannelSecrets) ?? {} };
   }
 
   list(page: PageRequest): Promise<Page<Channel>> {
-    return queryIndexPage<Channel>(this.#db, {
+    return queryIndexPage(this.#db, {
       ...page,
       tableName: this.#tableName,
       index: 'GSI1',
       partition: keys.channelListPartition,
+      parse: (entity) => Channel.parse(entity),
     });
   }
 

@@ -27,7 +27,14 @@ export function versionCondition(expectedVersion: number | null) {
 /** One page of one index partition, in sort-key order (or reversed), with a checked cursor. */
 export async function queryIndexPage<T>(
   db: DynamoDBDocumentClient,
-  request: PageRequest & { tableName: string; index: IndexName; partition: string; newestFirst?: boolean },
+  request: PageRequest & {
+    tableName: string;
+    index: IndexName;
+    partition: string;
+    newestFirst?: boolean;
+    /** Turns a stored entity into its domain type (validating it). */
+    parse: (entity: unknown) => T;
+  },
 ): Promise<Page<T>> {
   const index = table.indexes[request.index];
   const result = await db.send(
@@ -46,7 +53,7 @@ export async function queryIndexPage<T>(
     }),
   );
   const nextCursor = encodeCursor(result.LastEvaluatedKey);
-  return { items: (result.Items ?? []).map((item) => entityOf<T>(item)), ...(nextCursor ? { nextCursor } : {}) };
+  return { items: (result.Items ?? []).map((item) => request.parse(entityOf(item))), ...(nextCursor ? { nextCursor } : {}) };
 }
 
 /** Did action `index` of a TransactWriteItems fail its ConditionExpression? */

@@ -1,7 +1,7 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
-import type { Location, LocationReadiness } from '#shared/domain/location.ts';
+import { Location, type LocationReadiness } from '#shared/domain/location.ts';
 import type { LocationRepository, Page, PageRequest, SaveOptions } from '#shared/ports.ts';
 import { conditionFailedAt, entityOf, queryIndexPage, versionCondition } from './items.ts';
 import { keys } from './keys.ts';
@@ -23,15 +23,16 @@ export class DynamoLocationRepository implements LocationRepository {
     const { Item } = await this.#db.send(
       new GetCommand({ TableName: this.#tableName, Key: keys.location(locationId), ConsistentRead: true }),
     );
-    return Item ? entityOf<Location>(Item) : undefined;
+    return Item ? Location.parse(entityOf(Item)) : undefined;
   }
 
   list(page: PageRequest): Promise<Page<Location>> {
-    return queryIndexPage<Location>(this.#db, {
+    return queryIndexPage(this.#db, {
       ...page,
       tableName: this.#tableName,
       index: 'GSI1',
       partition: keys.locationListPartition,
+      parse: (entity) => Location.parse(entity),
     });
   }
 

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { routeKeyOf } from '#shared/http/operation.ts';
+import { CORRELATION_HEADER } from '#shared/http/headers.ts';
+import { runtimeLog as logger } from './log.ts';
+import { httpFunctions, type FunctionName } from '../topology/functions.ts';
+import { LOCAL_ACCOUNT } from './lambda-host.ts';
+import { errorMessage } from './retry.ts';
+
+/** API Gateway HTTP APIs refuse bodies over 10 MB before any function runs. */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface LocalRoute {
+  routeKey: string;
+  method: string;
+  path: string;
+  functionName: FunctionName;
+  segments: string[];
+}
+
+/** The route table the local API serves: one route per HTTP function, exactly as the stateless stack deploys them. */
+export function localRoutes(): LocalRoute[] {
+  return httpFunctions().map(({ name, operation }) => ({
+    routeKey: routeKeyOf(operation),
+    method: operation.method,
+    path: operation.path,
+    functionName: name,
+    segments: operation.path === '$default' ? [] : operation.path.split('/').filter(Boolean),
+  }));
+}
+
+/**
+ * API Gateway's route selection: literal segments beat `{param}`, which beats
+ * `{proxy+}`; the `$default` route catches the rest.
+ */
+export function matchRoute(
+  routes: LocalRoute[],
+  method: string,
+  path: string,
+): { route: LocalRoute; pathParameters: Record<string, string> } | undefined {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let best: { route: LocalRoute; pathParameters: Record<string, string>; score: number[] } | undefined;
+  for (const route of routes) {
+    if (route.routeKey === '$default' || (route.method !== 'ANY' && route.method !== method)) continue;
+    const pathParameters: Record<string, string> = {};
+    const score: number[] = [];
+    let matched = true;
+    for (const [i, segment] of route.segments.entries()) {
+      const greedy = /^\{(?<name>\w+)\+\}$/.exec(segment)?.groups?.['name'];
+      if (greedy) {
+        if (i >= parts.length) matched = false;
+        else pathParameters[greedy] = parts.slice(i).join('/');
+        score.push(0);
+        break;
+      }
+      const part = parts[i];
+      if (part === undefined) {
+        matched = false;
+        break;
+      }
+      const param = /^\{(?<name>\w+)\}$/.exec(segment)?.groups?.['name'];
+      if (param) {
+        pathParameters[param] = part;
+        score.push(1);
+      } else if (segment === part) score.push(2);
+      else {
+        matched = false;
+        break;
+      }
+    }
+    if (!matched) continue;
+    if (!route.segments.some((s) => s.endsWith('+}')) && route.segments.length !== parts.length) continue;
+    if (!best || compareScores(score, best.score) > 0) best = { route, pathParameters, score };
+  }
+  if (best) return { route: best.route, pathParameters: best.pathParameters };
+  const fallback = routes.find((route) => route.routeKey === '$default');
+  return fallback ? { route: fallback, pathParameters: {} } : undefined;
+}
+
+function compareScores(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? -1) - (b[i] ?? -1);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+const TEXT_TYPES = /^(application\/(json|.*\+json|x-www-form-urlencoded|xml)|text\/)/i;
+
+/**
+ * Serves the OMS HTTP API locally: each request becomes an API Gateway HTTP
+ * API (payload 2.0) event for the function its route names, and the
+ * function's result becomes the response.
+ */
+export function createLocalHttpApi(invoke: (fn: FunctionName, event: APIGatewayProxyEventV2) => Promise<unknown>): {
+  server: Server;
+  routes: LocalRoute[];
+} {
+  const routes = localRoutes();
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error('Local API failed to answer', { error: errorMessage(error) });
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'internal_error', message: 'Local runtime error', details: [] } }));
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const body = await readBody(request);
+    if (body === 'too-large') {
+      response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      response.end(JSON.stringify({ error: { code: 'payload_too_large', message: 'Request Entity Too Large', details: [] } }));
+      return;
+    }
+    const matched = matchRoute(routes, method, url.pathname);
+    if (!matched) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: 'Not Found' }));
+      return;
+    }
+    const event = toEvent(request, url, method, body, matched.route, matched.pathParameters);
+    const result = await invoke(matched.route.functionName, event);
+    writeResult(response, result, event.requestContext.requestId);
+  }
+
+  return { server, routes };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > GATEWAY_MAX_BODY_BYTES) {
+    request.resume();
+    return 'too-large';
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) {
+      request.resume();
+      return 'too-large';
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  body: Buffer,
+  route: LocalRoute,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const cookies = request.headers.cookie?.split(/;\s*/).filter(Boolean);
+  const textual = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+  const now = new Date();
+  const requestId = randomUUID();
+  return {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies?.length ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId: 'local',
+      domainName: headers['host'] ?? 'localhost',
+      domainPrefix: (headers['host'] ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: route.routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+/** API Gateway's payload 2.0 response mapping, including its inference for bare return values. */
+function writeResult(response: ServerResponse, result: unknown, requestId: string): void {
+  const structured: APIGatewayProxyStructuredResultV2 =
+    result && typeof result === 'object' && 'statusCode' in result
+      ? (result as APIGatewayProxyStructuredResultV2)
+      : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: typeof result === 'string' ? result : JSON.stringify(result) };
+  const headers: Record<string, string | string[]> = { 'apigw-requestid': requestId, ...(structured.headers as Record<string, string>) };
+  if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === CORRELATION_HEADER)) headers[CORRELATION_HEADER] = requestId;
+  response.writeHead(structured.statusCode ?? 200, headers);
+  response.end(structured.body ? Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8') : undefined);
+}

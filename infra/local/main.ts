@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../paths.ts';
+import { startOms } from './runtime.ts';
+
+/**
+ * `npm start`: the whole OMS on this machine.
+ *
+ *   npm start                       data kept in .oms/ between runs
+ *   npm start -- --in-memory        nothing kept
+ *   npm start -- --reset            wipe .oms/ first
+ *   npm start -- --port 4000        (or PORT=4000)
+ *   npm start -- --log-level INFO   handler logs (default WARN)
+ */
+const { values: flags } = parseArgs({
+  options: {
+    'in-memory': { type: 'boolean', default: false },
+    reset: { type: 'boolean', default: false },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(
+    'Usage: npm start -- [--in-memory] [--reset] [--port N] [--host ADDR] [--data-dir DIR] [--log-level WARN|INFO|DEBUG]',
+  );
+  process.exit(0);
+}
+
+const dataDir = flags['in-memory'] ? undefined : resolve(flags['data-dir'] ?? process.env['OMS_DATA_DIR'] ?? resolve(repoRoot, '.oms'));
+const started = Date.now();
+console.log('Starting the OMS: DynamoDB Local, workflows synthesized from the CDK app, handlers...');
+
+const oms = await startOms({
+  port: Number(flags.port ?? process.env['PORT'] ?? 3000),
+  ...(flags.host ? { host: flags.host } : {}),
+  ...(dataDir ? { dataDir } : {}),
+  reset: flags.reset,
+  ...(flags['log-level'] ? { logLevel: flags['log-level'] } : {}),
+}).catch((error: unknown) => {
+  console.error(`The OMS could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+
+console.log(`
+OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+
+  API         ${oms.url}            (try: curl ${oms.url}/health)
+  OpenAPI     ${oms.url}/openapi.json
+  API token   ${oms.apiToken}
+              export OMS_TOKEN=${oms.apiToken}
+  Data        ${dataDir ?? 'in memory (gone when stopped)'}
+  Mail        ${oms.mail.file ?? 'in memory'}
+  DynamoDB    ${oms.dynamoEndpoint} (table ${oms.tableName})
+  Workflows   ${oms.workflows.workflows.join(', ')}
+  Schedules   ${Object.entries(oms.scheduler.nextRuns()).map(([id, at]) => `${id} next at ${at}`).join('; ')}
+
+Ctrl-C stops everything cleanly.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      console.log('Forced exit.');
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: finishing requests in flight, publishing pending events, stopping DynamoDB Local...`);
+    oms.stop().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('Stopped with errors:', error);
+        process.exit(1);
+      },
+    );
+  });
+}

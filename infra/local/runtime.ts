@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FunctionName } from '../topology/functions.ts';
+import { outboxPipe } from '../topology/outbox-pipe.ts';
+import { rules } from '../topology/rules.ts';
+import { schedules } from '../topology/schedules.ts';
+import { createAwsEndpoints } from './aws-endpoints.ts';
+import { LOCAL_AWS, ensureTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { LocalEventBus, type BusEntry } from './event-bus.ts';
+import { createLocalHttpApi, type LocalRoute } from './http-api.ts';
+import { LambdaHost } from './lambda-host.ts';
+import { RecordLog, type ArchivedEvent, type DeadLetter, type SentMail } from './record-log.ts';
+import { LocalScheduler } from './scheduler.ts';
+import { LocalStepFunctions } from './step-functions.ts';
+import { StreamPump } from './stream-pump.ts';
+import { synthesizeWorkflowDefinitions } from './workflow-definitions.ts';
+
+export interface OmsOptions {
+  /** HTTP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  host?: string;
+  /** Where data lives between runs; undefined runs everything in memory. */
+  dataDir?: string;
+  /** Wipe `dataDir` before starting. */
+  reset?: boolean;
+  /** Bearer token of the API; generated (and kept in dataDir) when absent. */
+  apiToken?: string;
+  /** Use an already running DynamoDB Local instead of starting one (tests share one per run). */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  mailFrom?: string;
+  opsEmail?: string;
+  /** Powertools log level of the handlers. Default WARN (quiet terminal); INFO/DEBUG for detail. */
+  logLevel?: string;
+  /** Start the schedule timers (default true). */
+  schedules?: boolean;
+}
+
+export interface RunningOms {
+  url: string;
+  apiToken: string;
+  tableName: string;
+  dynamoEndpoint: string;
+  dataDir: string | undefined;
+  routes: LocalRoute[];
+  lambdas: LambdaHost;
+  bus: LocalEventBus;
+  workflows: LocalStepFunctions;
+  scheduler: LocalScheduler;
+  mail: RecordLog<SentMail>;
+  deadLetters: RecordLog<DeadLetter>;
+  events: RecordLog<ArchivedEvent>;
+  /** Waits until every committed outbox event is published and every delivery and execution it started has finished. */
+  settle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let running = false;
+
+/**
+ * The whole OMS on one machine: DynamoDB Local, the HTTP API, the outbox pipe,
+ * the event bus with its rules, the state machines, the schedules and the mail
+ * outbox, all wired to the same handler modules and definitions as AWS.
+ * Handlers read their configuration from the process environment, so one
+ * process hosts one runtime.
+ */
+export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
+  if (running) throw new Error('An OMS runtime is already running in this process');
+  running = true;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    const dataDir = options.dataDir;
+    if (dataDir && options.reset) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const apiToken = options.apiToken ?? loadOrCreateToken(dataDir);
+    const tableName = options.tableName ?? 'oms';
+
+    // DynamoDB Local and the CDK synthesis are independent; the JVM start and the synth overlap.
+    const [dynamo, definitions] = await Promise.all([
+      options.dynamoEndpoint
+        ? Promise.resolve<DynamoDbLocal>({ endpoint: options.dynamoEndpoint, pid: undefined, stop: async () => undefined })
+        : startDynamoDbLocal({
+            ...(dataDir ? { dataDir: join(dataDir, 'dynamodb'), pidFile: join(dataDir, 'dynamodb-local.pid') } : {}),
+          }),
+      Promise.resolve().then(() => synthesizeWorkflowDefinitions()),
+    ]);
+    cleanups.push(() => dynamo.stop());
+    await ensureTable(dynamo.endpoint, tableName);
+
+    const file = (name: string) => (dataDir ? join(dataDir, name) : undefined);
+    const mail = new RecordLog<SentMail>(file('mail/outbox.jsonl'));
+    const deadLetters = new RecordLog<DeadLetter>(file('dead-letters.jsonl'));
+    const events = new RecordLog<ArchivedEvent>(file('events.jsonl'));
+
+    const awsEndpoints = createAwsEndpoints(mail);
+    const awsPort = await listen(awsEndpoints, 0, '127.0.0.1');
+    cleanups.push(() => close(awsEndpoints));
+
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${awsPort}`,
+      TABLE_NAME: tableName,
+      OMS_API_TOKEN: apiToken,
+      MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
+      OPS_EMAIL: options.opsEmail ?? 'ops@localhost.test',
+      POWERTOOLS_SERVICE_NAME: 'oms',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      // Lambda managed-instance mode: Powertools keeps per-invocation state apart under concurrency.
+      AWS_LAMBDA_MAX_CONCURRENCY: '1000',
+    });
+    delete process.env['OMS_API_TOKEN_SECRET_ID'];
+
+    const lambdas = new LambdaHost();
+    await lambdas.loadAll();
+    const workflows = new LocalStepFunctions(definitions, lambdas);
+    cleanups.push(() => workflows.stop());
+
+    const bus = new LocalEventBus({
+      rules,
+      deadLetters,
+      archive: events,
+      deliver: async (target, event) => {
+        if ('workflow' in target) workflows.startExecution(target.workflow, event);
+        else await lambdas.invoke(target.function, event);
+      },
+    });
+    cleanups.push(() => bus.idle(10_000));
+
+    const pump = new StreamPump({
+      endpoint: dynamo.endpoint,
+      tableName,
+      deadLetters,
+      ...(dataDir ? { checkpointFile: join(dataDir, 'stream-checkpoint.json') } : {}),
+      publish: async (records) => {
+        const entries = (await lambdas.invoke(outboxPipe.enrichment, records)) as BusEntry[];
+        bus.putEvents(entries);
+      },
+    });
+    await pump.start();
+    cleanups.push(async () => {
+      await pump.drain(3_000);
+      await pump.stop();
+    });
+
+    const scheduler = new LocalScheduler({
+      schedules,
+      deadLetters,
+      invoke: (fn, input) => lambdas.invoke(fn, input),
+    });
+    if (options.schedules !== false) scheduler.start();
+    cleanups.push(() => scheduler.stop());
+
+    const api = createLocalHttpApi((fn: FunctionName, event) => lambdas.invoke(fn, event));
+    const port = await listen(api.server, options.port ?? 3000, options.host ?? '127.0.0.1');
+    cleanups.push(() => close(api.server));
+    const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+
+    let stopped = false;
+    return {
+      url,
+      apiToken,
+      tableName,
+      dynamoEndpoint: dynamo.endpoint,
+      dataDir,
+      routes: api.routes,
+      lambdas,
+      bus,
+      workflows,
+      scheduler,
+      mail,
+      deadLetters,
+      events,
+      async settle(timeoutMs = 30_000) {
+        const deadline = Date.now() + timeoutMs;
+        // Publishing can start executions whose tasks write more outbox events: repeat until quiet.
+        for (let round = 0; round < 5 && Date.now() < deadline; round++) {
+          await pump.drain(deadline - Date.now());
+          await bus.idle(deadline - Date.now());
+          await workflows.idle(deadline - Date.now());
+          if (bus.inFlight === 0) {
+            await pump.drain(deadline - Date.now());
+            if (bus.inFlight === 0) return;
+          }
+        }
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await runCleanups(cleanups);
+        running = false;
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups);
+    running = false;
+    throw error;
+  }
+}
+
+/** Stops in reverse order of start: the API first (no new work), DynamoDB Local last. */
+async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error('Error while stopping the OMS runtime:', error);
+    }
+  }
+}
+
+function loadOrCreateToken(dataDir: string | undefined): string {
+  const fromEnv = process.env['OMS_API_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const file = dataDir ? join(dataDir, 'api-token') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  if (file) writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Stops accepting connections, lets requests in flight finish, then closes idle keep-alive sockets. */
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), 5_000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+/** Execution input and output are JSON (what the library's JSONValue type describes). */
+type JsonValue = Parameters<StateMachine['run']>[0];
+import { runtimeLog as logger } from './log.ts';
+import type { WorkflowName } from '../topology/workflows.ts';
+import type { LambdaHost } from './lambda-host.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda-host.ts';
+import { errorMessage } from './retry.ts';
+import type { LocalWorkflowDefinition } from './workflow-definitions.ts';
+
+export interface Execution {
+  executionArn: string;
+  workflow: WorkflowName;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  startDate: string;
+  stopDate?: string;
+}
+
+/**
+ * Runs the synthesized state machines with aws-local-stepfunctions, each
+ * Lambda task state mapped to the local handler of its function.
+ * `startExecution` returns at once, like StartExecution; the execution runs in
+ * the background and is recorded, with its outcome, in `executions`.
+ */
+export class LocalStepFunctions {
+  readonly #machines = new Map<WorkflowName, { machine: StateMachine; definition: LocalWorkflowDefinition }>();
+  readonly #lambdas: LambdaHost;
+  readonly #running = new Map<string, { abort: () => void; done: Promise<unknown> }>();
+  readonly executions: Execution[] = [];
+
+  constructor(definitions: Map<WorkflowName, LocalWorkflowDefinition>, lambdas: LambdaHost) {
+    this.#lambdas = lambdas;
+    for (const [name, definition] of definitions) {
+      this.#machines.set(name, {
+        machine: new StateMachine(definition.asl as ConstructorParameters<typeof StateMachine>[0]),
+        definition,
+      });
+    }
+  }
+
+  get workflows(): WorkflowName[] {
+    return [...this.#machines.keys()];
+  }
+
+  startExecution(workflow: WorkflowName, input: unknown): Execution {
+    const entry = this.#machines.get(workflow);
+    if (!entry) throw new Error(`Unknown workflow ${workflow}`);
+    const name = randomUUID();
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${workflow}:${name}`;
+    const execution: Execution = { executionArn, workflow, status: 'RUNNING', input, startDate: new Date().toISOString() };
+    this.executions.push(execution);
+    const overrides = Object.fromEntries(
+      Object.entries(entry.definition.tasks).map(([state, fn]) => [
+        state,
+        async (taskInput: JsonValue) => (await this.#lambdas.invoke(fn, taskInput)) as JsonValue,
+      ]),
+    );
+    const run = entry.machine.run(input as JsonValue, {
+      overrides: { taskResourceLocalHandlers: overrides },
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: input as JsonValue, StartTime: execution.startDate },
+        StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${workflow}`, Name: workflow },
+      },
+    });
+    const done = run.result.then(
+      (output: unknown) => {
+        Object.assign(execution, { status: 'SUCCEEDED', output, stopDate: new Date().toISOString() });
+      },
+      (error: unknown) => {
+        const aborted = error instanceof Error && error.name === 'ExecutionAbortedError';
+        Object.assign(execution, { status: aborted ? 'ABORTED' : 'FAILED', error: errorMessage(error), stopDate: new Date().toISOString() });
+        if (!aborted) logger.error('Workflow execution failed', { workflow, executionArn, error: errorMessage(error) });
+      },
+    );
+    this.#running.set(executionArn, { abort: run.abort, done });
+    void done.finally(() => this.#running.delete(executionArn));
+    return execution;
+  }
+
+  /** Runs an execution to its end (tests, CLI). */
+  async execute(workflow: WorkflowName, input: unknown): Promise<Execution> {
+    const execution = this.startExecution(workflow, input);
+    await this.#running.get(execution.executionArn)?.done;
+    return execution;
+  }
+
+  /** Waits for running executions; aborts those still running after `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const all = Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    await Promise.race([all, timer]);
+    for (const running of this.#running.values()) running.abort();
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        Promise.allSettled([...this.#running.values()].map((r) => r.done)),
+        new Promise((resolve) => setTimeout(resolve, deadline - Date.now())),
+      ]);
+    }
+  }
+}
