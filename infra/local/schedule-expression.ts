@@ -60,8 +60,13 @@ function field(text: string, min: number, max: number, names: string[] = [], nam
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`"${token}" is out of range ${min}-${max}`);
     return n;
   };
-  for (const part of text.split(',')) {
-    if (/[LW#]/.test(part)) throw new Error(`Unsupported cron token "${part}" (L, W and # are not evaluated locally)`);
+  // Names (JAN, MON) become numbers first, so the L/W/# check cannot trip on the L of JUL.
+  const numeric = names.reduce(
+    (acc, name, index) => acc.replace(new RegExp(`\\b${name}\\b`, 'gi'), String(index + nameBase)),
+    text,
+  );
+  for (const part of numeric.split(',')) {
+    if (/[LW#]/i.test(part)) throw new Error(`Unsupported cron token "${part}" (L, W and # are not evaluated locally)`);
     const [range, stepText] = part.split('/') as [string, string | undefined];
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1) throw new Error(`Invalid step in "${part}"`);

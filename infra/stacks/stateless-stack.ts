@@ -12,6 +12,9 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
+import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
+import { eventCatalog } from '#events/catalog.ts';
+import { eventJsonSchema } from '#events/json-schema.ts';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke as ScheduleLambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -157,6 +160,21 @@ export class StatelessStack extends Stack {
       ]);
       alarmOn(`WorkflowFailed-${name}`, machine.metricFailed({ period: Duration.minutes(5) }), `${name} executions failed`);
       this.stateMachines[name] = machine;
+    }
+
+    // Event contracts in the EventBridge Schema Registry, generated from events/.
+    const registry = new CfnRegistry(this, 'EventSchemas', {
+      registryName: `${this.stackName}-events`,
+      description: 'OMS event contracts (generated from the zod schemas in events/)',
+    });
+    for (const event of eventCatalog) {
+      new CfnSchema(this, `Schema-${event.detailType}-v${event.version}`, {
+        registryName: registry.attrRegistryName,
+        schemaName: `${event.source}@${event.detailType}`,
+        type: 'JSONSchemaDraft4',
+        description: event.description,
+        content: JSON.stringify(eventJsonSchema(event, 'draft-4')),
+      });
     }
 
     // Bus rules. The dead-letter queue is imported: its policy for EventBridge is set in the stateful stack.

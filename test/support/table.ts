@@ -1,0 +1,40 @@
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { LOCAL_AWS } from '#infra/local/dynamodb-local.ts';
+import { createTableInput } from '#shared/store/table.ts';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+/**
+ * A fresh table (from the shared table definition) in the run's DynamoDB
+ * Local, and the environment handlers read at module load. Call before
+ * importing any handler module.
+ */
+export async function useTestTable(): Promise<{ tableName: string; db: DynamoDBDocumentClient; endpoint: string }> {
+  const endpoint = inject('dynamoEndpoint');
+  const tableName = `oms-test-${randomUUID()}`;
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    TABLE_NAME: tableName,
+    OMS_API_TOKEN: TEST_TOKEN,
+    MAIL_FROM: 'oms@test.example',
+    OPS_EMAIL: 'ops@test.example',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  return { tableName, db: DynamoDBDocumentClient.from(client), endpoint };
+}
+
+/** Every item in a test table (tests may scan; the OMS never does). */
+export async function allItems(db: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await db.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return (Items ?? []) as Record<string, unknown>[];
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApi } from '#shared/http/openapi.ts';
+import { operations } from '#shared/http/operations.ts';
+import { openApiDocument } from '../../scripts/generate-docs.ts';
+
+describe('OpenAPI', () => {
+  const document = buildOpenApi(Object.values(operations), { title: 'Serverless OMS', version: '1' });
+
+  it('documents every public operation once, with its security and errors', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ path, method, op: op as Record<string, unknown> })),
+    );
+    const publicOperations = Object.values(operations).filter((o) => !('internal' in o && o.internal));
+    expect(documented.map((d) => (d.op['operationId'] as string)).sort()).toEqual(publicOperations.map((o) => o.operationId).sort());
+    const putLocation = document.paths['/v1/locations/{locationId}']?.['put'] as Record<string, unknown>;
+    expect(putLocation['security']).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(putLocation['responses'] as object).sort()).toEqual(['200', '201', '400', '401', '409', '412', '413', '422']);
+  });
+
+  it('resolves every $ref to a component', () => {
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(document.components.schemas).toHaveProperty(ref as string);
+  });
+
+  it('keeps secrets write-only: channel responses have no secret values', () => {
+    const channel = document.components.schemas['Channel'] as { properties: Record<string, unknown> };
+    expect(Object.keys(channel.properties)).toContain('secretsConfigured');
+    expect(Object.keys(channel.properties)).not.toContain('secrets');
+  });
+
+  it('matches docs/openapi.json (run `npm run docs:generate` after changing the API)', () => {
+    const committed = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as unknown;
+    expect(committed).toEqual(openApiDocument());
+  });
+});
