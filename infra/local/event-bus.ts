@@ -39,17 +39,21 @@ export class LocalEventBus {
   readonly #deadLetters: RecordLog<DeadLetter>;
   readonly #archive: RecordLog<ArchivedEvent>;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #retryBaseDelayMs: number;
 
   constructor(options: {
     rules: readonly RuleSpec[];
     deliver: (target: RuleTarget, event: BusEvent) => Promise<void>;
     deadLetters: RecordLog<DeadLetter>;
     archive: RecordLog<ArchivedEvent>;
+    /** First back-off between delivery attempts (doubles each time). */
+    retryBaseDelayMs?: number;
   }) {
     this.#rules = options.rules;
     this.#deliver = options.deliver;
     this.#deadLetters = options.deadLetters;
     this.#archive = options.archive;
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
   }
 
   /** PutEvents: accepted events are archived at once and delivered in the background. */
@@ -98,6 +102,7 @@ export class LocalEventBus {
     const result = await withRetries(() => this.#deliver(rule.target, event), {
       retryAttempts: rule.retryAttempts,
       maxAgeMs: rule.maxEventAgeSeconds * 1000,
+      baseDelayMs: this.#retryBaseDelayMs,
     });
     if (result.ok) return;
     logger.error('Event could not be delivered; dead-lettered', {

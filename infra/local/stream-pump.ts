@@ -58,7 +58,8 @@ export class StreamPump {
   /** Passes over all shards started so far, and the last one that found nothing new. */
   #passes = 0;
   #lastEmptyPass = -1;
-  #pollMs: number;
+  readonly #pollMs: number;
+  readonly #retry: { retryAttempts: number; baseDelayMs?: number };
 
   constructor(options: {
     endpoint: string;
@@ -67,6 +68,8 @@ export class StreamPump {
     deadLetters: RecordLog<DeadLetter>;
     checkpointFile?: string;
     pollMs?: number;
+    /** Retry budget for a failing record; defaults to the pipe's (tests shorten the waits). */
+    retry?: { retryAttempts: number; baseDelayMs?: number };
   }) {
     this.#streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: options.endpoint });
     this.#dynamodb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.endpoint });
@@ -75,6 +78,7 @@ export class StreamPump {
     this.#deadLetters = options.deadLetters;
     this.#checkpointFile = options.checkpointFile;
     this.#pollMs = options.pollMs ?? 50;
+    this.#retry = options.retry ?? { retryAttempts: outboxPipe.retryAttempts };
   }
 
   async start(): Promise<void> {
@@ -209,7 +213,7 @@ export class StreamPump {
         return;
       }
     }
-    const result = await withRetries(() => this.#publish(batch), { retryAttempts: outboxPipe.retryAttempts });
+    const result = await withRetries(() => this.#publish(batch), this.#retry);
     if (result.ok) return;
     logger.error('Outbox record could not be published; dead-lettered', { error: errorMessage(result.error) });
     this.#deadLetters.append({

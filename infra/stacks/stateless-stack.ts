@@ -1,6 +1,6 @@
 import { Duration, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, type HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -27,7 +27,7 @@ import type { Construct } from 'constructs';
 import { routeKeyOf } from '#shared/http/operation.ts';
 import { OmsFunction } from '../constructs/oms-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
-import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
+import { functionNames, functions, httpFunctions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { outboxPipe } from '../topology/outbox-pipe.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
@@ -104,9 +104,12 @@ export class StatelessStack extends Stack {
 
     // HTTP API: one route per operation, `$default` answers unknown routes with a JSON 404.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention });
+    const routed = httpFunctions();
+    const fallback = routed.find(({ operation }) => routeKeyOf(operation) === '$default')?.name;
     this.api = new HttpApi(this, 'Api', {
       description: 'OMS REST API and channel webhooks',
       createDefaultStage: false,
+      ...(fallback ? { defaultIntegration: new HttpLambdaIntegration('Integration-default', fn(fallback)) } : {}),
     });
     new HttpStage(this, 'ApiStage', {
       httpApi: this.api,
@@ -118,15 +121,13 @@ export class StatelessStack extends Stack {
         format: AccessLogFormat.jsonWithStandardFields(),
       },
     });
-    for (const name of functionNames) {
-      const spec: FunctionSpec = functions[name];
-      if (!spec.http) continue;
-      const integration = new HttpLambdaIntegration(`Integration-${name}`, fn(name));
-      if (routeKeyOf(spec.http) === '$default') {
-        this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
-      } else {
-        this.api.addRoutes({ path: spec.http.path, methods: [spec.http.method as HttpMethod], integration });
-      }
+    for (const { name, operation } of routed) {
+      if (name === fallback) continue;
+      this.api.addRoutes({
+        path: operation.path,
+        methods: [operation.method as HttpMethod],
+        integration: new HttpLambdaIntegration(`Integration-${name}`, fn(name)),
+      });
     }
     alarmOn('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'The API answered 5xx');
 

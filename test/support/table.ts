@@ -1,5 +1,5 @@
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { LOCAL_AWS } from '#infra/local/dynamodb-local.ts';
@@ -35,6 +35,12 @@ export async function useTestTable(): Promise<{ tableName: string; db: DynamoDBD
 
 /** Every item in a test table (tests may scan; the OMS never does). */
 export async function allItems(db: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
-  const { Items } = await db.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-  return (Items ?? []) as Record<string, unknown>[];
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

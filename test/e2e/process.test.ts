@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '#infra/paths.ts';
+import { locationBody } from '../support/fixtures.ts';
+
+/** `npm start` as a user runs it: a separate process, its own DynamoDB Local, signals to stop it. */
+const dataDir = mkdtempSync(join(tmpdir(), 'oms-process-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function start(args: string[]): Promise<{ child: ChildProcess; url: string; token: string; dynamoPort: number; output: () => string }> {
+  const child = spawn(process.execPath, ['infra/local/main.ts', '--port', '0', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, OMS_API_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const started = Date.now();
+  while (!output.includes('Ctrl-C stops everything')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() - started > 90_000) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const url = /API\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
+  const token = /API token\s+(\S+)/.exec(output)?.[1] ?? '';
+  const dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+  return { child, url, token, dynamoPort, output: () => output };
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill(signal);
+  });
+}
+
+function portIsClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe('npm start', () => {
+  it('serves /health, prints the URL and token, and stops cleanly on SIGTERM with no Java left', async () => {
+    const oms = await start(['--data-dir', dataDir]);
+    expect(oms.token.length).toBeGreaterThanOrEqual(32);
+    expect(await (await fetch(`${oms.url}/health`)).json()).toEqual({ status: 'ok' });
+    const put = await fetch(`${oms.url}/v1/locations/wh-persist`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${oms.token}` },
+      body: JSON.stringify(locationBody()),
+    });
+    expect(put.status).toBe(201);
+
+    expect(await stop(oms.child, 'SIGTERM')).toBe(0);
+    expect(oms.output()).toContain('Stopped.');
+    expect(await portIsClosed(oms.dynamoPort)).toBe(true);
+  });
+
+  it('keeps data and the token between runs, and stops on SIGINT too', async () => {
+    const first = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    const oms = await start(['--data-dir', dataDir]);
+    expect(oms.token).toBe(first);
+    const read = await fetch(`${oms.url}/v1/locations/wh-persist`, { headers: { authorization: `Bearer ${oms.token}` } });
+    expect(await read.json()).toMatchObject({ locationId: 'wh-persist', readiness: { status: 'ready' } });
+    expect(await stop(oms.child, 'SIGINT')).toBe(0);
+    expect(await portIsClosed(oms.dynamoPort)).toBe(true);
+  });
+
+  it('cleans up a DynamoDB Local orphaned by a hard kill, and --reset wipes the data', async () => {
+    const killed = await start(['--data-dir', dataDir]);
+    expect(await stop(killed.child, 'SIGKILL')).toBe(null);
+    expect(await portIsClosed(killed.dynamoPort)).toBe(false); // the orphan is still there...
+
+    const oms = await start(['--data-dir', dataDir, '--reset']);
+    expect(await portIsClosed(killed.dynamoPort)).toBe(true); // ...until the next start removes it
+    const read = await fetch(`${oms.url}/v1/locations/wh-persist`, { headers: { authorization: `Bearer ${oms.token}` } });
+    expect(read.status).toBe(404);
+    expect(await stop(oms.child, 'SIGTERM')).toBe(0);
+  });
+});
+

@@ -1,0 +1,167 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { apiEvent, call } from '../support/api-events.ts';
+import { locationBody, shopifyChannelBody } from '../support/fixtures.ts';
+import { TEST_TOKEN, allItems, useTestTable } from '../support/table.ts';
+
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let handlers: Record<'putLocation' | 'getLocation' | 'listLocations' | 'putChannel' | 'getChannel' | 'listChannels', unknown>;
+
+beforeAll(async () => {
+  ({ db, tableName } = await useTestTable());
+  handlers = {
+    putLocation: (await import('#functions/locations/put-location.ts')).handler,
+    getLocation: (await import('#functions/locations/get-location.ts')).handler,
+    listLocations: (await import('#functions/locations/list-locations.ts')).handler,
+    putChannel: (await import('#functions/channels/put-channel.ts')).handler,
+    getChannel: (await import('#functions/channels/get-channel.ts')).handler,
+    listChannels: (await import('#functions/channels/list-channels.ts')).handler,
+  };
+});
+
+const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+const putLocation = (id: string, body: unknown, headers: Record<string, string> = auth) =>
+  call(
+    handlers.putLocation,
+    apiEvent({
+      method: 'PUT',
+      path: `/v1/locations/${id}`,
+      routeKey: 'PUT /v1/locations/{locationId}',
+      pathParameters: { locationId: id },
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+const putChannel = (id: string, body: unknown, headers: Record<string, string> = auth) =>
+  call(
+    handlers.putChannel,
+    apiEvent({
+      method: 'PUT',
+      path: `/v1/channels/${id}`,
+      routeKey: 'PUT /v1/channels/{channelId}',
+      pathParameters: { channelId: id },
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+const get = (handler: unknown, path: string, pathParameters: Record<string, string>, headers: Record<string, string> = auth) =>
+  call(handler, apiEvent({ method: 'GET', path, pathParameters, headers }));
+const outboxCount = async () => (await allItems(db, tableName)).filter((i) => i['entity'] === 'OutboxEvent').length;
+
+describe('locations API', () => {
+  it('creates (201), reads (200 + ETag), replaces (200) and stays quiet on a repeated PUT', async () => {
+    const created = await putLocation('wh-boston', locationBody());
+    expect(created).toMatchObject({ status: 201, headers: { etag: '"1"' }, body: { locationId: 'wh-boston', version: 1 } });
+    const read = await get(handlers.getLocation, '/v1/locations/wh-boston', { locationId: 'wh-boston' });
+    expect(read).toMatchObject({ status: 200, headers: { etag: '"1"' }, body: created.body as object });
+
+    const events = await outboxCount();
+    expect(await putLocation('wh-boston', locationBody())).toMatchObject({ status: 200, body: { version: 1 } });
+    expect(await outboxCount()).toBe(events);
+
+    expect(await putLocation('wh-boston', locationBody({ name: 'Boston FC' }))).toMatchObject({ status: 200, body: { version: 2 } });
+    expect(await outboxCount()).toBe(events + 1);
+  });
+
+  it('honours If-Match: 412 when stale, 200 when current', async () => {
+    await putLocation('wh-etag', locationBody());
+    const stale = await putLocation('wh-etag', locationBody({ name: 'x' }), { ...auth, 'if-match': '"7"' });
+    expect(stale).toMatchObject({ status: 412, body: { error: { code: 'precondition_failed' } } });
+    const current = await putLocation('wh-etag', locationBody({ name: 'x' }), { ...auth, 'if-match': '"1"' });
+    expect(current).toMatchObject({ status: 200, body: { version: 2, name: 'x' } });
+    const creatingWithIfMatch = await putLocation('wh-never', locationBody(), { ...auth, 'if-match': '"1"' });
+    expect(creatingWithIfMatch.status).toBe(412);
+  });
+
+  it('lists with a limit and a cursor', async () => {
+    const first = await call(handlers.listLocations, apiEvent({ method: 'GET', path: '/v1/locations', query: { limit: '1' }, headers: auth }));
+    expect(first.status).toBe(200);
+    const page = first.body as { items: { locationId: string }[]; nextCursor: string };
+    expect(page.items).toHaveLength(1);
+    const second = await call(
+      handlers.listLocations,
+      apiEvent({ method: 'GET', path: '/v1/locations', query: { limit: '1', cursor: page.nextCursor }, headers: auth }),
+    );
+    expect((second.body as typeof page).items[0]?.locationId).not.toBe(page.items[0]?.locationId);
+  });
+
+  it('answers 404 for a location that does not exist (or could not)', async () => {
+    for (const id of ['nope', 'NOT#VALID']) {
+      const response = await get(handlers.getLocation, `/v1/locations/${id}`, { locationId: id });
+      expect(response).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    }
+  });
+});
+
+describe('channels API', () => {
+  it('never returns or logs secrets', async () => {
+    const written: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void written.push(args.map(String).join(' '))),
+    );
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const created = await putChannel('shop-us', shopifyChannelBody());
+      expect(created).toMatchObject({ status: 201, body: { type: 'shopify', secretsConfigured: ['webhookSecret'] } });
+      const read = await get(handlers.getChannel, '/v1/channels/shop-us', { channelId: 'shop-us' });
+      const list = await call(handlers.listChannels, apiEvent({ method: 'GET', path: '/v1/channels', headers: auth }));
+      const failed = await putChannel('shop-us', { ...shopifyChannelBody(), name: '' });
+      expect(failed.status).toBe(422);
+      for (const response of [created, read, list, failed]) expect(JSON.stringify(response)).not.toContain('shpss_super_secret_value');
+    } finally {
+      for (const spy of [...spies, stdout]) spy.mockRestore();
+    }
+    expect(written.join('\n')).not.toContain('shpss_super_secret_value');
+  });
+
+  it('refuses to change the type of a channel (409) and writes nothing', async () => {
+    const before = await allItems(db, tableName);
+    const response = await putChannel('shop-us', {
+      type: 'woocommerce',
+      name: 'Woo',
+      settings: { storeUrl: 'https://shop.example' },
+      secrets: { webhookSecret: 'w' },
+    });
+    expect(response).toMatchObject({ status: 409, body: { error: { code: 'immutable_field', details: [{ path: 'type' }] } } });
+    expect(await allItems(db, tableName)).toEqual(before);
+  });
+
+  it('requires the secrets of the channel type on creation (422 naming them)', async () => {
+    const response = await putChannel('amazon-us', {
+      type: 'amazon',
+      name: 'Amazon US',
+      settings: { marketplaceIds: ['ATVPDKIKX0DER'], clientId: 'amzn1.application-oa2-client.x' },
+    });
+    expect(response.status).toBe(422);
+    expect((response.body as { error: { details: { path: string }[] } }).error.details.map((d) => d.path)).toEqual([
+      'secrets.clientSecret',
+      'secrets.refreshToken',
+    ]);
+  });
+});
+
+describe('bad input writes nothing', () => {
+  it.each([
+    ['no token', () => putLocation('wh-bad', locationBody(), {}), 401],
+    ['a wrong token', () => putLocation('wh-bad', locationBody(), { authorization: 'Bearer wrong-token-wrong-token' }), 401],
+    ['malformed JSON', () => putLocation('wh-bad', '{"name": "Boston",'), 400],
+    ['a schema violation', () => putLocation('wh-bad', { ...locationBody(), type: 'depot' }), 422],
+    ['an unknown field', () => putLocation('wh-bad', { ...locationBody(), capabilties: ['ship'] }), 422],
+    ['an invalid id', () => putLocation('WH BAD', locationBody()), 422],
+    ['a body over 1 MB', () => putLocation('wh-bad', { ...locationBody(), name: 'x'.repeat(1024 * 1024) }), 413],
+    ['a bad If-Match', () => putLocation('wh-bad', locationBody(), { ...auth, 'if-match': 'yesterday' }), 422],
+    ['an unknown channel type', () => putChannel('ch-bad', { type: 'etsy', name: 'x', settings: {} }), 422],
+    ['a stale If-Match on a channel', () => putChannel('shop-us', shopifyChannelBody(), { ...auth, 'if-match': '"99"' }), 412],
+  ])('%s → %i', async (_case, send, status) => {
+    const before = await allItems(db, tableName);
+    const response = await send();
+    expect(response.status).toBe(status);
+    const body = response.body as { error: { code: string; message: string; details: unknown[] } };
+    expect(body.error).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) }));
+    expect(await allItems(db, tableName)).toEqual(before);
+  });
+});

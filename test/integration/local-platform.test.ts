@@ -1,0 +1,163 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocationChanged } from '#events/location-changed.ts';
+import { LocalEventBus, type BusEntry, type BusEvent } from '#infra/local/event-bus.ts';
+import { LambdaHost } from '#infra/local/lambda-host.ts';
+import { waitUntil } from '#infra/local/net.ts';
+import { RecordLog, type ArchivedEvent, type DeadLetter } from '#infra/local/record-log.ts';
+import { StreamPump, type PipeRecord } from '#infra/local/stream-pump.ts';
+import type { RuleSpec } from '#infra/topology/rules.ts';
+import { LocationInput, applyLocationInput } from '#shared/domain/location.ts';
+import { keys } from '#shared/store/keys.ts';
+import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
+import { locationBody } from '../support/fixtures.ts';
+import { useTestTable } from '../support/table.ts';
+
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let endpoint: string;
+const workDir = mkdtempSync(join(tmpdir(), 'oms-platform-'));
+
+beforeAll(async () => {
+  ({ db, tableName, endpoint } = await useTestTable());
+});
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+const lambdas = new LambdaHost();
+const enrich = async (records: PipeRecord[]) => (await lambdas.invoke('publishOutboxEvents', records)) as BusEntry[];
+
+async function saveLocation(id: string): Promise<string> {
+  const location = applyLocationInput(undefined, id, LocationInput.parse(locationBody()), new Date()).location;
+  const event = LocationChanged.create({ change: 'created', location }, { occurredAt: new Date(), actor: 'test' });
+  await new DynamoLocationRepository(db, tableName).save(location, { expectedVersion: null, events: [event] });
+  return event.eventId;
+}
+
+describe('outbox stream pump (local EventBridge Pipe)', () => {
+  it('publishes each committed outbox event once, only outbox items, and resumes from its checkpoint', async () => {
+    const published: BusEntry[] = [];
+    const checkpointFile = join(workDir, 'checkpoint.json');
+    const deadLetters = new RecordLog<DeadLetter>();
+    const start = () =>
+      new StreamPump({ endpoint, tableName, checkpointFile, deadLetters, publish: async (records) => void published.push(...(await enrich(records))) });
+
+    const first = start();
+    await first.start();
+    const ids = [await saveLocation('pump-a'), await saveLocation('pump-b')];
+    await first.drain();
+    await first.stop();
+    let idC = '';
+    const ofInterest = () =>
+      published.map((e) => (e.detail as { metadata: { eventId: string } }).metadata.eventId).filter((id) => ids.includes(id) || id === idC);
+    expect(ofInterest()).toEqual(ids);
+    expect(published.every((entry) => entry.detailType === 'LocationChanged')).toBe(true);
+
+    idC = await saveLocation('pump-c');
+    const second = start();
+    await second.start();
+    await second.drain();
+    await second.stop();
+    expect(ofInterest()).toEqual([...ids, idC]);
+    expect(deadLetters.list()).toEqual([]);
+  });
+
+  it('isolates a poison record: the rest of the batch is published, the bad one dead-lettered after its retries', async () => {
+    const published: BusEntry[] = [];
+    const deadLetters = new RecordLog<DeadLetter>();
+    const pump = new StreamPump({
+      endpoint,
+      tableName,
+      deadLetters,
+      retry: { retryAttempts: 2, baseDelayMs: 1 },
+      publish: async (records) => void published.push(...(await enrich(records))),
+    });
+    await pump.start();
+    await pump.drain();
+    published.length = 0;
+
+    const good = await saveLocation('poison-neighbour');
+    await db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...keys.outboxEvent('poison'), entity: 'OutboxEvent', source: 'oms.locations', detailType: 'LocationExploded', detail: '{}' },
+      }),
+    );
+    await waitUntil(() => deadLetters.list().length === 1, { timeoutMs: 10_000, what: 'the poison record to be dead-lettered' });
+    await pump.drain();
+    await pump.stop();
+
+    expect(published.map((e) => (e.detail as { metadata: { eventId: string } }).metadata.eventId)).toContain(good);
+    expect(deadLetters.list()[0]).toMatchObject({ source: 'outbox-pipe', attempts: 3 });
+    expect(deadLetters.list()[0]?.error).toContain('LocationExploded');
+  });
+});
+
+describe('local event bus', () => {
+  const rule = (id: string, target: RuleSpec['target'], retryAttempts = 2): RuleSpec => ({
+    id,
+    description: id,
+    pattern: LocationChanged.pattern(),
+    target,
+    retryAttempts,
+    maxEventAgeSeconds: 60,
+  });
+  const entry: BusEntry = { source: 'oms.locations', detailType: 'LocationChanged', detail: { hello: 'world' } };
+
+  it('archives every event and delivers it to each matching rule in EventBridge shape', async () => {
+    const delivered: { target: unknown; event: BusEvent }[] = [];
+    const archive = new RecordLog<ArchivedEvent>();
+    const bus = new LocalEventBus({
+      rules: [rule('a', { function: 'health' }), { ...rule('b', { function: 'health' }), pattern: { source: ['oms.orders'] } }],
+      deadLetters: new RecordLog<DeadLetter>(),
+      archive,
+      deliver: async (target, event) => void delivered.push({ target, event }),
+    });
+    bus.putEvents([entry, { source: 'oms.channels', detailType: 'ChannelChanged', detail: {} }]);
+    await bus.idle();
+    expect(archive.list()).toHaveLength(2);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]?.event).toMatchObject({ version: '0', source: 'oms.locations', 'detail-type': 'LocationChanged', detail: { hello: 'world' } });
+  });
+
+  it('retries a failing target with the rule budget, then dead-letters the event', async () => {
+    let attempts = 0;
+    const deadLetters = new RecordLog<DeadLetter>();
+    const bus = new LocalEventBus({
+      rules: [rule('flaky', { workflow: 'locationReadiness' }, 3)],
+      deadLetters,
+      archive: new RecordLog<ArchivedEvent>(),
+      retryBaseDelayMs: 1,
+      deliver: async () => {
+        attempts++;
+        throw new Error('target unavailable');
+      },
+    });
+    bus.putEvents([entry]);
+    await bus.idle();
+    expect(attempts).toBe(4);
+    expect(deadLetters.list()).toEqual([
+      expect.objectContaining({ source: 'rule:flaky', attempts: 4, error: 'Error: target unavailable' }),
+    ]);
+  });
+
+  it('delivers once a flaky target recovers, without dead-lettering', async () => {
+    let attempts = 0;
+    const deadLetters = new RecordLog<DeadLetter>();
+    const bus = new LocalEventBus({
+      rules: [rule('recovers', { function: 'health' }, 3)],
+      deadLetters,
+      archive: new RecordLog<ArchivedEvent>(),
+      retryBaseDelayMs: 1,
+      deliver: async () => {
+        if (++attempts < 3) throw new Error('not yet');
+      },
+    });
+    bus.putEvents([entry]);
+    await bus.idle();
+    expect(attempts).toBe(3);
+    expect(deadLetters.list()).toEqual([]);
+  });
+});
