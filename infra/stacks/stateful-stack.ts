@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -119,5 +119,10 @@ export class StatefulStack extends Stack {
     ]);
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Subscribe to OMS events with rules on this bus' });
+    new CfnOutput(this, 'ApiTokenSecretArn', { value: this.apiToken.secretArn, description: 'Bearer token of the API' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe operations to alarms' });
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, type HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -129,6 +129,7 @@ export class StatelessStack extends Stack {
         integration: new HttpLambdaIntegration(`Integration-${name}`, fn(name)),
       });
     }
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the OMS API' });
     alarmOn('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'The API answered 5xx');
 
     // Workflows.
