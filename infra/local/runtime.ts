@@ -8,7 +8,7 @@ import { outboxPipe } from '../topology/outbox-pipe.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
 import { createAwsEndpoints } from './aws-endpoints.ts';
-import { LOCAL_AWS, ensureTable, killOrphan, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { LOCAL_AWS, ensureTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { LocalEventBus, type BusEntry } from './event-bus.ts';
 import { createLocalHttpApi, type LocalRoute } from './http-api.ts';
 import { LambdaHost } from './lambda-host.ts';
@@ -73,9 +73,6 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     const dataDir = options.dataDir;
-    const pidFile = dataDir ? join(dataDir, 'dynamodb-local.pid') : undefined;
-    // Before any wipe: the pid file is how an orphan of a hard-killed run is found.
-    if (pidFile) killOrphan(pidFile);
     if (dataDir && options.reset) rmSync(dataDir, { recursive: true, force: true });
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const apiToken = options.apiToken ?? loadOrCreateToken(dataDir);
@@ -86,7 +83,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       options.dynamoEndpoint
         ? Promise.resolve<DynamoDbLocal>({ endpoint: options.dynamoEndpoint, pid: undefined, stop: async () => undefined })
         : startDynamoDbLocal({
-            ...(dataDir && pidFile ? { dataDir: join(dataDir, 'dynamodb'), pidFile } : {}),
+            ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}),
           }),
       Promise.resolve().then(() => synthesizeWorkflowDefinitions()),
     ]);

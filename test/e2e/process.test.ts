@@ -4,14 +4,17 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reapOrphans } from '#infra/local/orphans.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { locationBody } from '../support/fixtures.ts';
 
 /** `npm start` as a user runs it: a separate process, its own DynamoDB Local, signals to stop it. */
 const dataDir = mkdtempSync(join(tmpdir(), 'oms-process-'));
 const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+afterAll(async () => {
+  // Stop what a failed test left running the way a user would, so no Java process outlives the run.
+  await Promise.all(children.filter((child) => child.exitCode === null && child.signalCode === null).map((child) => stop(child, 'SIGTERM')));
+  reapOrphans();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -82,13 +85,13 @@ describe('npm start', () => {
     expect(await portIsClosed(oms.dynamoPort)).toBe(true);
   });
 
-  it('cleans up a DynamoDB Local orphaned by a hard kill, and --reset wipes the data', async () => {
-    const killed = await start(['--data-dir', dataDir]);
+  it('stops a DynamoDB Local orphaned by a hard kill at the next start, and --reset wipes the data', async () => {
+    const killed = await start(['--in-memory']);
     expect(await stop(killed.child, 'SIGKILL')).toBe(null);
     expect(await portIsClosed(killed.dynamoPort)).toBe(false); // the orphan is still there...
 
     const oms = await start(['--data-dir', dataDir, '--reset']);
-    expect(await portIsClosed(killed.dynamoPort)).toBe(true); // ...until the next start removes it
+    expect(await portIsClosed(killed.dynamoPort)).toBe(true); // ...until the next start stops it
     const read = await fetch(`${oms.url}/v1/locations/wh-persist`, { headers: { authorization: `Bearer ${oms.token}` } });
     expect(read.status).toBe(404);
     expect(await stop(oms.child, 'SIGTERM')).toBe(0);
