@@ -11,6 +11,24 @@
  * administrators, never on the order path.
  */
 
+import { createHash } from 'node:crypto';
+
+/** How many shards each order list index partition is spread over (one index partition takes ~1,000 writes/s). */
+export const ORDER_INDEX_SHARDS = 4;
+export const ORDER_LINES_PER_ITEM = 50;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Shard of an order: from the last (random) character of its ULID, so shards fill evenly. */
+export function orderShard(orderId: string): number {
+  return Math.max(0, CROCKFORD.indexOf(orderId.at(-1)?.toUpperCase() ?? '0')) % ORDER_INDEX_SHARDS;
+}
+
+/** Short stable digest for caller-supplied values used inside keys. */
+export function hash(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 32);
+}
+
 export interface ItemKey {
   PK: string;
   SK: string;
@@ -33,32 +51,56 @@ export const keys = {
   channelList: (channelId: string) => ({ GSI1PK: 'CHANNELS', GSI1SK: channelId }),
   channelListPartition: 'CHANNELS',
 
-  /** The order aggregate: header, lines, reservations, shipments and timeline share one partition. */
+  /** The order aggregate: header, line chunks, reservations, shipments, timeline and sources share one partition. */
   order: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' }),
   orderPartition: (orderId: string): string => `ORDER#${orderId}`,
-  orderLine: (orderId: string, lineNo: number): ItemKey => ({
+  /** Lines in chunks of ORDER_LINES_PER_ITEM, so a status change rewrites only the small header. */
+  orderLines: (orderId: string, chunk: number): ItemKey => ({
     PK: `ORDER#${orderId}`,
-    SK: `LINE#${String(lineNo).padStart(4, '0')}`,
+    SK: `LINES#${String(chunk).padStart(4, '0')}`,
   }),
+  /** Header and line chunks sort together (`LINES#…` < `ORDER`): one Query reads the order. */
+  orderBodyRange: { from: 'LINES#', to: 'ORDER' },
   timelineEntry: (orderId: string, at: string, entryId: string): ItemKey => ({
     PK: `ORDER#${orderId}`,
     SK: `TIMELINE#${at}#${entryId}`,
   }),
   timelinePrefix: 'TIMELINE#',
+  /** Every delivery (webhook, poll, API call) that carried this order, raw. */
+  orderSource: (orderId: string, receivedAt: string, deliveryHash: string): ItemKey => ({
+    PK: `ORDER#${orderId}`,
+    SK: `SOURCE#${receivedAt}#${deliveryHash}`,
+  }),
+  sourcePrefix: 'SOURCE#',
   reservation: (orderId: string, sku: string, locationId: string): ItemKey => ({
     PK: `ORDER#${orderId}`,
     SK: `RESERVATION#${sku}#${locationId}`,
   }),
   shipment: (orderId: string, shipmentId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `SHIPMENT#${shipmentId}` }),
-  /** GSI1/GSI2/GSI3 of an order header: newest first per day, per channel and day, per status and day. */
-  orderIndexes: (order: { orderId: string; channelId: string; status: string; createdAt: string }) => ({
-    GSI1PK: `ORDERS#${day(order.createdAt)}`,
-    GSI1SK: `${order.createdAt}#${order.orderId}`,
-    GSI2PK: `CHANNEL#${order.channelId}#ORDERS#${day(order.createdAt)}`,
-    GSI2SK: `${order.createdAt}#${order.orderId}`,
-    GSI3PK: `STATUS#${order.status}#${day(order.createdAt)}`,
-    GSI3SK: `${order.createdAt}#${order.orderId}`,
-  }),
+  /**
+   * GSI1/GSI2/GSI3 of an order header: all orders, a channel's orders, orders
+   * in a status; each bucketed by the month the order was placed and spread
+   * over ORDER_INDEX_SHARDS shards, sorted by placement time.
+   */
+  orderIndexes: (order: { orderId: string; channelId: string; status: string; placedAt: string }) => {
+    const sortKey = `${order.placedAt}#${order.orderId}`;
+    const bucket = `${order.placedAt.slice(0, 7)}#${orderShard(order.orderId)}`;
+    return {
+      GSI1PK: `ORDERS#${bucket}`,
+      GSI1SK: sortKey,
+      GSI2PK: `CHANNEL#${order.channelId}#ORDERS#${bucket}`,
+      GSI2SK: sortKey,
+      GSI3PK: `STATUS#${order.status}#${bucket}`,
+      GSI3SK: sortKey,
+    };
+  },
+  /** The index partition that lists orders (optionally of one channel or status) placed in `month`, in `shard`. */
+  orderListPartition: (filter: { channelId?: string | undefined; status?: string | undefined }, month: string, shard: number) => {
+    const bucket = `${month}#${shard}`;
+    if (filter.channelId) return { index: 'GSI2' as const, partition: `CHANNEL#${filter.channelId}#ORDERS#${bucket}` };
+    if (filter.status) return { index: 'GSI3' as const, partition: `STATUS#${filter.status}#${bucket}` };
+    return { index: 'GSI1' as const, partition: `ORDERS#${bucket}` };
+  },
 
   /** One item per channel order: its conditional put is what makes capture exactly-once. */
   channelOrder: (channelId: string, externalOrderId: string): ItemKey => ({
@@ -80,6 +122,14 @@ export const keys = {
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
 
-  /** Idempotency-Key records of the REST API, scoped per caller scope. */
-  idempotency: (scope: string, key: string): ItemKey => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  /** Idempotency-Key records of the REST API; the key is hashed, so any header value is safe in a key. */
+  idempotency: (scope: string, key: string): ItemKey => ({ PK: `IDEMPOTENCY#${scope}#${hash(key)}`, SK: 'IDEMPOTENCY' }),
+
+  /** A channel delivery (webhook) stored before it is acknowledged; its stream record feeds the capture queue. */
+  inboxDelivery: (channelId: string, deliveryKey: string): ItemKey => ({
+    PK: `INBOX#${channelId}#${hash(deliveryKey)}`,
+    SK: 'DELIVERY',
+  }),
+  /** Only one poll of a channel runs at a time: a lease with an expiry. */
+  pollLease: (channelId: string): ItemKey => ({ PK: `CHANNEL#${channelId}`, SK: 'POLL_LEASE' }),
 } as const;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keys } from '#shared/store/keys.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { ORDER_INDEX_SHARDS, keys, orderShard } from '#shared/store/keys.ts';
 import { createTableInput, table } from '#shared/store/table.ts';
 
 describe('keys', () => {
@@ -10,24 +11,37 @@ describe('keys', () => {
     expect(keys.channelSecrets('shop')).toEqual({ PK: 'CHANNEL#shop', SK: 'SECRETS' });
   });
 
-  it('keeps the whole order aggregate in one partition, lines in order', () => {
+  it('keeps the whole order aggregate in one partition; header and line chunks sort together', () => {
     const partition = keys.orderPartition('01J0');
-    for (const key of [keys.order('01J0'), keys.orderLine('01J0', 2), keys.reservation('01J0', 'SKU', 'wh'), keys.shipment('01J0', 's1')]) {
-      expect(key.PK).toBe(partition);
+    const inPartition = [keys.order('01J0'), keys.orderLines('01J0', 2), keys.timelineEntry('01J0', 't', 'e'), keys.orderSource('01J0', 't', 'h')];
+    for (const key of [...inPartition, keys.reservation('01J0', 'SKU', 'wh'), keys.shipment('01J0', 's1')]) expect(key.PK).toBe(partition);
+    expect(keys.orderLines('01J0', 2).SK < keys.orderLines('01J0', 10).SK).toBe(true);
+    const { from, to } = keys.orderBodyRange;
+    for (const sk of [keys.orderLines('01J0', 1).SK, keys.orderLines('01J0', 9999).SK, keys.order('01J0').SK]) {
+      expect(sk >= from && sk <= to).toBe(true);
     }
-    expect(keys.orderLine('01J0', 2).SK < keys.orderLine('01J0', 10).SK).toBe(true);
+    for (const sk of [keys.timelineEntry('01J0', 't', 'e').SK, keys.orderSource('01J0', 't', 'h').SK]) expect(sk >= from && sk <= to).toBe(false);
   });
 
-  it('buckets order indexes by day, so no index partition holds every order', () => {
-    const indexes = keys.orderIndexes({ orderId: '01J0', channelId: 'shop', status: 'reserved', createdAt: '2026-11-27T09:00:00.000Z' });
+  it('buckets order indexes by month and spreads them over shards, so no index partition takes every order', () => {
+    const indexes = keys.orderIndexes({ orderId: '01J0ABC3', channelId: 'shop', status: 'reserved', placedAt: '2026-11-27T09:00:00.000Z' });
     expect(indexes).toEqual({
-      GSI1PK: 'ORDERS#2026-11-27',
-      GSI1SK: '2026-11-27T09:00:00.000Z#01J0',
-      GSI2PK: 'CHANNEL#shop#ORDERS#2026-11-27',
-      GSI2SK: '2026-11-27T09:00:00.000Z#01J0',
-      GSI3PK: 'STATUS#reserved#2026-11-27',
-      GSI3SK: '2026-11-27T09:00:00.000Z#01J0',
+      GSI1PK: 'ORDERS#2026-11#3',
+      GSI1SK: '2026-11-27T09:00:00.000Z#01J0ABC3',
+      GSI2PK: 'CHANNEL#shop#ORDERS#2026-11#3',
+      GSI2SK: '2026-11-27T09:00:00.000Z#01J0ABC3',
+      GSI3PK: 'STATUS#reserved#2026-11#3',
+      GSI3SK: '2026-11-27T09:00:00.000Z#01J0ABC3',
     });
+    const shards = new Set(Array.from({ length: 200 }, () => orderShard(newId())));
+    expect([...shards].sort()).toEqual(Array.from({ length: ORDER_INDEX_SHARDS }, (_, i) => i));
+    expect(keys.orderListPartition({ channelId: 'shop' }, '2026-11', 3)).toEqual({ index: 'GSI2', partition: indexes.GSI2PK });
+    expect(keys.orderListPartition({ status: 'reserved' }, '2026-11', 3)).toEqual({ index: 'GSI3', partition: indexes.GSI3PK });
+  });
+
+  it('hashes caller-supplied values before they become part of a key', () => {
+    expect(keys.idempotency('pos', 'a#b').PK).toMatch(/^IDEMPOTENCY#pos#[\w-]{32}$/);
+    expect(keys.inboxDelivery('shop', 'x'.repeat(5000)).PK.length).toBeLessThan(100);
   });
 
   it('makes the channel order reference unique per channel and external id', () => {

@@ -1,0 +1,27 @@
+import type * as z from 'zod';
+import type { Channel, ChannelSecrets, ChannelType } from '#shared/domain/channel.ts';
+import type { OrderDraft } from '#shared/domain/order.ts';
+
+export interface WebhookRequest {
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export type WebhookClass =
+  /** A channel's "is this endpoint alive" call: answered 200, nothing stored. */
+  | { kind: 'ping' }
+  /** A topic the OMS does not consume: acknowledged so the channel does not retry, nothing stored. */
+  | { kind: 'ignored'; topic: string }
+  /** An order payload; `deliveryKey` identifies the delivery across the channel's retries. */
+  | { kind: 'order'; topic: string; deliveryKey: string | undefined };
+
+/** How one channel type's webhooks are verified, recognized, validated and mapped. */
+export interface WebhookAdapter<P> {
+  channelType: ChannelType;
+  verify(request: WebhookRequest, secrets: ChannelSecrets): boolean;
+  classify(request: WebhookRequest): WebhookClass;
+  /** Shape of an order payload; a violation is a 422 naming the fields. */
+  payload: z.ZodType<P>;
+  toDraft(payload: P, channel: Pick<Channel, 'channelId'>): OrderDraft;
+}

@@ -1,0 +1,179 @@
+import * as z from 'zod';
+import { ChannelType } from './channel.ts';
+import { CountryCode, GeoPoint, Timestamp } from './common.ts';
+import { CurrencyCode } from './money.ts';
+
+/**
+ * The canonical OMS order: what every channel's payload is mapped to.
+ * Money is integer minor units in the order's `currency`.
+ */
+
+/** SKUs are free text from channels, but never contain `#` (the key separator) or control characters. */
+export const Sku = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^#\p{Cc}]+$/u, 'A SKU cannot contain "#" or control characters');
+
+export const OrderStatus = z.enum([
+  'received',
+  'on_hold',
+  'reserved',
+  'backordered',
+  'routed',
+  'fulfilling',
+  'partially_shipped',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'exception',
+  'fulfilled_by_channel',
+]);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** Statuses after which a channel can no longer change or cancel the order. */
+export const SHIPPED_OR_LATER: readonly OrderStatus[] = ['partially_shipped', 'shipped', 'delivered', 'fulfilled_by_channel'];
+
+export const PaymentState = z.enum(['paid', 'authorized', 'pending', 'cod']);
+export type PaymentState = z.infer<typeof PaymentState>;
+
+export const OrderAddress = z
+  .object({
+    name: z.string().max(200).optional(),
+    company: z.string().max(200).optional(),
+    lines: z.array(z.string().max(200)).max(4),
+    city: z.string().max(100).optional(),
+    region: z.string().max(100).optional(),
+    postalCode: z.string().max(20).optional(),
+    country: CountryCode,
+    phone: z.string().max(40).optional(),
+    geo: GeoPoint.optional().meta({ description: 'Coordinates when the channel sends them (used by distance routing).' }),
+  })
+  .meta({ id: 'OrderAddress' });
+export type OrderAddress = z.infer<typeof OrderAddress>;
+
+export const OrderLine = z
+  .object({
+    lineId: z.string().min(1).max(64).meta({ description: "The channel's line id, or L<n> when it has none." }),
+    sku: Sku,
+    title: z.string().max(500),
+    quantity: z.number().int().min(1).max(100_000),
+    unitPrice: z.number().int().meta({ description: 'Price of one unit, minor units.' }),
+    subtotal: z.number().int().meta({ description: 'Line amount before discounts, as the channel computed it.' }),
+    discount: z.number().int().min(0),
+    tax: z.number().int().min(0),
+    requiresShipping: z.boolean(),
+  })
+  .meta({ id: 'OrderLine' });
+export type OrderLine = z.infer<typeof OrderLine>;
+
+export const FulfillmentType = z.enum(['ship', 'pickup', 'carry_out']);
+
+export const OrderWarning = z
+  .object({
+    code: z.enum(['totals_mismatch', 'amount_rounded', 'address_incomplete']),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'OrderWarning' });
+export type OrderWarning = z.infer<typeof OrderWarning>;
+
+/** Everything a channel adapter produces; the OMS adds ids, status and timestamps. */
+export const OrderDraft = z
+  .object({
+    channel: z.object({
+      channelId: z.string(),
+      channelType: ChannelType,
+      externalOrderId: z.string().min(1).max(200),
+      externalNumber: z.string().max(100).optional(),
+    }),
+    customer: z.object({ name: z.string().max(200).optional(), email: z.string().max(320).optional(), phone: z.string().max(40).optional() }),
+    shippingAddress: OrderAddress.optional(),
+    billingAddress: OrderAddress.optional(),
+    currency: CurrencyCode,
+    lines: z.array(OrderLine).min(1).max(1000),
+    shipping: z.object({
+      method: z.string().max(200).optional(),
+      serviceLevel: z.string().max(100).optional(),
+      carrier: z.string().max(100).optional(),
+      price: z.number().int().min(0),
+      tax: z.number().int().min(0),
+    }),
+    fulfillment: z.object({
+      type: FulfillmentType,
+      locationId: z.string().optional().meta({ description: 'Store for pickup / carry-out.' }),
+      fulfilledBy: z.enum(['merchant', 'channel']).meta({ description: '`channel`: the marketplace ships it (Amazon AFN); never routed.' }),
+    }),
+    promised: z.object({ shipBy: Timestamp.optional(), deliverBy: Timestamp.optional() }),
+    payment: z.object({
+      state: PaymentState,
+      method: z.string().max(100).optional(),
+      provider: z.string().max(100).optional(),
+      reference: z.string().max(200).optional(),
+    }),
+    totals: z.object({
+      subtotal: z.number().int(),
+      discount: z.number().int().min(0),
+      shipping: z.number().int().min(0),
+      tax: z.number().int().min(0),
+      total: z.number().int().meta({ description: 'The total the channel charged.' }),
+      taxesIncluded: z.boolean().meta({ description: 'Whether line prices already include tax.' }),
+    }),
+    /** The channel's own status, mapped: cancelled at the channel, or held (Amazon Pending). */
+    channelState: z.enum(['open', 'pending', 'cancelled', 'shipped']),
+    notes: z.string().max(5000).optional(),
+    warnings: z.array(OrderWarning),
+    channelCreatedAt: Timestamp,
+    channelUpdatedAt: Timestamp,
+  })
+  .meta({ id: 'OrderDraft' });
+export type OrderDraft = z.infer<typeof OrderDraft>;
+
+export const Order = OrderDraft.extend({
+  orderId: z.string().meta({ description: 'OMS order id (ULID: sorts by creation time).' }),
+  status: OrderStatus,
+  hold: z.object({ reason: z.enum(['payment_pending']), since: Timestamp }).optional(),
+  version: z.number().int().min(1),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}).meta({ id: 'Order' });
+export type Order = z.infer<typeof Order>;
+
+export const TimelineEntry = z
+  .object({
+    at: Timestamp,
+    type: z.string().meta({ example: 'received' }),
+    actor: z.string(),
+    message: z.string(),
+    correlationId: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'TimelineEntry' });
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+/**
+ * Totals are checked: lines − discounts + shipping + tax (unless prices
+ * include tax) must equal the channel's total within its rounding (one
+ * minor unit per line, plus one). A mismatch becomes a warning on the order,
+ * never a silent drop or a refusal.
+ */
+export function checkTotals(totals: OrderDraft['totals'], lineCount: number, currency: string): OrderWarning | undefined {
+  const expected = totals.subtotal - totals.discount + totals.shipping + (totals.taxesIncluded ? 0 : totals.tax);
+  const difference = totals.total - expected;
+  const tolerance = lineCount + 1;
+  if (Math.abs(difference) <= tolerance) return undefined;
+  return {
+    code: 'totals_mismatch',
+    message: `Lines ${totals.subtotal} − discounts ${totals.discount} + shipping ${totals.shipping}${totals.taxesIncluded ? '' : ` + tax ${totals.tax}`} = ${expected}, but the channel's total is ${totals.total} (${currency} minor units)`,
+    details: { expected, actual: totals.total, difference, currency },
+  };
+}
+
+/** The status an order starts in, from what the channel says about it. */
+export function initialStatus(draft: OrderDraft): { status: OrderStatus; hold?: Order['hold'] } {
+  if (draft.channelState === 'cancelled') return { status: 'cancelled' };
+  if (draft.fulfillment.fulfilledBy === 'channel') return { status: 'fulfilled_by_channel' };
+  if (draft.channelState === 'shipped') return { status: 'shipped' };
+  if (draft.channelState === 'pending') return { status: 'on_hold', hold: { reason: 'payment_pending', since: draft.channelCreatedAt } };
+  return { status: 'received' };
+}
