@@ -2,9 +2,18 @@ import type * as z from 'zod';
 import { ChannelChanged } from './channel-changed.ts';
 import type { EventDefinition } from './define.ts';
 import { LocationChanged } from './location-changed.ts';
+import { OrderCancelled } from './order-cancelled.ts';
+import { OrderReceived } from './order-received.ts';
+import { OrderUpdated } from './order-updated.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
-export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [LocationChanged, ChannelChanged];
+export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
+  LocationChanged,
+  ChannelChanged,
+  OrderReceived,
+  OrderUpdated,
+  OrderCancelled,
+];
 
 export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {
   return eventCatalog.find((e) => e.source === source && e.detailType === detailType);

@@ -15,7 +15,8 @@ export interface OmsApp {
  * tests, and by the local runtime, which synthesizes the state machines with
  * bundling skipped and runs their definitions locally.
  *
- * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `archiveRetentionDays`.
+ * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `archiveRetentionDays`,
+ * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
  * Stacks are environment-agnostic unless CDK_DEFAULT_ACCOUNT/REGION are set,
  * so `cdk synth` works offline with no credentials.
  */
@@ -48,7 +49,10 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     table: stateful.table,
     key: stateful.key,
     bus: stateful.bus,
-    outboxDeadLetters: stateful.outboxDeadLetters,
+    pipeDeadLetters: stateful.pipeDeadLetters,
+    queues: stateful.queues,
+    pollSchedules: stateful.pollSchedules,
+    shopifyEventSource: app.node.tryGetContext('shopifyEventSource') as string | undefined,
     eventDeadLetters: stateful.eventDeadLetters,
     scheduleDeadLetters: stateful.scheduleDeadLetters,
     apiToken: stateful.apiToken,

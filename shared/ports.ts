@@ -1,6 +1,7 @@
 import type { OutboxEvent } from '#events/define.ts';
-import type { Channel, ChannelSecrets } from './domain/channel.ts';
+import type { Channel, ChannelSecrets, ChannelType } from './domain/channel.ts';
 import type { Location, LocationReadiness } from './domain/location.ts';
+import type { Order, OrderSummary, TimelineEntry } from './domain/order.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -57,4 +58,120 @@ export interface MailMessage {
 
 export interface Mailer {
   send(message: MailMessage): Promise<{ messageId: string }>;
+}
+
+/** One delivery that carried an order into the OMS, kept raw (`GET /v1/orders/{id}/source`). */
+export interface OrderSource {
+  /** Stable across a channel's retries of the same delivery. */
+  deliveryId: string;
+  via: 'webhook' | 'eventbridge' | 'poll' | 'api';
+  receivedAt: string;
+  topic?: string;
+  headers: Record<string, string>;
+  contentType: string;
+  body: string;
+}
+
+export interface OrderListFilter {
+  channelId?: string | undefined;
+  status?: string | undefined;
+  /** Placement time window (ISO instants); default: the 90 days before `to`, which defaults to now. */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface OrderRepository {
+  /** `exists` when the channel order already has an OMS order (nothing is written then). */
+  create(order: Order, writes: { timeline: TimelineEntry[]; source: OrderSource; events: OutboxEvent[] }): Promise<'created' | 'exists'>;
+  /** Throws ConcurrentModificationError when `previous` is no longer the stored version. */
+  update(order: Order, writes: { previous: Order; timeline: TimelineEntry[]; source?: OrderSource | undefined; events: OutboxEvent[] }): Promise<void>;
+  get(orderId: string): Promise<Order | undefined>;
+  findByChannelRef(channelId: string, externalOrderId: string): Promise<Order | undefined>;
+  /** Keeps one more raw delivery; false if this delivery was already kept. */
+  addSource(orderId: string, source: OrderSource): Promise<boolean>;
+  timeline(orderId: string, page: PageRequest): Promise<Page<TimelineEntry>>;
+  sources(orderId: string, page: PageRequest): Promise<Page<OrderSource>>;
+  list(filter: OrderListFilter, page: PageRequest): Promise<Page<OrderSummary>>;
+}
+
+/** A channel delivery waiting to be captured (see shared/store/inbox-repository.ts). */
+export interface InboxDelivery extends OrderSource {
+  channelId: string;
+  channelType: ChannelType;
+  correlationId?: string;
+}
+
+export interface InboxRepository {
+  /** `duplicate` when this delivery id was already stored for the channel (a retry). */
+  put(delivery: InboxDelivery): Promise<'stored' | 'duplicate'>;
+  get(key: { PK: string; SK: string }): Promise<InboxDelivery | undefined>;
+}
+
+/** Replays of `POST /v1/orders` with the same Idempotency-Key. */
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'completed'; response: { status: number; body: unknown } }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' };
+
+export interface IdempotencyRepository {
+  /** Claims `key` for a request with this fingerprint, or says what happened to it before. */
+  claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>;
+  complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
+  /** Gives the key up after a failure, so the client can retry. */
+  release(scope: string, key: string): Promise<void>;
+}
+
+/** One page of a marketplace's changed orders (raw, as the marketplace returned them). */
+export interface MarketplacePage {
+  orders: { externalOrderId: string; updatedAt: string; body: string }[];
+  /** Where the next page of the same window starts; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** A polled marketplace (Amazon SP-API, eBay Fulfillment API). */
+export interface MarketplaceOrders {
+  /** Orders changed in [from, to], one page at a time. */
+  page(window: { from: string; to: string }, cursor: string | undefined): Promise<MarketplacePage>;
+}
+
+/** Where a polled channel has read up to, and what its last run did. */
+export interface ChannelSyncState {
+  /** The window being read: changes from `windowFrom` up to `windowTo`. */
+  windowFrom: string;
+  windowTo?: string;
+  /** The page to read next within the window. */
+  cursor?: string;
+  lastRun?: PollSummary;
+}
+
+export interface PollSummary {
+  trigger: 'schedule' | 'manual';
+  startedAt: string;
+  finishedAt: string;
+  pages: number;
+  fetched: number;
+  stored: number;
+  duplicates: number;
+  caughtUp: boolean;
+  error?: string;
+}
+
+export interface ChannelSyncRepository {
+  /** Takes the channel's poll lease unless another poll holds it (until its expiry). */
+  acquireLease(channelId: string, owner: string, seconds: number): Promise<boolean>;
+  releaseLease(channelId: string, owner: string): Promise<void>;
+  getState(channelId: string): Promise<ChannelSyncState | undefined>;
+  saveState(channelId: string, state: ChannelSyncState): Promise<void>;
+}
+
+/** Starts a poll of a channel in the background (Lambda async invoke). */
+export interface PollStarter {
+  start(channelId: string): Promise<void>;
+}
+
+/** Per-channel poll schedules (EventBridge Scheduler). */
+export interface PollSchedules {
+  put(channelId: string, everyMinutes: number): Promise<void>;
+  remove(channelId: string): Promise<void>;
 }

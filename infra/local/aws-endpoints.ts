@@ -1,52 +1,122 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { newId } from '#shared/domain/ids.ts';
 import type { RecordLog, SentMail } from './record-log.ts';
 
 /**
  * The slice of AWS service APIs the handlers call directly, served on a
  * loopback port so the real SDK clients (pointed here with
- * AWS_ENDPOINT_URL_<SERVICE>) run unchanged: SES v2 SendEmail writes to the
- * local mail outbox instead of delivering.
+ * AWS_ENDPOINT_URL_<SERVICE>) run unchanged:
+ * - SES v2 SendEmail → the local mail outbox;
+ * - Lambda Invoke → the local Lambda host (async `Event` invocations too);
+ * - EventBridge Scheduler Create/Update/Get/DeleteSchedule → local timers.
  */
-export function createAwsEndpoints(mail: RecordLog<SentMail>): Server {
+export interface AwsEndpointTargets {
+  mail: RecordLog<SentMail>;
+  invoke(functionName: string, payload: unknown): Promise<unknown>;
+  schedules: {
+    put(schedule: { name: string; group: string; expression: string; targetArn: string; input: unknown; retryAttempts: number; maxEventAgeSeconds: number }): void;
+    remove(name: string, group: string): boolean;
+    get(name: string, group: string): { expression: string; targetArn: string } | undefined;
+  };
+}
+
+export function createAwsEndpoints(targets: AwsEndpointTargets): Server {
   return createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const reply = (status: number, body: unknown) => {
-        response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      };
-      if (request.method === 'POST' && request.url === '/v2/email/outbound-emails') {
-        let input: SesSendEmail;
-        try {
-          input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SesSendEmail;
-        } catch {
-          return reply(400, { message: 'Malformed JSON' });
-        }
-        const simple = input.Content?.Simple;
-        const to = input.Destination?.ToAddresses ?? [];
-        if (!input.FromEmailAddress || to.length === 0 || !simple?.Subject?.Data) {
-          response.setHeader('x-amzn-errortype', 'BadRequestException');
-          return reply(400, { message: 'FromEmailAddress, Destination.ToAddresses and Content.Simple.Subject are required' });
-        }
-        const messageId = `local-${newId()}`;
-        mail.append({
-          messageId,
-          from: input.FromEmailAddress,
-          to,
-          subject: simple.Subject.Data,
-          ...(simple.Body?.Text?.Data ? { text: simple.Body.Text.Data } : {}),
-          ...(simple.Body?.Html?.Data ? { html: simple.Body.Html.Data } : {}),
-          tags: Object.fromEntries((input.EmailTags ?? []).map((tag) => [tag.Name, tag.Value])),
-          sentAt: new Date().toISOString(),
-        });
-        return reply(200, { MessageId: messageId });
-      }
-      response.setHeader('x-amzn-errortype', 'UnknownOperationException');
-      reply(404, { message: `The local runtime does not emulate ${request.method} ${request.url}` });
+      route(targets, request, response, Buffer.concat(chunks).toString('utf8')).catch((error: unknown) => {
+        reply(response, 500, { message: String(error) }, 'ServiceException');
+      });
     });
   });
+}
+
+async function route(targets: AwsEndpointTargets, request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const json = (): unknown => (body ? (JSON.parse(body) as unknown) : {});
+
+  if (request.method === 'POST' && url.pathname === '/v2/email/outbound-emails') {
+    const input = json() as SesSendEmail;
+    const simple = input.Content?.Simple;
+    const to = input.Destination?.ToAddresses ?? [];
+    if (!input.FromEmailAddress || to.length === 0 || !simple?.Subject?.Data) {
+      return reply(response, 400, { message: 'FromEmailAddress, Destination.ToAddresses and Content.Simple.Subject are required' }, 'BadRequestException');
+    }
+    const messageId = `local-${newId()}`;
+    targets.mail.append({
+      messageId,
+      from: input.FromEmailAddress,
+      to,
+      subject: simple.Subject.Data,
+      ...(simple.Body?.Text?.Data ? { text: simple.Body.Text.Data } : {}),
+      ...(simple.Body?.Html?.Data ? { html: simple.Body.Html.Data } : {}),
+      tags: Object.fromEntries((input.EmailTags ?? []).map((tag) => [tag.Name, tag.Value])),
+      sentAt: new Date().toISOString(),
+    });
+    return reply(response, 200, { MessageId: messageId });
+  }
+
+  const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+  if (request.method === 'POST' && invoke?.[1]) {
+    const name = functionNameOf(decodeURIComponent(invoke[1]));
+    const payload = body ? (JSON.parse(body) as unknown) : {};
+    if (request.headers['x-amz-invocation-type'] === 'Event') {
+      // Asynchronous: accepted now, run in the background (Lambda's own retries are not emulated).
+      void targets.invoke(name, payload).catch(() => undefined);
+      response.writeHead(202);
+      response.end();
+      return;
+    }
+    const result = await targets.invoke(name, payload);
+    return reply(response, 200, result ?? null);
+  }
+
+  const schedule = /^\/schedules\/([^/]+)$/.exec(url.pathname);
+  if (schedule?.[1]) {
+    const name = decodeURIComponent(schedule[1]);
+    if (request.method === 'POST' || request.method === 'PUT') {
+      const input = json() as SchedulerInput;
+      const group = input.GroupName ?? 'default';
+      const exists = targets.schedules.get(name, group);
+      if (request.method === 'POST' && exists) return reply(response, 409, { Message: `Schedule ${name} already exists` }, 'ConflictException');
+      if (request.method === 'PUT' && !exists) return reply(response, 404, { Message: `Schedule ${name} does not exist` }, 'ResourceNotFoundException');
+      targets.schedules.put({
+        name,
+        group,
+        expression: input.ScheduleExpression,
+        targetArn: input.Target.Arn,
+        input: input.Target.Input ? (JSON.parse(input.Target.Input) as unknown) : {},
+        retryAttempts: input.Target.RetryPolicy?.MaximumRetryAttempts ?? 185,
+        maxEventAgeSeconds: input.Target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400,
+      });
+      return reply(response, 200, { ScheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${group}/${name}` });
+    }
+    const group = url.searchParams.get('groupName') ?? 'default';
+    if (request.method === 'DELETE') {
+      return targets.schedules.remove(name, group)
+        ? reply(response, 200, {})
+        : reply(response, 404, { Message: `Schedule ${name} does not exist` }, 'ResourceNotFoundException');
+    }
+    if (request.method === 'GET') {
+      const found = targets.schedules.get(name, group);
+      return found
+        ? reply(response, 200, { Name: name, GroupName: group, ScheduleExpression: found.expression, Target: { Arn: found.targetArn } })
+        : reply(response, 404, { Message: `Schedule ${name} does not exist` }, 'ResourceNotFoundException');
+    }
+  }
+
+  reply(response, 404, { message: `The local runtime does not emulate ${request.method} ${url.pathname}` }, 'UnknownOperationException');
+}
+
+function reply(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+  response.end(JSON.stringify(body));
+}
+
+/** `arn:aws:lambda:…:function:pollChannel` or `pollChannel` → `pollChannel`. */
+export function functionNameOf(nameOrArn: string): string {
+  return /:function:([^:]+)/.exec(nameOrArn)?.[1] ?? nameOrArn;
 }
 
 interface SesSendEmail {
@@ -54,4 +124,10 @@ interface SesSendEmail {
   Destination?: { ToAddresses?: string[] };
   Content?: { Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } } } };
   EmailTags?: { Name: string; Value: string }[];
+}
+
+interface SchedulerInput {
+  GroupName?: string;
+  ScheduleExpression: string;
+  Target: { Arn: string; Input?: string; RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } };
 }

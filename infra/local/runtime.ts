@@ -4,18 +4,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionName } from '../topology/functions.ts';
-import { outboxPipe } from '../topology/outbox-pipe.ts';
+import { pipes, type PipeSpec } from '../topology/pipes.ts';
+import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
-import { createAwsEndpoints } from './aws-endpoints.ts';
+import { createAwsEndpoints, functionNameOf } from './aws-endpoints.ts';
+import { renderInputTemplate, valueAt } from './input-template.ts';
+import { LocalQueue } from './queue.ts';
 import { LOCAL_AWS, ensureTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
-import { LocalEventBus, type BusEntry } from './event-bus.ts';
+import { LocalEventBus } from './event-bus.ts';
 import { createLocalHttpApi, type LocalRoute } from './http-api.ts';
-import { LambdaHost } from './lambda-host.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, LambdaHost, localFunctionArn } from './lambda-host.ts';
 import { RecordLog, type ArchivedEvent, type DeadLetter, type SentMail } from './record-log.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { LocalStepFunctions } from './step-functions.ts';
-import { StreamPump } from './stream-pump.ts';
+import { StreamPump, type LocalPipe, type PipeRecord } from './stream-pump.ts';
 import { synthesizeWorkflowDefinitions } from './workflow-definitions.ts';
 
 export interface OmsOptions {
@@ -50,6 +53,7 @@ export interface RunningOms {
   bus: LocalEventBus;
   workflows: LocalStepFunctions;
   scheduler: LocalScheduler;
+  queues: Record<QueueName, LocalQueue>;
   mail: RecordLog<SentMail>;
   deadLetters: RecordLog<DeadLetter>;
   events: RecordLog<ArchivedEvent>;
@@ -95,16 +99,50 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const deadLetters = new RecordLog<DeadLetter>(file('dead-letters.jsonl'));
     const events = new RecordLog<ArchivedEvent>(file('events.jsonl'));
 
-    const awsEndpoints = createAwsEndpoints(mail);
+    // The AWS endpoints are up before the handlers load (their SDK clients read the endpoint at start);
+    // the Lambda host and scheduler they forward to are bound below.
+    const late: { lambdas?: LambdaHost; scheduler?: LocalScheduler } = {};
+    const awsEndpoints = createAwsEndpoints({
+      mail,
+      invoke: (name, payload) => {
+        if (!late.lambdas) throw new Error('The runtime is still starting');
+        return late.lambdas.invoke(name as FunctionName, payload);
+      },
+      schedules: {
+        put: (schedule) =>
+          late.scheduler?.put({
+            id: `${schedule.group}/${schedule.name}`,
+            description: `Created at run time: ${schedule.name}`,
+            expression: schedule.expression,
+            timezone: 'UTC',
+            target: { function: functionNameOf(schedule.targetArn) as FunctionName },
+            input: schedule.input as Record<string, unknown>,
+            retryAttempts: schedule.retryAttempts,
+            maxEventAgeSeconds: schedule.maxEventAgeSeconds,
+          }),
+        remove: (name, group) => late.scheduler?.remove(`${group}/${name}`) ?? false,
+        get: (name, group) => {
+          const found = late.scheduler?.get(`${group}/${name}`);
+          return found ? { expression: found.expression, targetArn: localFunctionArn(found.target.function) } : undefined;
+        },
+      },
+    });
     const awsPort = await listen(awsEndpoints, 0, '127.0.0.1');
     cleanups.push(() => close(awsEndpoints));
+    const awsEndpoint = `http://127.0.0.1:${awsPort}`;
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_AWS.region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${awsPort}`,
+      AWS_ENDPOINT_URL_SESV2: awsEndpoint,
+      AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
+      POLL_FUNCTION_ARN: localFunctionArn('pollChannel'),
+      SCHEDULER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/oms-local-scheduler`,
+      SCHEDULE_GROUP: 'oms-local',
+      SCHEDULE_DLQ_ARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule-dead-letters`,
       TABLE_NAME: tableName,
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
@@ -120,6 +158,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
 
     const lambdas = new LambdaHost();
     await lambdas.loadAll();
+    late.lambdas = lambdas;
     const workflows = new LocalStepFunctions(definitions, lambdas);
     cleanups.push(() => workflows.stop());
 
@@ -134,15 +173,41 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     });
     cleanups.push(() => bus.idle(10_000));
 
+    const localQueues = {} as Record<QueueName, LocalQueue>;
+    for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      localQueues[name] = new LocalQueue(name, spec, { deadLetters, consume: (event) => lambdas.invoke(spec.consumer, event) });
+      localQueues[name].start();
+      cleanups.push(() => localQueues[name].stop());
+    }
+
+    // Each pipe: filter (in the pump), optional enrichment, input template, target — as EventBridge Pipes does it.
+    const localPipes: LocalPipe[] = (Object.entries(pipes) as [string, PipeSpec][]).map(([name, spec]) => ({
+      name,
+      filter: spec.filter,
+      batchSize: spec.batchSize,
+      retryAttempts: spec.retryAttempts,
+      deliver: async (records: PipeRecord[]) => {
+        const enriched = spec.enrichment ? ((await lambdas.invoke(spec.enrichment, records)) as unknown[]) : records;
+        const target = spec.target;
+        if ('bus' in target) {
+          bus.putEvents(
+            enriched.map((entry) => ({
+              source: String(valueAt(entry, target.sourcePath)),
+              detailType: String(valueAt(entry, target.detailTypePath)),
+              detail: renderInputTemplate(target.inputTemplate, entry),
+            })),
+          );
+        } else {
+          localQueues[target.queue].send(enriched.map((entry) => JSON.stringify(renderInputTemplate(target.inputTemplate, entry))));
+        }
+      },
+    }));
     const pump = new StreamPump({
       endpoint: dynamo.endpoint,
       tableName,
       deadLetters,
+      pipes: localPipes,
       ...(dataDir ? { checkpointFile: join(dataDir, 'stream-checkpoint.json') } : {}),
-      publish: async (records) => {
-        const entries = (await lambdas.invoke(outboxPipe.enrichment, records)) as BusEntry[];
-        bus.putEvents(entries);
-      },
     });
     await pump.start();
     cleanups.push(async () => {
@@ -155,6 +220,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       deadLetters,
       invoke: (fn, input) => lambdas.invoke(fn, input),
     });
+    late.scheduler = scheduler;
     if (options.schedules !== false) scheduler.start();
     cleanups.push(() => scheduler.stop());
 
@@ -175,19 +241,22 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       bus,
       workflows,
       scheduler,
+      queues: localQueues,
       mail,
       deadLetters,
       events,
       async settle(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
-        // Publishing can start executions whose tasks write more outbox events: repeat until quiet.
-        for (let round = 0; round < 5 && Date.now() < deadline; round++) {
+        // Publishing can start executions and captures that write more to the stream: repeat until quiet.
+        const quiet = () => bus.inFlight === 0 && Object.values(localQueues).every((queue) => queue.depth === 0);
+        for (let round = 0; round < 10 && Date.now() < deadline; round++) {
           await pump.drain(deadline - Date.now());
+          for (const queue of Object.values(localQueues)) await queue.idle(deadline - Date.now());
           await bus.idle(deadline - Date.now());
           await workflows.idle(deadline - Date.now());
-          if (bus.inFlight === 0) {
+          if (quiet()) {
             await pump.drain(deadline - Date.now());
-            if (bus.inFlight === 0) return;
+            if (quiet()) return;
           }
         }
       },

@@ -14,12 +14,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * schedule's input, retrying with its budget and dead-lettering what fails.
  */
 export class LocalScheduler {
-  readonly #schedules: readonly ScheduleSpec[];
+  readonly #schedules: ScheduleSpec[];
   readonly #invoke: (fn: FunctionName, input: unknown) => Promise<unknown>;
   readonly #deadLetters: RecordLog<DeadLetter>;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #startedAt = new Date();
+  #started = false;
   readonly fired: { id: string; at: string; ok: boolean }[] = [];
 
   constructor(options: {
@@ -27,7 +28,7 @@ export class LocalScheduler {
     invoke: (fn: FunctionName, input: unknown) => Promise<unknown>;
     deadLetters: RecordLog<DeadLetter>;
   }) {
-    this.#schedules = options.schedules;
+    this.#schedules = [...options.schedules];
     this.#invoke = options.invoke;
     this.#deadLetters = options.deadLetters;
     for (const schedule of this.#schedules) {
@@ -37,7 +38,32 @@ export class LocalScheduler {
   }
 
   start(): void {
+    this.#started = true;
     for (const schedule of this.#schedules) this.#arm(schedule, new Date());
+  }
+
+  /**
+   * Creates or replaces a schedule at run time (the OMS creates one per polled
+   * channel through the Scheduler API; the local Scheduler endpoint lands here).
+   */
+  put(schedule: ScheduleSpec): void {
+    parseScheduleExpression(schedule.expression);
+    this.remove(schedule.id);
+    this.#schedules.push(schedule);
+    if (this.#started) this.#arm(schedule, new Date());
+  }
+
+  remove(id: string): boolean {
+    const index = this.#schedules.findIndex((s) => s.id === id);
+    if (index < 0) return false;
+    this.#schedules.splice(index, 1);
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+    return true;
+  }
+
+  get(id: string): ScheduleSpec | undefined {
+    return this.#schedules.find((s) => s.id === id);
   }
 
   /** When each schedule fires next. */
@@ -66,6 +92,7 @@ export class LocalScheduler {
     const delay = next.getTime() - Date.now();
     const timer = setTimeout(
       () => {
+        if (!this.#schedules.includes(schedule)) return;
         if (delay > MAX_TIMER_MS) return this.#arm(schedule, new Date());
         const run = this.#fire(schedule).then(() => undefined);
         this.#inFlight.add(run);

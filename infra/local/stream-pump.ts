@@ -13,7 +13,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runtimeLog as logger } from './log.ts';
-import { outboxPipe } from '../topology/outbox-pipe.ts';
 import { LOCAL_AWS } from './dynamodb-local.ts';
 import { matchesPattern } from './event-pattern.ts';
 import type { DeadLetter, RecordLog } from './record-log.ts';
@@ -33,12 +32,21 @@ interface Checkpoint {
   shards: Record<string, string | null>;
 }
 
+/** One pipe reading the stream: its filter, batch size and retry budget, and what it does with a batch. */
+export interface LocalPipe {
+  name: string;
+  filter: Record<string, unknown>;
+  batchSize: number;
+  retryAttempts: number;
+  /** Delivers a batch to the pipe's target (through its enrichment, if any). Throws to retry. */
+  deliver(records: PipeRecord[]): Promise<void>;
+}
+
 /**
- * The local stand-in for the outbox pipe: reads the table's stream (DynamoDB
- * Local implements DynamoDB Streams), keeps the records the pipe's filter
- * keeps, hands them in batches to the same enrichment function, and puts the
- * result on the local bus. A failing batch is split until the bad record is
- * alone; it is then retried with the pipe's budget and dead-lettered.
+ * The local stand-in for the table's EventBridge Pipes: reads the stream
+ * (DynamoDB Local implements DynamoDB Streams) and hands each pipe the records
+ * its filter keeps, in batches. A failing batch is split until the bad record
+ * is alone; it is then retried with the pipe's budget and dead-lettered.
  *
  * The checkpoint (last sequence number per shard) advances only after a batch
  * is published, so a crash re-publishes rather than loses; consumers
@@ -49,7 +57,7 @@ export class StreamPump {
   readonly #streams: DynamoDBStreamsClient;
   readonly #dynamodb: DynamoDBClient;
   readonly #tableName: string;
-  readonly #publish: (records: PipeRecord[]) => Promise<void>;
+  readonly #pipes: readonly LocalPipe[];
   readonly #deadLetters: RecordLog<DeadLetter>;
   readonly #checkpointFile: string | undefined;
   #checkpoint: Checkpoint | undefined;
@@ -59,26 +67,26 @@ export class StreamPump {
   #passes = 0;
   #lastEmptyPass = -1;
   readonly #pollMs: number;
-  readonly #retry: { retryAttempts: number; baseDelayMs?: number };
+  readonly #retryBaseDelayMs: number;
 
   constructor(options: {
     endpoint: string;
     tableName: string;
-    publish: (records: PipeRecord[]) => Promise<void>;
+    pipes: readonly LocalPipe[];
     deadLetters: RecordLog<DeadLetter>;
     checkpointFile?: string;
     pollMs?: number;
-    /** Retry budget for a failing record; defaults to the pipe's (tests shorten the waits). */
-    retry?: { retryAttempts: number; baseDelayMs?: number };
+    /** First back-off of a failing record's retries (tests shorten it). */
+    retryBaseDelayMs?: number;
   }) {
     this.#streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: options.endpoint });
     this.#dynamodb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.endpoint });
     this.#tableName = options.tableName;
-    this.#publish = options.publish;
+    this.#pipes = options.pipes;
     this.#deadLetters = options.deadLetters;
     this.#checkpointFile = options.checkpointFile;
     this.#pollMs = options.pollMs ?? 50;
-    this.#retry = options.retry ?? { retryAttempts: outboxPipe.retryAttempts };
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
   }
 
   async start(): Promise<void> {
@@ -192,33 +200,32 @@ export class StreamPump {
   }
 
   async #handle(streamArn: string, records: StreamRecord[]): Promise<void> {
-    const kept = records
-      .map((record) => toPipeRecord(streamArn, record))
-      .filter((record) => matchesPattern(outboxPipe.filter, record));
-    for (let i = 0; i < kept.length; i += outboxPipe.batchSize) {
-      await this.#publishBatch(kept.slice(i, i + outboxPipe.batchSize));
+    const converted = records.map((record) => toPipeRecord(streamArn, record));
+    for (const pipe of this.#pipes) {
+      const kept = converted.filter((record) => matchesPattern(pipe.filter, record));
+      for (let i = 0; i < kept.length; i += pipe.batchSize) await this.#deliverBatch(pipe, kept.slice(i, i + pipe.batchSize));
     }
   }
 
   /** AUTOMATIC_BISECT: split a failing batch until the failing record is alone, then retry it and dead-letter it. */
-  async #publishBatch(batch: PipeRecord[]): Promise<void> {
+  async #deliverBatch(pipe: LocalPipe, batch: PipeRecord[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        await this.#publish(batch);
+        await pipe.deliver(batch);
         return;
       } catch {
         const half = Math.ceil(batch.length / 2);
-        await this.#publishBatch(batch.slice(0, half));
-        await this.#publishBatch(batch.slice(half));
+        await this.#deliverBatch(pipe, batch.slice(0, half));
+        await this.#deliverBatch(pipe, batch.slice(half));
         return;
       }
     }
-    const result = await withRetries(() => this.#publish(batch), this.#retry);
+    const result = await withRetries(() => pipe.deliver(batch), { retryAttempts: pipe.retryAttempts, baseDelayMs: this.#retryBaseDelayMs });
     if (result.ok) return;
-    logger.error('Outbox record could not be published; dead-lettered', { error: errorMessage(result.error) });
+    logger.error('Stream record could not be delivered; dead-lettered', { pipe: pipe.name, error: errorMessage(result.error) });
     this.#deadLetters.append({
-      source: 'outbox-pipe',
-      target: 'event-bus',
+      source: `pipe:${pipe.name}`,
+      target: pipe.name,
       payload: batch,
       error: errorMessage(result.error),
       attempts: result.attempts,

@@ -6,6 +6,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { queues, type QueueName } from '../topology/queues.ts';
 import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { table as tableDefinition, type IndexName } from '#shared/store/table.ts';
@@ -24,9 +26,13 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly key: Key;
   readonly bus: EventBus;
-  readonly outboxDeadLetters: Queue;
+  readonly pipeDeadLetters: Queue;
   readonly eventDeadLetters: Queue;
   readonly scheduleDeadLetters: Queue;
+  /** Work queues of infra/topology/queues.ts, each with its dead-letter queue. */
+  readonly queues: Record<QueueName, { queue: Queue; deadLetters: Queue }>;
+  /** Holds the per-channel poll schedules the OMS creates at run time. */
+  readonly pollSchedules: ScheduleGroup;
   readonly apiToken: Secret;
   readonly alarmTopic: Topic;
 
@@ -87,9 +93,24 @@ export class StatefulStack extends Stack {
       ]);
       return queue;
     };
-    this.outboxDeadLetters = deadLetterQueue('OutboxDeadLetters', 'Outbox pipe batches that failed every retry');
+    this.pipeDeadLetters = deadLetterQueue('PipeDeadLetters', 'Stream records the outbox or inbox pipe gave up on');
     this.eventDeadLetters = deadLetterQueue('EventDeadLetters', 'Events a rule could not deliver to its target');
     this.scheduleDeadLetters = deadLetterQueue('ScheduleDeadLetters', 'Scheduled invocations that failed every retry');
+    this.queues = {} as Record<QueueName, { queue: Queue; deadLetters: Queue }>;
+    for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      const id = name.charAt(0).toUpperCase() + name.slice(1);
+      const deadLetters = deadLetterQueue(`${id}DeadLetters`, `${spec.description}: messages that failed ${spec.maxReceiveCount} times`);
+      const queue = new Queue(this, `${id}Queue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: deadLetters, maxReceiveCount: spec.maxReceiveCount },
+      });
+      this.queues[name] = { queue, deadLetters };
+    }
+    this.pollSchedules = new ScheduleGroup(this, 'PollSchedules', { removalPolicy: RemovalPolicy.DESTROY });
+
     // Rules live in the stateless stack; granting their service here (scoped to rules of this bus)
     // keeps the stateful stack free of references to stateless resources.
     this.eventDeadLetters.addToResourcePolicy(

@@ -1,34 +1,35 @@
-import { CfnOutput, Duration, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, type HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpStage, LogGroupLogDestination, type HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, type EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
-import { eventCatalog } from '#events/catalog.ts';
-import { eventJsonSchema } from '#events/json-schema.ts';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
+import { Schedule, ScheduleExpression, ScheduleTargetInput, type ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke as ScheduleLambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
-import { TimeZone } from 'aws-cdk-lib';
-import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
+import { eventCatalog } from '#events/catalog.ts';
+import { eventJsonSchema } from '#events/json-schema.ts';
 import { routeKeyOf } from '#shared/http/operation.ts';
 import { OmsFunction } from '../constructs/oms-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
+import { acknowledge } from '../nag.ts';
 import { functionNames, functions, httpFunctions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
-import { outboxPipe } from '../topology/outbox-pipe.ts';
+import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
+import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
 import { WORKFLOW_TAG, workflows, type WorkflowName } from '../topology/workflows.ts';
@@ -38,40 +39,114 @@ export interface StatelessStackProps extends StackProps {
   table: Table;
   key: IKey;
   bus: EventBus;
-  outboxDeadLetters: Queue;
+  pipeDeadLetters: Queue;
   eventDeadLetters: Queue;
   scheduleDeadLetters: Queue;
+  queues: Record<QueueName, { queue: Queue; deadLetters: Queue }>;
+  pollSchedules: ScheduleGroup;
   apiToken: Secret;
   alarmTopic: Topic;
   mailFrom: string;
   opsEmail: string;
   logRetention: RetentionDays;
+  /** Name of the Shopify EventBridge partner event source, when the merchant set one up. */
+  shopifyEventSource?: string | undefined;
 }
 
 /**
  * Everything that can be redeployed freely: functions, the HTTP API, the
- * outbox pipe, bus rules, schedules, state machines and alarms. Built from
- * the topology in infra/topology, which the local runtime reads too.
+ * pipes, queue consumers, bus rules, schedules, state machines and alarms.
+ * Built from the topology in infra/topology, which the local runtime reads too.
  */
 export class StatelessStack extends Stack {
   readonly functions: Record<FunctionName, IFunction>;
   readonly api: HttpApi;
   readonly stateMachines: Record<WorkflowName, StateMachine>;
+  readonly #alarmAction: SnsAction;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const alarmAction = new SnsAction(props.alarmTopic);
-    const alarmOn = (alarmId: string, metric: IMetric, description: string) =>
-      new Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(alarmAction);
+    this.#alarmAction = new SnsAction(props.alarmTopic);
 
-    // Functions.
+    this.functions = this.#createFunctions(props);
+    const fn = (name: FunctionName) => this.functions[name];
+
+    this.api = this.#createApi(props);
+    this.stateMachines = this.#createWorkflows(props);
+    this.#createSchemaRegistry();
+
+    // Bus rules. The dead-letter queue is imported: its policy for EventBridge is set in the stateful stack.
+    const eventDeadLetters = Queue.fromQueueArn(this, 'EventDeadLettersRef', props.eventDeadLetters.queueArn);
+    for (const rule of rules) {
+      const { source, 'detail-type': detailType, detail } = rule.pattern as Record<string, unknown>;
+      const delivery = { deadLetterQueue: eventDeadLetters, retryAttempts: rule.retryAttempts, maxEventAge: Duration.seconds(rule.maxEventAgeSeconds) };
+      new Rule(this, `Rule-${rule.id}`, {
+        eventBus: props.bus,
+        description: rule.description,
+        eventPattern: { source: source as string[], detailType: detailType as string[], ...(detail ? { detail: detail as Record<string, unknown> } : {}) },
+        targets: [
+          'workflow' in rule.target
+            ? new SfnStateMachine(this.stateMachines[rule.target.workflow], delivery)
+            : new LambdaFunction(fn(rule.target.function), delivery),
+        ],
+      });
+    }
+    this.#alarm('EventDeadLetters', props.eventDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Events were dead-lettered');
+
+    // Shopify's EventBridge partner event source (optional): same inbox as the webhook route.
+    if (props.shopifyEventSource) {
+      new Rule(this, 'Rule-ShopifyPartnerEvents', {
+        eventBus: EventBus.fromEventBusName(this, 'ShopifyPartnerBus', props.shopifyEventSource),
+        description: 'Shopify order webhooks delivered through the EventBridge partner event source',
+        eventPattern: { source: [{ prefix: 'aws.partner/shopify.com' }] as unknown as string[] },
+        targets: [new LambdaFunction(fn('receiveShopifyEvent'), { deadLetterQueue: eventDeadLetters, retryAttempts: 8 })],
+      });
+    }
+
+    // Pipes from the table stream: the outbox to the bus, the inbox to the capture queue.
+    for (const [name, spec] of Object.entries(pipes) as [PipeName, PipeSpec][]) this.#createPipe(name, spec, props);
+    this.#alarm('PipeDeadLetters', props.pipeDeadLetters.metricApproximateNumberOfMessagesVisible(), 'A pipe dead-lettered stream records');
+
+    // Queue consumers.
+    for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      const { queue, deadLetters } = props.queues[name];
+      fn(spec.consumer).addEventSource(
+        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.maxConcurrency }),
+      );
+      this.#alarm(`QueueDeadLetters-${name}`, deadLetters.metricApproximateNumberOfMessagesVisible(), `${name} messages were dead-lettered`);
+      this.#alarm(
+        `QueueBacklog-${name}`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
+        `${name} messages waited more than 5 minutes`,
+        300,
+      );
+    }
+
+    // Static schedules.
+    for (const schedule of schedules) {
+      acknowledge(this, [
+        {
+          id: `AwsSolutions-IAM5[Resource::<${this.#logicalIdOf(fn(schedule.target.function))}.Arn>:*]`,
+          reason: "EventBridge Scheduler's generated role may invoke any version of the scheduled function.",
+        },
+      ]);
+      new Schedule(this, `Schedule-${schedule.id}`, {
+        description: schedule.description,
+        schedule: ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
+        target: new ScheduleLambdaInvoke(fn(schedule.target.function), {
+          input: ScheduleTargetInput.fromObject(schedule.input),
+          deadLetterQueue: props.scheduleDeadLetters,
+          retryAttempts: schedule.retryAttempts,
+          maxEventAge: Duration.seconds(schedule.maxEventAgeSeconds),
+        }),
+      });
+    }
+    this.#alarm('ScheduleDeadLetters', props.scheduleDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Scheduled jobs were dead-lettered');
+
+    this.#suppressFindings();
+  }
+
+  #createFunctions(props: StatelessStackProps): Record<FunctionName, IFunction> {
     const environment = {
       TABLE_NAME: props.table.tableName,
       OMS_API_TOKEN_SECRET_ID: props.apiToken.secretArn,
@@ -79,7 +154,7 @@ export class StatelessStack extends Stack {
       OPS_EMAIL: props.opsEmail,
     };
     const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
-    this.functions = {} as Record<FunctionName, IFunction>;
+    const created = {} as Record<FunctionName, IFunction>;
     for (const name of functionNames) {
       const spec: FunctionSpec = functions[name];
       const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, logRetention: props.logRetention }).function;
@@ -97,50 +172,81 @@ export class StatelessStack extends Stack {
           }),
         );
       }
-      alarmOn(`Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`);
-      this.functions[name] = fn;
+      this.#alarm(`Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`);
+      created[name] = fn;
     }
-    const fn = (name: FunctionName) => this.functions[name];
 
-    // HTTP API: one route per operation, `$default` answers unknown routes with a JSON 404.
+    // Access that names other functions is wired once they all exist.
+    const poll = created.pollChannel;
+    const schedulerRole = new Role(this, 'PollSchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Assumed by the per-channel poll schedules to start the poll function',
+    });
+    // Unqualified ARN only: schedules and the sync route start the current version.
+    const invokePoll = new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [poll.functionArn] });
+    schedulerRole.addToPolicy(invokePoll);
+    props.scheduleDeadLetters.grantSendMessages(schedulerRole);
+    for (const name of functionNames) {
+      const spec: FunctionSpec = functions[name];
+      const fn = created[name] as IFunction & { addEnvironment(key: string, value: string): void };
+      if (spec.access.includes('poll:start') || spec.access.includes('schedules:manage')) fn.addEnvironment('POLL_FUNCTION_ARN', poll.functionArn);
+      if (spec.access.includes('poll:start')) fn.addToRolePolicy(invokePoll);
+      if (spec.access.includes('schedules:manage')) {
+        fn.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
+        fn.addEnvironment('SCHEDULE_GROUP', props.pollSchedules.scheduleGroupName);
+        fn.addEnvironment('SCHEDULE_DLQ_ARN', props.scheduleDeadLetters.queueArn);
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+            resources: [
+              this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${props.pollSchedules.scheduleGroupName}/oms-poll-*` }),
+            ],
+          }),
+        );
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [schedulerRole.roleArn] }));
+        acknowledge(fn, [
+          {
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${String(this.resolve(props.pollSchedules.scheduleGroupName))}/oms-poll-*]`,
+            reason: 'Poll schedules are named after channels created at run time (oms-poll-<channelId>); the wildcard stays inside the OMS schedule group.',
+          },
+        ]);
+      }
+    }
+    return created;
+  }
+
+  #createApi(props: StatelessStackProps): HttpApi {
+    const fn = (name: FunctionName) => this.functions[name];
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention });
     const routed = httpFunctions();
     const fallback = routed.find(({ operation }) => routeKeyOf(operation) === '$default')?.name;
-    this.api = new HttpApi(this, 'Api', {
+    const api = new HttpApi(this, 'Api', {
       description: 'OMS REST API and channel webhooks',
       createDefaultStage: false,
       ...(fallback ? { defaultIntegration: new HttpLambdaIntegration('Integration-default', fn(fallback)) } : {}),
     });
     new HttpStage(this, 'ApiStage', {
-      httpApi: this.api,
+      httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 1000, burstLimit: 2000 },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.jsonWithStandardFields(),
-      },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.jsonWithStandardFields() },
     });
     for (const { name, operation } of routed) {
       if (name === fallback) continue;
-      this.api.addRoutes({
-        path: operation.path,
-        methods: [operation.method as HttpMethod],
-        integration: new HttpLambdaIntegration(`Integration-${name}`, fn(name)),
-      });
+      api.addRoutes({ path: operation.path, methods: [operation.method as HttpMethod], integration: new HttpLambdaIntegration(`Integration-${name}`, fn(name)) });
     }
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the OMS API' });
-    alarmOn('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'The API answered 5xx');
+    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL of the OMS API' });
+    this.#alarm('Api5xx', api.metricServerError({ period: Duration.minutes(5) }), 'The API answered 5xx');
+    return api;
+  }
 
-    // Workflows.
-    this.stateMachines = {} as Record<WorkflowName, StateMachine>;
+  #createWorkflows(props: StatelessStackProps): Record<WorkflowName, StateMachine> {
+    const machines = {} as Record<WorkflowName, StateMachine>;
     for (const [name, workflow] of Object.entries(workflows) as [WorkflowName, (typeof workflows)[WorkflowName]][]) {
-      const logs = new LogGroup(this, `WorkflowLogs-${name}`, {
-        retention: props.logRetention,
-        logGroupName: `/aws/vendedlogs/states/${this.stackName}-${name}`,
-      });
+      const logs = new LogGroup(this, `WorkflowLogs-${name}`, { retention: props.logRetention, logGroupName: `/aws/vendedlogs/states/${this.stackName}-${name}` });
       const invoked = new Set<FunctionName>();
-      const definition = workflowBuilders[name](this, (task) => (invoked.add(task), fn(task)));
+      const definition = workflowBuilders[name](this, (task) => (invoked.add(task), this.functions[task]));
       const machine = new StateMachine(this, `Workflow-${name}`, {
         definitionBody: DefinitionBody.fromChainable(definition),
         stateMachineType: workflow.type === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
@@ -151,20 +257,20 @@ export class StatelessStack extends Stack {
       });
       Tags.of(machine).add(WORKFLOW_TAG, name);
       acknowledge(machine, [
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'Log delivery and X-Ray actions of Step Functions support no resource scoping.',
-        },
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Log delivery and X-Ray actions of Step Functions support no resource scoping.' },
         ...[...invoked].map((task) => ({
-          id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn(task))}.Arn>:*]`,
+          id: `AwsSolutions-IAM5[Resource::<${this.#logicalIdOf(this.functions[task])}.Arn>:*]`,
           reason: 'Task states may invoke any version or alias of their own function.',
         })),
       ]);
-      alarmOn(`WorkflowFailed-${name}`, machine.metricFailed({ period: Duration.minutes(5) }), `${name} executions failed`);
-      this.stateMachines[name] = machine;
+      this.#alarm(`WorkflowFailed-${name}`, machine.metricFailed({ period: Duration.minutes(5) }), `${name} executions failed`);
+      machines[name] = machine;
     }
+    return machines;
+  }
 
-    // Event contracts in the EventBridge Schema Registry, generated from events/.
+  /** Event contracts in the EventBridge Schema Registry, generated from events/. */
+  #createSchemaRegistry(): void {
     const registry = new CfnRegistry(this, 'EventSchemas', {
       registryName: `${this.stackName}-events`,
       description: 'OMS event contracts (generated from the zod schemas in events/)',
@@ -178,120 +284,71 @@ export class StatelessStack extends Stack {
         content: JSON.stringify(eventJsonSchema(event, 'draft-4')),
       });
     }
+  }
 
-    // Bus rules. The dead-letter queue is imported: its policy for EventBridge is set in the stateful stack.
-    const eventDeadLetters = Queue.fromQueueArn(this, 'EventDeadLettersRef', props.eventDeadLetters.queueArn);
-    for (const rule of rules) {
-      const { source, 'detail-type': detailType, detail } = rule.pattern as Record<string, unknown>;
-      const delivery = {
-        deadLetterQueue: eventDeadLetters,
-        retryAttempts: rule.retryAttempts,
-        maxEventAge: Duration.seconds(rule.maxEventAgeSeconds),
-      };
-      new Rule(this, `Rule-${rule.id}`, {
-        eventBus: props.bus,
-        description: rule.description,
-        eventPattern: {
-          source: source as string[],
-          detailType: detailType as string[],
-          ...(detail ? { detail: detail as Record<string, unknown> } : {}),
-        },
-        targets: [
-          'workflow' in rule.target
-            ? new SfnStateMachine(this.stateMachines[rule.target.workflow], delivery)
-            : new LambdaFunction(fn(rule.target.function), delivery),
-        ],
-      });
-    }
-    alarmOn('EventDeadLetters', props.eventDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Events were dead-lettered');
-
-    // The outbox pipe: stream → filter → enrichment → bus.
-    const tableStreamArn = props.table.tableStreamArn;
-    if (!tableStreamArn) throw new Error('The OMS table must have a stream: the outbox pipe reads it');
-    const enrichment = fn(outboxPipe.enrichment);
-    const pipeRole = new Role(this, 'OutboxPipeRole', {
+  #createPipe(name: PipeName, spec: PipeSpec, props: StatelessStackProps): void {
+    const streamArn = props.table.tableStreamArn;
+    if (!streamArn) throw new Error('The OMS table must have a stream: the pipes read it');
+    const id = name.charAt(0).toUpperCase() + name.slice(1);
+    const statements: PolicyStatement[] = [];
+    if (spec.enrichment) statements.push(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.functions[spec.enrichment].functionArn] }));
+    const targetArn = 'bus' in spec.target ? props.bus.eventBusArn : props.queues[spec.target.queue].queue.queueArn;
+    if ('bus' in spec.target) statements.push(new PolicyStatement({ actions: ['events:PutEvents'], resources: [targetArn] }));
+    const role = new Role(this, `${id}PipeRole`, {
       assumedBy: new ServicePrincipal('pipes.amazonaws.com'),
-      inlinePolicies: {
-        outbox: new PolicyDocument({
-          statements: [
-            new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [enrichment.functionArn] }),
-            new PolicyStatement({ actions: ['events:PutEvents'], resources: [props.bus.eventBusArn] }),
-          ],
-        }),
-      },
+      ...(statements.length ? { inlinePolicies: { pipe: new PolicyDocument({ statements }) } } : {}),
     });
-    props.table.grantStreamRead(pipeRole);
-    acknowledge(pipeRole, [
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'dynamodb:ListStreams supports no resource scoping.' },
-    ]);
-    props.outboxDeadLetters.grantSendMessages(pipeRole);
-    const pipeLogs = new LogGroup(this, 'OutboxPipeLogs', { retention: props.logRetention });
-    pipeLogs.grantWrite(pipeRole);
-    new CfnPipe(this, 'OutboxPipe', {
-      description: 'Transactional outbox: publishes outbox items from the table stream to the bus',
-      roleArn: pipeRole.roleArn,
-      source: tableStreamArn,
+    if ('queue' in spec.target) props.queues[spec.target.queue].queue.grantSendMessages(role);
+    props.table.grantStreamRead(role);
+    props.pipeDeadLetters.grantSendMessages(role);
+    acknowledge(role, [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'dynamodb:ListStreams supports no resource scoping.' }]);
+    const logs = new LogGroup(this, `${id}PipeLogs`, { retention: props.logRetention });
+    logs.grantWrite(role);
+    new CfnPipe(this, `${id}Pipe`, {
+      description: spec.description,
+      roleArn: role.roleArn,
+      source: streamArn,
       sourceParameters: {
         dynamoDbStreamParameters: {
           startingPosition: 'TRIM_HORIZON',
-          batchSize: outboxPipe.batchSize,
-          maximumRetryAttempts: outboxPipe.retryAttempts,
+          batchSize: spec.batchSize,
+          maximumRetryAttempts: spec.retryAttempts,
           onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
-          deadLetterConfig: { arn: props.outboxDeadLetters.queueArn },
+          deadLetterConfig: { arn: props.pipeDeadLetters.queueArn },
         },
-        filterCriteria: { filters: [{ pattern: JSON.stringify(outboxPipe.filter) }] },
+        filterCriteria: { filters: [{ pattern: JSON.stringify(spec.filter) }] },
       },
-      enrichment: enrichment.functionArn,
-      target: props.bus.eventBusArn,
+      ...(spec.enrichment ? { enrichment: this.functions[spec.enrichment].functionArn } : {}),
+      target: targetArn,
       targetParameters: {
-        inputTemplate: outboxPipe.target.inputTemplate,
-        eventBridgeEventBusParameters: {
-          detailType: outboxPipe.target.detailTypePath,
-          source: outboxPipe.target.sourcePath,
-        },
+        inputTemplate: spec.target.inputTemplate,
+        ...('bus' in spec.target
+          ? { eventBridgeEventBusParameters: { detailType: spec.target.detailTypePath, source: spec.target.sourcePath } }
+          : {}),
       },
-      logConfiguration: {
-        level: 'ERROR',
-        cloudwatchLogsLogDestination: { logGroupArn: pipeLogs.logGroupArn },
-      },
+      logConfiguration: { level: 'ERROR', cloudwatchLogsLogDestination: { logGroupArn: logs.logGroupArn } },
     });
-    alarmOn('OutboxDeadLetters', props.outboxDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Outbox events were dead-lettered');
-
-    // Schedules.
-    for (const schedule of schedules) {
-      acknowledge(this, [
-        {
-          id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn(schedule.target.function))}.Arn>:*]`,
-          reason: 'EventBridge Scheduler\'s generated role may invoke any version of the scheduled function.',
-        },
-      ]);
-      new Schedule(this, `Schedule-${schedule.id}`, {
-        description: schedule.description,
-        schedule: ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
-        target: new ScheduleLambdaInvoke(fn(schedule.target.function), {
-          input: ScheduleTargetInput.fromObject(schedule.input),
-          deadLetterQueue: props.scheduleDeadLetters,
-          retryAttempts: schedule.retryAttempts,
-          maxEventAge: Duration.seconds(schedule.maxEventAgeSeconds),
-        }),
-      });
-    }
-    alarmOn('ScheduleDeadLetters', props.scheduleDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Scheduled jobs were dead-lettered');
-
-    this.suppressFindings();
   }
 
-  private logicalIdOf(fn: IFunction): string {
+  #alarm(id: string, metric: IMetric, description: string, threshold = 1): void {
+    new Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    }).addAlarmAction(this.#alarmAction);
+  }
+
+  #logicalIdOf(fn: IFunction): string {
     return this.getLogicalId(fn.node.defaultChild as CfnElement);
   }
 
   /** cdk-nag findings that are decisions for the whole stack, each with its reason. */
-  private suppressFindings(): void {
+  #suppressFindings(): void {
     acknowledge(this, [
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'Node.js 22 is the runtime this project pins (design card); upgrades are a deliberate change.',
-      },
+      { id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime this project pins (design card); upgrades are a deliberate change.' },
       {
         id: 'AwsSolutions-APIG4',
         reason:

@@ -6,7 +6,14 @@ import type { Operation } from '#shared/http/operation.ts';
  * deploys one function per entry (with the permissions listed in `access`);
  * the local runtime imports the same `entry` module and calls its `handler`.
  */
-export type Access = 'table:read' | 'table:write' | 'mail:send';
+export type Access =
+  | 'table:read'
+  | 'table:write'
+  | 'mail:send'
+  /** Start a poll of a channel (invoke the poll function asynchronously). */
+  | 'poll:start'
+  /** Create, update and delete the per-channel poll schedules. */
+  | 'schedules:manage';
 
 export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -88,6 +95,73 @@ export const functions = {
     entry: 'functions/ops/send-ops-digest.ts',
     description: 'Daily operations digest e-mail',
     access: ['table:read', 'mail:send'],
+  },
+
+  receiveWebhook: {
+    entry: 'functions/webhooks/receive-webhook.ts',
+    description: 'POST /webhooks/{channelId}: verify, validate, store in the inbox',
+    http: operations.receiveWebhook,
+    access: ['table:write'],
+  },
+  receiveShopifyEvent: {
+    entry: 'functions/webhooks/receive-shopify-event.ts',
+    description: 'Shopify webhooks from an EventBridge partner event source',
+    access: ['table:write'],
+  },
+  captureDeliveries: {
+    entry: 'functions/orders/capture-deliveries.ts',
+    description: 'Capture queue consumer: stored deliveries to canonical orders',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  placeOrder: {
+    entry: 'functions/orders/place-order.ts',
+    description: 'POST /v1/orders (POS, web store)',
+    http: operations.placeOrder,
+    access: ['table:write'],
+  },
+  listOrders: { entry: 'functions/orders/list-orders.ts', description: 'GET /v1/orders', http: operations.listOrders, access: ['table:read'] },
+  getOrder: { entry: 'functions/orders/get-order.ts', description: 'GET /v1/orders/{orderId}', http: operations.getOrder, access: ['table:read'] },
+  getOrderTimeline: {
+    entry: 'functions/orders/get-order-timeline.ts',
+    description: 'GET /v1/orders/{orderId}/timeline',
+    http: operations.getOrderTimeline,
+    access: ['table:read'],
+  },
+  getOrderSource: {
+    entry: 'functions/orders/get-order-source.ts',
+    description: 'GET /v1/orders/{orderId}/source',
+    http: operations.getOrderSource,
+    access: ['table:read'],
+  },
+  getChannelOrder: {
+    entry: 'functions/channels/get-channel-order.ts',
+    description: 'GET /v1/channels/{channelId}/orders/{externalOrderId}',
+    http: operations.getChannelOrder,
+    access: ['table:read'],
+  },
+  requestChannelSync: {
+    entry: 'functions/channels/request-sync.ts',
+    description: 'POST /v1/channels/{channelId}/sync',
+    http: operations.requestChannelSync,
+    access: ['table:read', 'poll:start'],
+  },
+  getChannelSync: {
+    entry: 'functions/channels/get-sync.ts',
+    description: 'GET /v1/channels/{channelId}/sync',
+    http: operations.getChannelSync,
+    access: ['table:read'],
+  },
+  pollChannel: {
+    entry: 'functions/channels/poll-channel.ts',
+    description: 'Poll a marketplace (Amazon SP-API, eBay) into the inbox',
+    access: ['table:write'],
+    timeoutSeconds: 300,
+  },
+  schedulePolls: {
+    entry: 'functions/channels/schedule-polls.ts',
+    description: 'Keep per-channel poll schedules in step with ChannelChanged',
+    access: ['schedules:manage'],
   },
 } as const satisfies Record<string, FunctionSpec>;
 

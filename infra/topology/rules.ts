@@ -1,3 +1,4 @@
+import { ChannelChanged } from '#events/channel-changed.ts';
 import { LocationChanged } from '#events/location-changed.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
@@ -24,6 +25,14 @@ export const rules: RuleSpec[] = [
     description: 'Every location change is assessed for routing readiness',
     pattern: LocationChanged.pattern(),
     target: { workflow: 'locationReadiness' },
+    retryAttempts: 8,
+    maxEventAgeSeconds: 3600,
+  },
+  {
+    id: 'ChannelChangedSchedulesPolls',
+    description: 'Polled channels (Amazon, eBay) get a schedule at their poll interval while active',
+    pattern: ChannelChanged.pattern(),
+    target: { function: 'schedulePolls' },
     retryAttempts: 8,
     maxEventAgeSeconds: 3600,
   },

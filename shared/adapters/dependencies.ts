@@ -1,7 +1,12 @@
 import { readConfig, configVars } from '#shared/config.ts';
 import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
 import { documentClient } from '#shared/store/client.ts';
+import { DynamoChannelSyncRepository } from '#shared/store/channel-sync-repository.ts';
+import { DynamoIdempotencyRepository } from '#shared/store/idempotency-repository.ts';
+import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
+import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
+import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
 
 /**
@@ -20,3 +25,9 @@ export const locationRepository = once(() => new DynamoLocationRepository(docume
 export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName()));
 export const mailer = once(() => new SesMailer(readConfig({ MAIL_FROM: configVars.MAIL_FROM }).MAIL_FROM));
 export const opsRecipients = once(() => readConfig({ OPS_EMAIL: configVars.OPS_EMAIL }).OPS_EMAIL);
+export const orderRepository = once(() => new DynamoOrderRepository(documentClient(), tableName()));
+export const inboxRepository = once(() => new DynamoInboxRepository(documentClient(), tableName()));
+export const idempotencyRepository = once(() => new DynamoIdempotencyRepository(documentClient(), tableName()));
+export const channelSyncRepository = once(() => new DynamoChannelSyncRepository(documentClient(), tableName()));
+export const pollStarter = once(() => new LambdaPollStarter());
+export const pollSchedules = once(() => new SchedulerPollSchedules());

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CurrencyCode } from '#shared/domain/money.ts';
 import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
-import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
+import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, utc, withTotalsCheck } from './mapping.ts';
 import { hmacBase64Matches } from './signatures.ts';
 import type { WebhookAdapter } from './webhook-adapter.ts';
 

@@ -66,6 +66,10 @@ const channelTypes = {
   },
 } as const satisfies Record<ChannelType, { settings: z.ZodType; secrets: Record<string, 'required' | 'optional'> }>;
 
+/** Settings schemas of the polled marketplaces, for their clients. */
+export const AmazonChannelSettings = channelTypes.amazon.settings;
+export const EbayChannelSettings = channelTypes.ebay.settings;
+
 function inputFor<T extends ChannelType>(type: T) {
   const spec = channelTypes[type];
   const secretShape = Object.fromEntries(

@@ -60,3 +60,17 @@ export class ConcurrentModificationError extends ConflictError {
     super(message, 'concurrent_modification');
   }
 }
+
+/** The payload is not parseable at all (not JSON, truncated). */
+export class MalformedRequestError extends OmsError {
+  readonly code = 'malformed_request';
+}
+
+/** Missing or wrong credentials: a bearer token, or a channel's webhook signature. */
+export class UnauthorizedError extends OmsError {
+  readonly code = 'unauthorized';
+}
+
+export class PayloadTooLargeError extends OmsError {
+  readonly code = 'payload_too_large';
+}

@@ -139,6 +139,12 @@ export const Order = OrderDraft.extend({
 }).meta({ id: 'Order' });
 export type Order = z.infer<typeof Order>;
 
+/** An order in lists: the header without its lines. */
+export const OrderSummary = Order.omit({ lines: true })
+  .extend({ lineCount: z.number().int().min(1) })
+  .meta({ id: 'OrderSummary' });
+export type OrderSummary = z.infer<typeof OrderSummary>;
+
 export const TimelineEntry = z
   .object({
     at: Timestamp,

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { readConfig } from '#shared/config.ts';
-import { UnauthorizedError } from './errors.ts';
+import { UnauthorizedError } from '#shared/domain/errors.ts';
 
 /**
  * Bearer-token check for the admin/REST API, done in the function rather than

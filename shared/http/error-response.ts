@@ -2,13 +2,16 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import {
   ConflictError,
+  MalformedRequestError,
   NotFoundError,
   OmsError,
+  PayloadTooLargeError,
   PreconditionFailedError,
+  UnauthorizedError,
   ValidationError,
 } from '#shared/domain/errors.ts';
 import { CORRELATION_HEADER, logger } from '#shared/observability/powertools.ts';
-import { MalformedRequestError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from './errors.ts';
+import { RouteNotFoundError } from './errors.ts';
 
 export const ErrorBody = z
   .object({

@@ -6,10 +6,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type * as z from 'zod';
 import { ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
+import { parseJson } from '#shared/domain/json.ts';
 import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
 import { bearerTokenVerifier } from './auth.ts';
 import { errorResponse } from './error-response.ts';
-import { MalformedRequestError, PayloadTooLargeError } from './errors.ts';
+import { MalformedRequestError, PayloadTooLargeError } from '#shared/domain/errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, type Operation } from './operation.ts';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -20,6 +21,8 @@ export interface HttpRequest<O extends Operation> {
   body: Out<O['body']>;
   /** Lower-case header names, as API Gateway HTTP APIs deliver them. */
   headers: Record<string, string | undefined>;
+  /** The headers the operation declares, parsed. */
+  declaredHeaders: Out<O['headers']>;
   /** The raw body bytes, for handlers that verify signatures over them. */
   rawBody: Buffer;
   correlationId: string;
@@ -65,11 +68,12 @@ export function httpHandler<const O extends Operation>(
       const problems: ErrorDetail[] = [];
       const params = validate(operation.params, event.pathParameters ?? {}, 'path', problems);
       const query = validate(operation.query, event.queryStringParameters ?? {}, 'query', problems);
-      const body = operation.body ? validate(operation.body, parseJson(rawBody), 'body', problems) : undefined;
+      const declaredHeaders = validate(operation.headers, headers, 'header', problems);
+      const body = operation.body ? validate(operation.body, parseBody(rawBody), 'body', problems) : undefined;
       if (problems.length > 0) throw new ValidationError('The request does not match the schema', problems);
 
       const result = await run(
-        { params, query, body, headers, rawBody, correlationId, event } as HttpRequest<O>,
+        { params, query, body, headers, declaredHeaders, rawBody, correlationId, event } as HttpRequest<O>,
         context,
       );
       return {
@@ -93,13 +97,9 @@ export function httpHandler<const O extends Operation>(
     .handler(handle);
 }
 
-function parseJson(raw: Buffer): unknown {
+function parseBody(raw: Buffer): unknown {
   if (raw.length === 0) throw new MalformedRequestError('The request needs a JSON body');
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (error) {
-    throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJson(raw.toString('utf8'));
 }
 
 function validate(

@@ -45,6 +45,7 @@ export function buildOpenApi(operations: readonly Operation[], info: { title: st
     const parameters = [
       ...objectParameters(operation.params, 'path', schemaOf),
       ...objectParameters(operation.query, 'query', schemaOf),
+      ...objectParameters(operation.headers, 'header', schemaOf),
     ];
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(operation.responses)) {
@@ -90,7 +91,7 @@ export function buildOpenApi(operations: readonly Operation[], info: { title: st
 
 function objectParameters(
   schema: z.ZodObject | undefined,
-  location: 'path' | 'query',
+  location: 'path' | 'query' | 'header',
   schemaOf: (schema: z.ZodType, io: 'input' | 'output') => JsonSchema,
 ) {
   if (!schema) return [];

@@ -17,6 +17,8 @@ export interface Operation {
   tags: string[];
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the operation requires or reads (lower-case names). */
+  headers?: z.ZodObject;
   body?: z.ZodType;
   /** Largest accepted body in bytes (413 above it). */
   maxBodyBytes?: number;

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { Channel, ChannelId, ChannelInput } from '#shared/domain/channel.ts';
 import { Location, LocationId, LocationInput } from '#shared/domain/location.ts';
+import { Order, OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
+import { ApiOrderInput } from '#shared/channels/api-order.ts';
 import { defineOperation } from './operation.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -20,6 +22,46 @@ function pageOf<T extends z.ZodType>(item: T, id: string) {
 }
 
 export const HealthBody = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+const OrderEnvelope = z
+  .object({
+    order: Order,
+    outcome: z.enum(['created', 'updated', 'unchanged', 'duplicate', 'stale']).meta({ description: '`created` the first time; a replay answers the first result.' }),
+  })
+  .meta({ id: 'PlacedOrder' });
+
+const OrderSourcePage = z
+  .object({
+    items: z.array(
+      z.object({
+        deliveryId: z.string(),
+        via: z.enum(['webhook', 'eventbridge', 'poll', 'api']),
+        receivedAt: z.string(),
+        topic: z.string().optional(),
+        headers: z.record(z.string(), z.string()),
+        contentType: z.string(),
+        body: z.string().meta({ description: 'The payload exactly as received.' }),
+      }),
+    ),
+    nextCursor: z.string().optional(),
+  })
+  .meta({ id: 'OrderSourcePage' });
+
+const SyncState = z
+  .object({
+    channelId: z.string(),
+    state: z
+      .object({
+        windowFrom: z.string(),
+        windowTo: z.string().optional(),
+        cursor: z.string().optional(),
+        lastRun: z.record(z.string(), z.unknown()).optional(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'ChannelSync' });
+
+const OrderId = z.string().meta({ description: 'OMS order id (ULID).', example: '01M8EJV774P67P6BX5MZSVEP9Q' });
 
 export const operations = {
   getHealth: defineOperation({
@@ -132,6 +174,141 @@ export const operations = {
     query: ListQuery,
     responses: { 200: { description: 'One page of channels.', schema: pageOf(Channel, 'ChannelPage') } },
     errors: [401, 422],
+  }),
+  requestChannelSync: defineOperation({
+    operationId: 'requestChannelSync',
+    method: 'POST',
+    path: '/v1/channels/{channelId}/sync',
+    auth: 'bearer',
+    summary: 'Poll a marketplace channel (Amazon, eBay) now',
+    description: 'Starts a poll in the background and answers at once; `GET` the same path for its progress. Scheduled polls run every `pollIntervalMinutes` anyway.',
+    tags: ['Channels'],
+    params: z.object({ channelId: z.string() }),
+    responses: { 202: { description: 'The poll has started.', schema: z.object({ channelId: z.string(), status: z.literal('started') }) } },
+    errors: [401, 404, 409],
+  }),
+  getChannelSync: defineOperation({
+    operationId: 'getChannelSync',
+    method: 'GET',
+    path: '/v1/channels/{channelId}/sync',
+    auth: 'bearer',
+    summary: "A polled channel's checkpoint and last run",
+    tags: ['Channels'],
+    params: z.object({ channelId: z.string() }),
+    responses: { 200: { description: 'Checkpoint (null before the first poll).', schema: SyncState } },
+    errors: [401, 404],
+  }),
+  getChannelOrder: defineOperation({
+    operationId: 'getChannelOrder',
+    method: 'GET',
+    path: '/v1/channels/{channelId}/orders/{externalOrderId}',
+    auth: 'bearer',
+    summary: "Find an order by the channel's own order id",
+    tags: ['Orders'],
+    params: z.object({ channelId: z.string(), externalOrderId: z.string().min(1).max(200) }),
+    responses: { 200: { description: 'The OMS order.', schema: Order } },
+    errors: [401, 404],
+  }),
+
+  receiveWebhook: defineOperation({
+    operationId: 'receiveWebhook',
+    method: 'POST',
+    path: '/webhooks/{channelId}',
+    auth: 'none',
+    summary: 'Order webhooks from Shopify and WooCommerce',
+    description:
+      'Authenticated by the channel\'s signature (X-Shopify-Hmac-Sha256 / X-WC-Webhook-Signature over the raw body). Answered once the raw delivery is durably stored; the order is captured right after, from a queue. Redeliveries are stored once; other topics and WooCommerce pings are acknowledged and ignored.',
+    tags: ['Webhooks'],
+    params: z.object({ channelId: z.string() }),
+    responses: {
+      200: {
+        description: 'Stored (or already stored, or not an order topic).',
+        schema: z
+          .object({
+            outcome: z.enum(['stored', 'duplicate', 'ping', 'ignored']),
+            deliveryId: z.string().optional(),
+            topic: z.string().optional(),
+          })
+          .meta({ id: 'WebhookReceipt' }),
+      },
+    },
+    errors: [400, 401, 404, 413, 422],
+  }),
+
+  placeOrder: defineOperation({
+    operationId: 'placeOrder',
+    method: 'POST',
+    path: '/v1/orders',
+    auth: 'bearer',
+    summary: 'Place an order from a POS or the web store',
+    description:
+      'Requires an `Idempotency-Key` header: the same key and body answer the first result again; the same key with another body is a 409. Amounts are integer minor units.',
+    tags: ['Orders'],
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(255)
+        .meta({ description: 'Unique per order attempt; retries reuse it. Kept 24 hours.' }),
+    }),
+    body: ApiOrderInput,
+    responses: {
+      201: { description: 'Created.', schema: OrderEnvelope },
+      200: { description: 'The order already existed (same channel order id), or a replay.', schema: OrderEnvelope },
+    },
+    errors: [400, 401, 409, 413, 422],
+  }),
+  listOrders: defineOperation({
+    operationId: 'listOrders',
+    method: 'GET',
+    path: '/v1/orders',
+    auth: 'bearer',
+    summary: 'List orders, newest first',
+    description: 'Served by month-bucketed, sharded indexes (never a scan). `from`/`to` bound the placement time; `from` defaults to 90 days before `to` (default now).',
+    tags: ['Orders'],
+    query: ListQuery.extend({
+      channelId: z.string().min(1).max(64).optional(),
+      status: OrderStatus.optional(),
+      from: z.iso.datetime().optional().meta({ description: 'Placed at or after (ISO instant).' }),
+      to: z.iso.datetime().optional().meta({ description: 'Placed at or before (ISO instant).' }),
+    }),
+    responses: { 200: { description: 'One page of orders (without lines).', schema: pageOf(OrderSummary, 'OrderPage') } },
+    errors: [401, 422],
+  }),
+  getOrder: defineOperation({
+    operationId: 'getOrder',
+    method: 'GET',
+    path: '/v1/orders/{orderId}',
+    auth: 'bearer',
+    summary: 'Read an order with its lines',
+    tags: ['Orders'],
+    params: z.object({ orderId: OrderId }),
+    responses: { 200: { description: 'The order.', schema: Order } },
+    errors: [401, 404],
+  }),
+  getOrderTimeline: defineOperation({
+    operationId: 'getOrderTimeline',
+    method: 'GET',
+    path: '/v1/orders/{orderId}/timeline',
+    auth: 'bearer',
+    summary: "An order's timeline: every step, who or what did it, when",
+    tags: ['Orders'],
+    params: z.object({ orderId: OrderId }),
+    query: ListQuery,
+    responses: { 200: { description: 'Oldest first.', schema: pageOf(TimelineEntry, 'TimelinePage') } },
+    errors: [401, 404, 422],
+  }),
+  getOrderSource: defineOperation({
+    operationId: 'getOrderSource',
+    method: 'GET',
+    path: '/v1/orders/{orderId}/source',
+    auth: 'bearer',
+    summary: 'Every raw delivery that carried the order (webhooks, polls, API calls)',
+    tags: ['Orders'],
+    params: z.object({ orderId: OrderId }),
+    query: ListQuery,
+    responses: { 200: { description: 'Oldest first.', schema: OrderSourcePage } },
+    errors: [401, 404, 422],
   }),
 };
 

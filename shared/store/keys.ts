@@ -34,7 +34,6 @@ export interface ItemKey {
   SK: string;
 }
 
-const day = (iso: string): string => iso.slice(0, 10);
 
 export const keys = {
   location: (locationId: string): ItemKey => ({ PK: `LOCATION#${locationId}`, SK: 'LOCATION' }),

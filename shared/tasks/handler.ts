@@ -28,3 +28,27 @@ export function taskHandler<S extends z.ZodType, R>(
       return run(parsed, context);
     });
 }
+
+/**
+ * An SQS consumer: each record is handled on its own; the failed ones are
+ * reported back (ReportBatchItemFailures) so only they are retried, and after
+ * the queue's maxReceiveCount they move to its dead-letter queue.
+ */
+export function queueHandler(run: (body: string, record: { messageId: string }) => Promise<void>) {
+  return middy<{ Records: { messageId: string; body: string }[] }, { batchItemFailures: { itemIdentifier: string }[] }>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const batchItemFailures: { itemIdentifier: string }[] = [];
+      for (const record of event.Records) {
+        try {
+          await run(record.body, record);
+        } catch (error) {
+          logger.error('Queue message failed; it will be retried', { messageId: record.messageId, error: error as Error });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
+      }
+      return { batchItemFailures };
+    });
+}

@@ -7,6 +7,7 @@ import { rules } from '#infra/topology/rules.ts';
 import { schedules } from '#infra/topology/schedules.ts';
 import { workflows } from '#infra/topology/workflows.ts';
 import { eventCatalog } from '#events/catalog.ts';
+import { queues } from '#infra/topology/queues.ts';
 import { synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
@@ -35,11 +36,13 @@ describe('stateful stack', () => {
     });
   });
 
-  it('has the event bus with an archive of every event, and encrypted dead-letter queues', () => {
+  it('has the event bus with an archive of every event, and encrypted queues each with a dead-letter queue', () => {
     synth.statefulTemplate.resourceCountIs('AWS::Events::EventBus', 1);
     synth.statefulTemplate.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
-    synth.statefulTemplate.resourceCountIs('AWS::SQS::Queue', 3);
-    synth.statefulTemplate.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    // pipe, event and schedule dead letters + a work queue and its dead letters per topology queue
+    synth.statefulTemplate.resourceCountIs('AWS::SQS::Queue', 3 + 2 * Object.keys(queues).length);
+    synth.statefulTemplate.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    synth.statefulTemplate.resourcePropertiesCountIs('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: Match.anyValue() }) }, Object.keys(queues).length);
   });
 });
 
@@ -58,6 +61,12 @@ describe('stateless stack', () => {
     const policies = Object.values(synth.statelessJson.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
     expect(JSON.stringify(policies)).toContain('dynamodb:Query');
     expect(JSON.stringify(policies)).not.toMatch(/dynamodb:Scan|dynamodb:\*/);
+  });
+
+  it('wires the inbox pipe from the table stream to the capture queue, keys only', () => {
+    synth.statelessTemplate.hasResourceProperties('AWS::Pipes::Pipe', {
+      TargetParameters: { InputTemplate: '{"PK": "<$.dynamodb.Keys.PK.S>", "SK": "<$.dynamodb.Keys.SK.S>"}' },
+    });
   });
 
   it('wires the outbox pipe from the table stream through the enrichment function to the bus', () => {

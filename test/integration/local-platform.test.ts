@@ -8,7 +8,8 @@ import { LocalEventBus, type BusEntry, type BusEvent } from '#infra/local/event-
 import { LambdaHost } from '#infra/local/lambda-host.ts';
 import { waitUntil } from '#infra/local/net.ts';
 import { RecordLog, type ArchivedEvent, type DeadLetter } from '#infra/local/record-log.ts';
-import { StreamPump, type PipeRecord } from '#infra/local/stream-pump.ts';
+import { StreamPump, type LocalPipe, type PipeRecord } from '#infra/local/stream-pump.ts';
+import { pipes } from '#infra/topology/pipes.ts';
 import type { RuleSpec } from '#infra/topology/rules.ts';
 import { LocationInput, applyLocationInput } from '#shared/domain/location.ts';
 import { keys } from '#shared/store/keys.ts';
@@ -27,6 +28,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 const lambdas = new LambdaHost();
+/** The outbox pipe of the topology, delivering to `deliver`. */
+const outboxPipe = (deliver: LocalPipe['deliver']): LocalPipe => ({
+  name: 'outbox',
+  filter: pipes.outbox.filter,
+  batchSize: pipes.outbox.batchSize,
+  retryAttempts: pipes.outbox.retryAttempts,
+  deliver,
+});
 const enrich = async (records: PipeRecord[]) => (await lambdas.invoke('publishOutboxEvents', records)) as BusEntry[];
 
 async function saveLocation(id: string): Promise<string> {
@@ -42,7 +51,7 @@ describe('outbox stream pump (local EventBridge Pipe)', () => {
     const checkpointFile = join(workDir, 'checkpoint.json');
     const deadLetters = new RecordLog<DeadLetter>();
     const start = () =>
-      new StreamPump({ endpoint, tableName, checkpointFile, deadLetters, publish: async (records) => void published.push(...(await enrich(records))) });
+      new StreamPump({ endpoint, tableName, checkpointFile, deadLetters, pipes: [outboxPipe(async (records) => void published.push(...(await enrich(records))))] });
 
     const first = start();
     await first.start();
@@ -71,8 +80,8 @@ describe('outbox stream pump (local EventBridge Pipe)', () => {
       endpoint,
       tableName,
       deadLetters,
-      retry: { retryAttempts: 2, baseDelayMs: 1 },
-      publish: async (records) => void published.push(...(await enrich(records))),
+      retryBaseDelayMs: 1,
+      pipes: [{ ...outboxPipe(async (records) => void published.push(...(await enrich(records)))), retryAttempts: 2 }],
     });
     await pump.start();
     await pump.drain();
@@ -90,7 +99,7 @@ describe('outbox stream pump (local EventBridge Pipe)', () => {
     await pump.stop();
 
     expect(published.map((e) => (e.detail as { metadata: { eventId: string } }).metadata.eventId)).toContain(good);
-    expect(deadLetters.list()[0]).toMatchObject({ source: 'outbox-pipe', attempts: 3 });
+    expect(deadLetters.list()[0]).toMatchObject({ source: 'pipe:outbox', attempts: 3 });
     expect(deadLetters.list()[0]?.error).toContain('LocationExploded');
   });
 });

@@ -5,7 +5,8 @@ import { LOCAL_AWS, ensureTable } from '#infra/local/dynamodb-local.ts';
 import { localRoutes } from '#infra/local/http-api.ts';
 import { synthesizeWorkflowDefinitions } from '#infra/local/workflow-definitions.ts';
 import { functions } from '#infra/topology/functions.ts';
-import { outboxPipe } from '#infra/topology/outbox-pipe.ts';
+import { pipes } from '#infra/topology/pipes.ts';
+import { queues } from '#infra/topology/queues.ts';
 import { rules } from '#infra/topology/rules.ts';
 import { schedules } from '#infra/topology/schedules.ts';
 import { FUNCTION_ENV, WORKFLOW_TAG, workflows } from '#infra/topology/workflows.ts';
@@ -90,15 +91,47 @@ describe('parity between the local runtime and the CDK app', () => {
     expect(deployed).toEqual(local);
   });
 
-  it('filters, batches, enriches and retries the outbox like the deployed pipe', () => {
-    const [[, pipe] = ['', undefined]] = ofType('AWS::Pipes::Pipe');
-    const source = pipe?.Properties['SourceParameters'] as {
-      FilterCriteria: { Filters: { Pattern: string }[] };
-      DynamoDBStreamParameters: { BatchSize: number; MaximumRetryAttempts: number };
-    };
-    expect(source.FilterCriteria.Filters.map((f) => JSON.parse(f.Pattern) as unknown)).toEqual([outboxPipe.filter]);
-    expect(source.DynamoDBStreamParameters).toMatchObject({ BatchSize: outboxPipe.batchSize, MaximumRetryAttempts: outboxPipe.retryAttempts });
-    expect(omsNameOf(pipe?.Properties['Enrichment'])).toBe(outboxPipe.enrichment);
+  it('filters, batches, enriches, transforms and retries the stream like the deployed pipes', () => {
+    const deployed = ofType('AWS::Pipes::Pipe').map(([, pipe]) => {
+      const source = pipe.Properties['SourceParameters'] as {
+        FilterCriteria: { Filters: { Pattern: string }[] };
+        DynamoDBStreamParameters: { BatchSize: number; MaximumRetryAttempts: number };
+      };
+      const target = pipe.Properties['TargetParameters'] as { InputTemplate: string; EventBridgeEventBusParameters?: { DetailType: string; Source: string } };
+      return {
+        filter: source.FilterCriteria.Filters.map((f) => JSON.parse(f.Pattern) as unknown),
+        batchSize: source.DynamoDBStreamParameters.BatchSize,
+        retryAttempts: source.DynamoDBStreamParameters.MaximumRetryAttempts,
+        enrichment: pipe.Properties['Enrichment'] ? omsNameOf(pipe.Properties['Enrichment']) : undefined,
+        inputTemplate: target.InputTemplate,
+        bus: target.EventBridgeEventBusParameters ?? null,
+      };
+    });
+    const local = Object.values(pipes).map((pipe) => ({
+      filter: [pipe.filter],
+      batchSize: pipe.batchSize,
+      retryAttempts: pipe.retryAttempts,
+      enrichment: 'enrichment' in pipe ? pipe.enrichment : undefined,
+      inputTemplate: pipe.target.inputTemplate,
+      bus: 'bus' in pipe.target ? { DetailType: pipe.target.detailTypePath, Source: pipe.target.sourcePath } : null,
+    }));
+    expect(deployed).toEqual(local);
+  });
+
+  it('consumes the same queues with the same batch size, concurrency and receive count', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => ({
+      consumer: omsNameOf(mapping.Properties['FunctionName']),
+      batchSize: mapping.Properties['BatchSize'],
+      maxConcurrency: (mapping.Properties['ScalingConfig'] as { MaximumConcurrency: number }).MaximumConcurrency,
+      partialFailures: mapping.Properties['FunctionResponseTypes'],
+    }));
+    expect(mappings).toEqual(
+      Object.values(queues).map((q) => ({ consumer: q.consumer, batchSize: q.batchSize, maxConcurrency: q.maxConcurrency, partialFailures: ['ReportBatchItemFailures'] })),
+    );
+    const deployedQueues = Object.values(synth.statefulTemplate.findResources('AWS::SQS::Queue')).filter((q) => (q['Properties'] as Record<string, unknown>)['RedrivePolicy']);
+    expect(deployedQueues.map((q) => (q['Properties'] as { RedrivePolicy: { maxReceiveCount: number } }).RedrivePolicy.maxReceiveCount)).toEqual(
+      Object.values(queues).map((q) => q.maxReceiveCount),
+    );
   });
 
   it('fires the same schedules with the same input', () => {

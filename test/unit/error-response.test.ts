@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrentModificationError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '#shared/domain/errors.ts';
 import { statusOf } from '#shared/http/error-response.ts';
-import { MalformedRequestError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '#shared/http/errors.ts';
+import { RouteNotFoundError } from '#shared/http/errors.ts';
+import { MalformedRequestError, PayloadTooLargeError, UnauthorizedError } from '#shared/domain/errors.ts';
 
 describe('statusOf', () => {
   it.each([

@@ -1,0 +1,19 @@
+import { channelRepository, idempotencyRepository, orderRepository } from '#shared/adapters/dependencies.ts';
+import { systemClock } from '#shared/domain/clock.ts';
+import { parseJson } from '#shared/domain/json.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { operations } from '#shared/http/operations.ts';
+import { placeApiOrder } from '#shared/use-cases/orders.ts';
+
+const deps = { orders: orderRepository(), channels: channelRepository(), idempotency: idempotencyRepository(), clock: systemClock };
+
+export const handler = httpHandler(operations.placeOrder, async ({ body, rawBody, declaredHeaders, correlationId }) => {
+  const result = await placeApiOrder(deps, {
+    input: body,
+    rawBody: parseJson(rawBody.toString('utf8')),
+    idempotencyKey: declaredHeaders['idempotency-key'],
+    actor: 'api',
+    correlationId,
+  });
+  return { status: result.status, body: result.body };
+});

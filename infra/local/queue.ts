@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { QueueSpec } from '../topology/queues.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda-host.ts';
+import { runtimeLog as logger } from './log.ts';
+import type { DeadLetter, RecordLog } from './record-log.ts';
+import { errorMessage } from './retry.ts';
+
+interface Message {
+  messageId: string;
+  body: string;
+  sentAt: number;
+  receiveCount: number;
+  visibleAt: number;
+}
+
+/**
+ * A local SQS queue with its Lambda consumer, as the event source mapping runs
+ * it: batches of up to `batchSize`, at most `maxConcurrency` at once, partial
+ * batch failures (only reported messages come back), and after
+ * `maxReceiveCount` receives the message goes to the dead-letter store.
+ * Visibility timeouts are shortened locally so a retry takes a fraction of a
+ * second instead of minutes.
+ */
+export class LocalQueue {
+  readonly name: string;
+  readonly #spec: QueueSpec;
+  readonly #consume: (event: unknown) => Promise<unknown>;
+  readonly #deadLetters: RecordLog<DeadLetter>;
+  readonly #messages: Message[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #retryDelayMs: number;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(name: string, spec: QueueSpec, options: { consume: (event: unknown) => Promise<unknown>; deadLetters: RecordLog<DeadLetter>; retryDelayMs?: number }) {
+    this.name = name;
+    this.#spec = spec;
+    this.#consume = options.consume;
+    this.#deadLetters = options.deadLetters;
+    this.#retryDelayMs = options.retryDelayMs ?? 200;
+  }
+
+  send(bodies: string[]): void {
+    const now = Date.now();
+    for (const body of bodies) this.#messages.push({ messageId: randomUUID(), body, sentAt: now, receiveCount: 0, visibleAt: now });
+    this.#wake?.();
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Messages not yet consumed for good (waiting, in flight or waiting to be retried). */
+  get depth(): number {
+    return this.#messages.length;
+  }
+
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.#messages.length > 0 || this.#inFlight.size > 0) && Date.now() < deadline) await sleep(20);
+  }
+
+  async stop(): Promise<void> {
+    await this.idle(5_000);
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const now = Date.now();
+      const ready = this.#messages.filter((m) => m.visibleAt <= now);
+      if (ready.length === 0 || this.#inFlight.size >= this.#spec.maxConcurrency) {
+        await Promise.race([sleep(20), new Promise<void>((resolve) => (this.#wake = resolve))]);
+        continue;
+      }
+      const batch = ready.slice(0, this.#spec.batchSize);
+      for (const message of batch) {
+        message.receiveCount++;
+        message.visibleAt = Number.POSITIVE_INFINITY; // invisible while in flight
+      }
+      const run = this.#deliver(batch).finally(() => this.#inFlight.delete(run));
+      this.#inFlight.add(run);
+    }
+  }
+
+  async #deliver(batch: Message[]): Promise<void> {
+    let failed: Set<string>;
+    let error = '';
+    try {
+      const result = (await this.#consume(this.#event(batch))) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+      failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      if (failed.size > 0) error = 'reported as a batch item failure';
+    } catch (thrown) {
+      failed = new Set(batch.map((m) => m.messageId)); // the whole batch comes back
+      error = errorMessage(thrown);
+    }
+    for (const message of batch) {
+      if (!failed.has(message.messageId)) {
+        this.#remove(message);
+      } else if (message.receiveCount >= this.#spec.maxReceiveCount) {
+        this.#remove(message);
+        logger.error('Queue message dead-lettered', { queue: this.name, messageId: message.messageId, error });
+        this.#deadLetters.append({
+          source: `queue:${this.name}`,
+          target: this.#spec.consumer,
+          payload: message.body,
+          error,
+          attempts: message.receiveCount,
+          at: new Date().toISOString(),
+        });
+      } else {
+        message.visibleAt = Date.now() + this.#retryDelayMs * message.receiveCount;
+      }
+    }
+    this.#wake?.();
+  }
+
+  #remove(message: Message): void {
+    const index = this.#messages.indexOf(message);
+    if (index >= 0) this.#messages.splice(index, 1);
+  }
+
+  /** The SQS event a Lambda consumer receives. */
+  #event(batch: Message[]) {
+    return {
+      Records: batch.map((message) => ({
+        messageId: message.messageId,
+        receiptHandle: message.messageId,
+        body: message.body,
+        attributes: {
+          ApproximateReceiveCount: String(message.receiveCount),
+          SentTimestamp: String(message.sentAt),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${this.name}`,
+        awsRegion: LOCAL_REGION,
+      })),
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { type ApiOrderInput, apiOrderToDraft } from '#shared/channels/api-order.ts';
+import { canonicalJson } from '#shared/domain/canonical-json.ts';
+import type { Clock } from '#shared/domain/clock.ts';
+import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import type { Order, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
+import type { ChannelRepository, IdempotencyRepository, OrderListFilter, OrderRepository, OrderSource, Page, PageRequest } from '#shared/ports.ts';
+import { ChannelId } from '#shared/domain/channel.ts';
+import type { Actor } from './actor.ts';
+import { captureOrder, type CaptureOutcome } from './capture-order.ts';
+
+const ORDER_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export async function getOrder(deps: { orders: OrderRepository }, orderId: string): Promise<Order> {
+  const order = ORDER_ID.test(orderId) ? await deps.orders.get(orderId) : undefined;
+  if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
+  return order;
+}
+
+export async function getOrderTimeline(deps: { orders: OrderRepository }, orderId: string, page: PageRequest): Promise<Page<TimelineEntry>> {
+  await getOrder(deps, orderId);
+  return deps.orders.timeline(orderId, page);
+}
+
+export async function getOrderSources(deps: { orders: OrderRepository }, orderId: string, page: PageRequest): Promise<Page<OrderSource>> {
+  await getOrder(deps, orderId);
+  return deps.orders.sources(orderId, page);
+}
+
+export async function getChannelOrder(deps: { orders: OrderRepository }, channelId: string, externalOrderId: string): Promise<Order> {
+  const order = ChannelId.safeParse(channelId).success ? await deps.orders.findByChannelRef(channelId, externalOrderId) : undefined;
+  if (!order) throw new NotFoundError(`Channel ${channelId} has no order ${externalOrderId} in the OMS`);
+  return order;
+}
+
+export async function listOrders(deps: { orders: OrderRepository }, filter: OrderListFilter, page: PageRequest): Promise<Page<OrderSummary>> {
+  if (filter.from && filter.to && filter.from > filter.to) {
+    throw new ValidationError('`from` is after `to`', [{ in: 'query', path: 'from', message: 'Must not be after `to`' }]);
+  }
+  return deps.orders.list(filter, page);
+}
+
+/**
+ * `POST /v1/orders` from a POS or web store. The Idempotency-Key makes the
+ * call safe to retry: the same key and body replay the first answer; the same
+ * key with another body is a conflict. The order itself is also exactly-once
+ * per (channel, externalOrderId), which defaults to the key.
+ */
+export async function placeApiOrder(
+  deps: { orders: OrderRepository; channels: Pick<ChannelRepository, 'get'>; idempotency: IdempotencyRepository; clock: Clock },
+  command: { input: ApiOrderInput; rawBody: unknown; idempotencyKey: string } & Actor,
+): Promise<{ status: number; body: { order: Order; outcome: CaptureOutcome } }> {
+  const fingerprint = createHash('sha256').update(canonicalJson(command.rawBody)).digest('base64url');
+  const scope = `orders:${command.input.channelId}`;
+  const claim = await deps.idempotency.claim(scope, command.idempotencyKey, fingerprint);
+  if (claim.state === 'mismatch') {
+    throw new ConflictError('This Idempotency-Key was already used with a different request body', 'idempotency_key_reused', [
+      { in: 'header', path: 'idempotency-key', message: 'Use a new key for a new order' },
+    ]);
+  }
+  if (claim.state === 'in_progress') {
+    throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
+  }
+  if (claim.state === 'completed') return claim.response as { status: number; body: { order: Order; outcome: CaptureOutcome } };
+  try {
+    const channel = await deps.channels.get(command.input.channelId);
+    if (!channel || (channel.type !== 'pos' && channel.type !== 'web')) {
+      throw new ValidationError('Orders are placed through the API only for pos and web channels', [
+        { in: 'body', path: 'channelId', message: channel ? `Channel ${channel.channelId} is a ${channel.type} channel` : 'No such channel' },
+      ]);
+    }
+    const externalOrderId = command.input.externalOrderId ?? command.idempotencyKey;
+    const now = deps.clock.now();
+    const draft = apiOrderToDraft(command.input, channel, externalOrderId, now);
+    const source: OrderSource = {
+      deliveryId: `api:${command.idempotencyKey}`,
+      via: 'api',
+      receivedAt: now.toISOString(),
+      headers: { 'idempotency-key': command.idempotencyKey },
+      contentType: 'application/json',
+      body: JSON.stringify(command.rawBody),
+    };
+    const { outcome, order } = await captureOrder(deps, { draft, source, actor: command.actor, correlationId: command.correlationId });
+    const response = { status: outcome === 'created' ? 201 : 200, body: { order, outcome } };
+    await deps.idempotency.complete(scope, command.idempotencyKey, response);
+    return response;
+  } catch (error) {
+    await deps.idempotency.release(scope, command.idempotencyKey);
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { webhookAdapters, validated } from '#shared/channels/deliveries.ts';
+import { ChannelId } from '#shared/domain/channel.ts';
+import type { Clock } from '#shared/domain/clock.ts';
+import { NotFoundError, UnauthorizedError } from '#shared/domain/errors.ts';
+import { parseJson } from '#shared/domain/json.ts';
+import type { ChannelRepository, InboxRepository } from '#shared/ports.ts';
+
+export interface WebhookDeps {
+  channels: Pick<ChannelRepository, 'getWithSecrets'>;
+  inbox: InboxRepository;
+  clock: Clock;
+}
+
+export type WebhookOutcome =
+  | { outcome: 'stored' | 'duplicate'; deliveryId: string; topic: string }
+  | { outcome: 'ping' }
+  | { outcome: 'ignored'; topic: string };
+
+/** Headers worth keeping with the raw payload (the channel's own, which identify the delivery). */
+const KEPT_HEADERS = /^(x-shopify-|x-wc-webhook-|content-type$|user-agent$)/;
+
+/**
+ * A channel's webhook, up to the moment it may be acknowledged: the channel
+ * exists (404), the signature over the raw body is right (401), the body is
+ * JSON (400) and an order of that channel (422), and the raw delivery is
+ * durably in the inbox. Mapping and the order's events happen after, from the
+ * capture queue, so a burst never makes the channel wait.
+ */
+export async function receiveWebhook(
+  deps: WebhookDeps,
+  request: { channelId: string; headers: Record<string, string | undefined>; rawBody: Buffer; correlationId?: string },
+): Promise<WebhookOutcome> {
+  const found = ChannelId.safeParse(request.channelId).success ? await deps.channels.getWithSecrets(request.channelId) : undefined;
+  if (!found) throw new NotFoundError(`Channel ${request.channelId} does not exist`);
+  const adapter = webhookAdapters[found.channel.type];
+  if (!adapter) throw new NotFoundError(`Channel ${request.channelId} is a ${found.channel.type} channel; it does not take webhooks`);
+  if (!adapter.verify(request, found.secrets)) {
+    throw new UnauthorizedError(`The webhook signature does not match channel ${request.channelId}'s secret`);
+  }
+  const kind = adapter.classify(request);
+  if (kind.kind === 'ping') return { outcome: 'ping' };
+  if (kind.kind === 'ignored') return { outcome: 'ignored', topic: kind.topic };
+
+  const text = request.rawBody.toString('utf8');
+  validated(adapter.payload, parseJson(text));
+  const deliveryId = kind.deliveryKey ?? `sha256:${createHash('sha256').update(request.rawBody).digest('hex')}`;
+  const stored = await deps.inbox.put({
+    channelId: found.channel.channelId,
+    channelType: found.channel.type,
+    deliveryId,
+    via: 'webhook',
+    topic: kind.topic,
+    receivedAt: deps.clock.now().toISOString(),
+    headers: Object.fromEntries(
+      Object.entries(request.headers).filter((entry): entry is [string, string] => entry[1] !== undefined && KEPT_HEADERS.test(entry[0])),
+    ),
+    contentType: request.headers['content-type'] ?? 'application/json',
+    ...(request.correlationId ? { correlationId: request.correlationId } : {}),
+    body: text,
+  });
+  return { outcome: stored, deliveryId, topic: kind.topic };
+}
