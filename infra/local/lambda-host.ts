@@ -17,6 +17,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
  */
 export class LambdaHost {
   readonly #handlers = new Map<FunctionName, Promise<Handler>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   #invocations = 0;
 
   /** Number of invocations so far (for diagnostics and benchmarks). */
@@ -29,7 +30,30 @@ export class LambdaHost {
     await Promise.all((Object.keys(functions) as FunctionName[]).map((name) => this.#load(name)));
   }
 
-  async invoke(name: FunctionName, event: unknown): Promise<unknown> {
+  /** Invocations running now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Resolves when no invocation is running (or after `timeoutMs`). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()))]);
+    }
+  }
+
+  invoke(name: FunctionName, event: unknown): Promise<unknown> {
+    const run = this.#invoke(name, event);
+    this.#inFlight.add(run);
+    void run.then(
+      () => this.#inFlight.delete(run),
+      () => this.#inFlight.delete(run),
+    );
+    return run;
+  }
+
+  async #invoke(name: FunctionName, event: unknown): Promise<unknown> {
     const handler = await this.#load(name);
     const spec: FunctionSpec = functions[name];
     const timeoutMs = (spec.timeoutSeconds ?? 10) * 1000;

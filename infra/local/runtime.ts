@@ -40,6 +40,8 @@ export interface OmsOptions {
   logLevel?: string;
   /** Start the schedule timers (default true). */
   schedules?: boolean;
+  /** Retry budget of marketplace API calls (defaults: 6 attempts from 1 s); tests shorten it. */
+  marketplaceRetry?: { attempts: number; baseDelayMs: number };
 }
 
 export interface RunningOms {
@@ -147,6 +149,12 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
       OPS_EMAIL: options.opsEmail ?? 'ops@localhost.test',
+      ...(options.marketplaceRetry
+        ? {
+            OMS_MARKETPLACE_RETRY_ATTEMPTS: String(options.marketplaceRetry.attempts),
+            OMS_MARKETPLACE_RETRY_BASE_MS: String(options.marketplaceRetry.baseDelayMs),
+          }
+        : {}),
       POWERTOOLS_SERVICE_NAME: 'oms',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
       POWERTOOLS_TRACE_ENABLED: 'false',
@@ -248,8 +256,9 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       async settle(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         // Publishing can start executions and captures that write more to the stream: repeat until quiet.
-        const quiet = () => bus.inFlight === 0 && Object.values(localQueues).every((queue) => queue.depth === 0);
+        const quiet = () => bus.inFlight === 0 && lambdas.inFlight === 0 && Object.values(localQueues).every((queue) => queue.depth === 0);
         for (let round = 0; round < 10 && Date.now() < deadline; round++) {
+          await lambdas.idle(deadline - Date.now());
           await pump.drain(deadline - Date.now());
           for (const queue of Object.values(localQueues)) await queue.idle(deadline - Date.now());
           await bus.idle(deadline - Date.now());

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as z from 'zod';
+import { readConfig } from '#shared/config.ts';
 import { parseJson } from '#shared/domain/json.ts';
 
 /** A marketplace answered with an error that retrying will not fix (4xx other than 429). */
@@ -48,7 +50,16 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const MARKETPLACE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1_000, maxDelayMs: 60_000 };
+/** Defaults suit the real marketplaces; the variables let a local run or a test shorten the waits. */
+const retryConfig = readConfig({
+  OMS_MARKETPLACE_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  OMS_MARKETPLACE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
+});
+export const MARKETPLACE_RETRY: RetryPolicy = {
+  attempts: retryConfig.OMS_MARKETPLACE_RETRY_ATTEMPTS,
+  baseDelayMs: retryConfig.OMS_MARKETPLACE_RETRY_BASE_MS,
+  maxDelayMs: 60_000,
+};
 
 /**
  * A JSON request to a marketplace API: waits for the rate limiter, retries

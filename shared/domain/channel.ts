@@ -19,6 +19,10 @@ export type ChannelType = z.infer<typeof ChannelType>;
 const HttpUrl = z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL (configurable so tests can use a local fake).' });
 const SecretValue = z.string().min(1).max(4096);
 const PollInterval = z.number().int().min(1).max(1440).meta({ description: 'Minutes between scheduled polls.' });
+const PollFrom = z.iso
+  .datetime()
+  .optional()
+  .meta({ description: 'Where the first poll starts reading changed orders (a backfill); default: a day before the channel was created.' });
 
 /** Per type: settings (public) and the secrets it needs. `required` secrets must be present once the channel exists. */
 const channelTypes = {
@@ -42,6 +46,7 @@ const channelTypes = {
       tokenUrl: HttpUrl.default('https://api.amazon.com/auth/o2/token'),
       clientId: z.string().min(1).max(256),
       pollIntervalMinutes: PollInterval.default(5),
+      pollFrom: PollFrom,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },
@@ -51,6 +56,7 @@ const channelTypes = {
       tokenUrl: HttpUrl.default('https://api.ebay.com/identity/v1/oauth2/token'),
       clientId: z.string().min(1).max(256),
       pollIntervalMinutes: PollInterval.default(5),
+      pollFrom: PollFrom,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },

@@ -38,8 +38,12 @@ export async function pollChannel(
 
   const startedAt = deps.clock.now();
   const summary: PollSummary = { trigger: command.trigger, startedAt: startedAt.toISOString(), finishedAt: '', pages: 0, fetched: 0, stored: 0, duplicates: 0, caughtUp: false };
+  const pollFrom = found.channel.settings['pollFrom'];
   let state: ChannelSyncState = (await deps.sync.getState(command.channelId)) ?? {
-    windowFrom: new Date(Date.parse(found.channel.createdAt) - FIRST_WINDOW_LOOKBACK_MS).toISOString(),
+    windowFrom:
+      typeof pollFrom === 'string'
+        ? new Date(pollFrom).toISOString()
+        : new Date(Date.parse(found.channel.createdAt) - FIRST_WINDOW_LOOKBACK_MS).toISOString(),
   };
   try {
     const marketplace = deps.marketplaceFor(found.channel, found.secrets);

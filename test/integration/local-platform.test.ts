@@ -7,6 +7,7 @@ import { LocationChanged } from '#events/location-changed.ts';
 import { LocalEventBus, type BusEntry, type BusEvent } from '#infra/local/event-bus.ts';
 import { LambdaHost } from '#infra/local/lambda-host.ts';
 import { waitUntil } from '#infra/local/net.ts';
+import { LocalQueue } from '#infra/local/queue.ts';
 import { RecordLog, type ArchivedEvent, type DeadLetter } from '#infra/local/record-log.ts';
 import { StreamPump, type LocalPipe, type PipeRecord } from '#infra/local/stream-pump.ts';
 import { pipes } from '#infra/topology/pipes.ts';
@@ -167,6 +168,51 @@ describe('local event bus', () => {
     bus.putEvents([entry]);
     await bus.idle();
     expect(attempts).toBe(3);
+    expect(deadLetters.list()).toEqual([]);
+  });
+});
+
+describe('local SQS queue with its Lambda consumer', () => {
+  const spec = { description: 'test', consumer: 'captureDeliveries' as const, batchSize: 3, maxReceiveCount: 3, visibilityTimeoutSeconds: 1, maxConcurrency: 2 };
+
+  it('retries only the messages a batch reports as failed, then dead-letters them after maxReceiveCount', async () => {
+    const received: Record<string, number> = {};
+    const deadLetters = new RecordLog<DeadLetter>();
+    const queue = new LocalQueue('test', spec, {
+      deadLetters,
+      retryDelayMs: 1,
+      consume: async (event) => {
+        const records = (event as { Records: { messageId: string; body: string; attributes: { ApproximateReceiveCount: string } }[] }).Records;
+        expect(records.length).toBeLessThanOrEqual(spec.batchSize);
+        for (const r of records) received[r.body] = Number(r.attributes.ApproximateReceiveCount);
+        return { batchItemFailures: records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+    });
+    queue.start();
+    queue.send(['a', 'b', 'poison', 'c', 'd']);
+    await queue.idle();
+    await queue.stop();
+    expect(received).toEqual({ a: 1, b: 1, c: 1, d: 1, poison: 3 });
+    expect(deadLetters.list()).toEqual([expect.objectContaining({ source: 'queue:test', payload: 'poison', attempts: 3 })]);
+  });
+
+  it('returns a whole batch when the consumer throws', async () => {
+    let calls = 0;
+    const deadLetters = new RecordLog<DeadLetter>();
+    const queue = new LocalQueue('throws', { ...spec, maxReceiveCount: 2 }, {
+      deadLetters,
+      retryDelayMs: 1,
+      consume: async () => {
+        calls++;
+        if (calls === 1) throw new Error('cold start failed');
+        return { batchItemFailures: [] };
+      },
+    });
+    queue.start();
+    queue.send(['x', 'y']);
+    await queue.idle();
+    await queue.stop();
+    expect(calls).toBe(2);
     expect(deadLetters.list()).toEqual([]);
   });
 });
