@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Order } from '#shared/domain/order.ts';
+import { EventOrder } from './order-payload.ts';
 import { defineEvent } from './define.ts';
 
 export const OrderCancelled = defineEvent({
@@ -7,5 +7,5 @@ export const OrderCancelled = defineEvent({
   source: 'oms.orders',
   version: 1,
   description: 'An order was cancelled (at the channel, or in the OMS). Stock it held is released by inventory.',
-  data: z.object({ order: Order, reason: z.string() }),
+  data: z.object({ ...EventOrder, reason: z.string() }),
 });

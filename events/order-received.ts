@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Order } from '#shared/domain/order.ts';
+import { EventOrder } from './order-payload.ts';
 import { defineEvent } from './define.ts';
 
 export const OrderReceived = defineEvent({
@@ -7,5 +7,5 @@ export const OrderReceived = defineEvent({
   source: 'oms.orders',
   version: 1,
   description: 'A new order was captured from a channel (once per channel order). Carries the whole canonical order.',
-  data: z.object({ order: Order }),
+  data: z.object({ ...EventOrder }),
 });

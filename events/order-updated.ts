@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Order } from '#shared/domain/order.ts';
+import { EventOrder } from './order-payload.ts';
 import { defineEvent } from './define.ts';
 
 export const OrderUpdated = defineEvent({
@@ -7,5 +7,5 @@ export const OrderUpdated = defineEvent({
   source: 'oms.orders',
   version: 1,
   description: 'A channel changed an order and the OMS applied it (fields listed in `changed`; refused changes in `refused`).',
-  data: z.object({ order: Order, changed: z.array(z.string()), refused: z.array(z.string()) }),
+  data: z.object({ ...EventOrder, changed: z.array(z.string()), refused: z.array(z.string()) }),
 });

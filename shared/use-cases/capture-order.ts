@@ -1,6 +1,7 @@
 import { OrderCancelled } from '#events/order-cancelled.ts';
 import { OrderReceived } from '#events/order-received.ts';
 import { OrderUpdated } from '#events/order-updated.ts';
+import { eventOrder } from '#events/order-payload.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -56,7 +57,10 @@ export async function captureOrder(
       const created = await deps.orders.create(order, {
         timeline: receivedTimeline(order, source).map(entry),
         source,
-        events: [OrderReceived.create({ order }, context), ...(order.status === 'cancelled' ? [OrderCancelled.create({ order, reason: 'cancelled at the channel' }, context)] : [])],
+        events: [
+          OrderReceived.create(eventOrder(order), context),
+          ...(order.status === 'cancelled' ? [OrderCancelled.create({ ...eventOrder(order), reason: 'cancelled at the channel' }, context)] : []),
+        ],
       });
       if (created === 'created') return { outcome: 'created' as const, order };
       // Another delivery of the same channel order won the race: read what it created and apply ours to it.
@@ -75,9 +79,9 @@ export async function captureOrder(
       return { outcome: 'stale' as const, order: existing };
     }
     const events = [
-      ...(update.cancelled ? [OrderCancelled.create({ order: update.order, reason: 'cancelled at the channel' }, context)] : []),
+      ...(update.cancelled ? [OrderCancelled.create({ ...eventOrder(update.order), reason: 'cancelled at the channel' }, context)] : []),
       ...(update.changed.some((field) => field !== 'status') || update.refused.length > 0
-        ? [OrderUpdated.create({ order: update.order, changed: update.changed, refused: update.refused }, context)]
+        ? [OrderUpdated.create({ ...eventOrder(update.order), changed: update.changed, refused: update.refused }, context)]
         : []),
     ];
     await deps.orders.update(update.order, { previous: existing, timeline: update.timeline.map(entry), source, events });

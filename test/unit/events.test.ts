@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventCatalog, findEvent } from '#events/catalog.ts';
 import { LocationChanged } from '#events/location-changed.ts';
+import { OrderReceived } from '#events/order-received.ts';
 import { EventSource } from '#events/define.ts';
 import { LocationInput, applyLocationInput } from '#shared/domain/location.ts';
 import { eventSchemaFiles } from '../../scripts/generate-docs.ts';
 import { locationBody } from '../support/fixtures.ts';
+import { fixture } from '../support/channel-fixtures.ts';
 
 const location = applyLocationInput(undefined, 'wh', LocationInput.parse(locationBody()), new Date('2026-11-27T10:00:00Z')).location;
 
@@ -48,5 +50,22 @@ describe('event modules', () => {
       const committed = JSON.parse(readFileSync(new URL(`../../docs/events/${file}`, import.meta.url), 'utf8')) as unknown;
       expect(committed, file).toEqual(schema);
     }
+  });
+});
+
+describe('order events', () => {
+  it('stay under the EventBridge size limit, saying when lines were left out', async () => {
+    const { eventOrder } = await import('#events/order-payload.ts');
+    const { ShopifyOrder, shopifyToDraft } = await import('#shared/channels/shopify.ts');
+    const draft = shopifyToDraft(ShopifyOrder.parse(fixture('shopify-orders-create.json')), { channelId: 'shop' });
+    const order = { ...draft, orderId: '01M8EJV774P67P6BX5MZSVEP9Q', status: 'received' as const, version: 1, createdAt: draft.channelCreatedAt, updatedAt: draft.channelCreatedAt };
+    expect(eventOrder(order)).toEqual({ order });
+    const [line] = draft.lines;
+    if (!line) throw new Error('fixture has lines');
+    const huge = { ...order, lines: Array.from({ length: 1000 }, (_, i) => ({ ...line, lineId: `L${i}`, title: 't'.repeat(400) })) };
+    const carried = eventOrder(huge);
+    expect(carried.linesTruncated).toBe(true);
+    expect(carried.order.lines.length).toBeLessThan(1000);
+    expect(Buffer.byteLength(JSON.stringify(OrderReceived.create(carried, { occurredAt: new Date(), actor: 'test' }).detail))).toBeLessThan(256 * 1024);
   });
 });
