@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { MarketplaceOrders, MarketplacePage } from '#shared/ports.ts';
-import { RateLimiter, TokenCache, requestJson, type RetryPolicy } from './http-client.ts';
+import { RateLimiter, refreshAccessToken, requestJson, type RetryPolicy } from './http-client.ts';
 
 /**
  * Amazon Selling Partner API, Orders v0: Login with Amazon refresh-token
@@ -10,10 +9,8 @@ import { RateLimiter, TokenCache, requestJson, type RetryPolicy } from './http-c
  * paged), within the published rate limits. Base URLs come from the channel's
  * settings, so tests point them at a local fake.
  */
-const tokens = new TokenCache();
 const limiters = new Map<string, { getOrders: RateLimiter; getOrderItems: RateLimiter }>();
 
-const TokenResponse = z.object({ access_token: z.string(), expires_in: z.number() });
 const OrdersResponse = z.object({ payload: z.object({ Orders: z.array(z.record(z.string(), z.unknown())), NextToken: z.string().optional() }) });
 const ItemsResponse = z.object({ payload: z.object({ OrderItems: z.array(z.record(z.string(), z.unknown())), NextToken: z.string().optional() }) });
 
@@ -87,25 +84,13 @@ export class AmazonSpApiOrders implements MarketplaceOrders {
   }
 
   #accessToken(): Promise<string> {
-    const key = createHash('sha256').update(`${this.#settings.tokenUrl}|${this.#settings.clientId}|${this.#secrets.refreshToken}`).digest('hex');
-    return tokens.get(key, async () => {
-      const response = TokenResponse.parse(
-        await requestJson(
-          this.#settings.tokenUrl,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({
-              grant_type: 'refresh_token',
-              refresh_token: this.#secrets.refreshToken,
-              client_id: this.#settings.clientId,
-              client_secret: this.#secrets.clientSecret,
-            }).toString(),
-          },
-          { what: 'Login with Amazon token exchange', ...(this.#retry ? { retry: this.#retry } : {}) },
-        ),
-      );
-      return { token: response.access_token, expiresInSeconds: response.expires_in };
+    return refreshAccessToken({
+      tokenUrl: this.#settings.tokenUrl,
+      clientId: this.#settings.clientId,
+      refreshToken: this.#secrets.refreshToken,
+      form: { client_id: this.#settings.clientId, client_secret: this.#secrets.clientSecret },
+      retry: this.#retry,
+      what: 'Login with Amazon token exchange',
     });
   }
 }

@@ -1,18 +1,15 @@
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { MarketplaceOrders, MarketplacePage } from '#shared/ports.ts';
-import { RateLimiter, TokenCache, requestJson, type RetryPolicy } from './http-client.ts';
+import { RateLimiter, refreshAccessToken, requestJson, type RetryPolicy } from './http-client.ts';
 
 /**
  * eBay Sell Fulfillment API `getOrders` by `lastmodifieddate` with offset
  * paging, authorized by the OAuth refresh-token grant (token cached until
  * expiry). Base URLs come from the channel's settings.
  */
-const tokens = new TokenCache();
 const limiter = new RateLimiter(5, 10);
 const PAGE_SIZE = 50;
 
-const TokenResponse = z.object({ access_token: z.string(), expires_in: z.number() });
 const OrdersResponse = z.object({ orders: z.array(z.record(z.string(), z.unknown())).default([]), total: z.number().optional(), next: z.string().optional() });
 
 export interface EbaySettings {
@@ -52,27 +49,14 @@ export class EbayFulfillmentOrders implements MarketplaceOrders {
   }
 
   #accessToken(): Promise<string> {
-    const key = createHash('sha256').update(`${this.#settings.tokenUrl}|${this.#settings.clientId}|${this.#secrets.refreshToken}`).digest('hex');
-    return tokens.get(key, async () => {
-      const response = TokenResponse.parse(
-        await requestJson(
-          this.#settings.tokenUrl,
-          {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              authorization: `Basic ${Buffer.from(`${this.#settings.clientId}:${this.#secrets.clientSecret}`).toString('base64')}`,
-            },
-            body: new URLSearchParams({
-              grant_type: 'refresh_token',
-              refresh_token: this.#secrets.refreshToken,
-              scope: 'https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly',
-            }).toString(),
-          },
-          { what: 'eBay token refresh', ...(this.#retry ? { retry: this.#retry } : {}) },
-        ),
-      );
-      return { token: response.access_token, expiresInSeconds: response.expires_in };
+    return refreshAccessToken({
+      tokenUrl: this.#settings.tokenUrl,
+      clientId: this.#settings.clientId,
+      refreshToken: this.#secrets.refreshToken,
+      form: { scope: 'https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly' },
+      headers: { authorization: `Basic ${Buffer.from(`${this.#settings.clientId}:${this.#secrets.clientSecret}`).toString('base64')}` },
+      retry: this.#retry,
+      what: 'eBay token refresh',
     });
   }
 }

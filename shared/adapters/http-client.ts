@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { readConfig } from '#shared/config.ts';
@@ -101,7 +102,7 @@ export async function requestJson(
 }
 
 /** OAuth access tokens, cached until shortly before they expire. */
-export class TokenCache {
+class TokenCache {
   readonly #tokens = new Map<string, { token: string; until: number }>();
 
   async get(key: string, fetchToken: () => Promise<{ token: string; expiresInSeconds: number }>): Promise<string> {
@@ -111,4 +112,38 @@ export class TokenCache {
     this.#tokens.set(key, { token: fresh.token, until: Date.now() + Math.max(0, fresh.expiresInSeconds - 60) * 1000 });
     return fresh.token;
   }
+}
+
+const tokens = new TokenCache();
+const TokenResponse = z.object({ access_token: z.string(), expires_in: z.number() });
+
+/**
+ * An OAuth refresh-token grant (Login with Amazon, eBay): the access token is
+ * cached per token URL, client and refresh token until a minute before it
+ * expires, so a poll asks for one only when it must.
+ */
+export function refreshAccessToken(request: {
+  tokenUrl: string;
+  clientId: string;
+  refreshToken: string;
+  form: Record<string, string>;
+  headers?: Record<string, string>;
+  retry?: RetryPolicy | undefined;
+  what: string;
+}): Promise<string> {
+  const key = createHash('sha256').update(`${request.tokenUrl}|${request.clientId}|${request.refreshToken}`).digest('hex');
+  return tokens.get(key, async () => {
+    const response = TokenResponse.parse(
+      await requestJson(
+        request.tokenUrl,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...request.headers },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: request.refreshToken, ...request.form }).toString(),
+        },
+        { what: request.what, ...(request.retry ? { retry: request.retry } : {}) },
+      ),
+    );
+    return { token: response.access_token, expiresInSeconds: response.expires_in };
+  });
 }
