@@ -2,9 +2,14 @@ import type * as z from 'zod';
 import { ChannelChanged } from './channel-changed.ts';
 import type { EventDefinition } from './define.ts';
 import { LocationChanged } from './location-changed.ts';
+import { AvailabilityChanged } from './availability-changed.ts';
+import { OrderBackordered } from './order-backordered.ts';
 import { OrderCancelled } from './order-cancelled.ts';
 import { OrderReceived } from './order-received.ts';
 import { OrderUpdated } from './order-updated.ts';
+import { ShipmentShipped } from './shipment-shipped.ts';
+import { StockReleased } from './stock-released.ts';
+import { StockReserved } from './stock-reserved.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
 export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
@@ -13,6 +18,11 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   OrderReceived,
   OrderUpdated,
   OrderCancelled,
+  StockReserved,
+  StockReleased,
+  OrderBackordered,
+  AvailabilityChanged,
+  ShipmentShipped,
 ];
 
 export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {

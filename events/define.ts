@@ -42,6 +42,8 @@ export interface EventContext {
   occurredAt: Date;
   actor: string;
   correlationId?: string | undefined;
+  /** A deterministic id, for events derived from something that can be delivered twice (a stream record). */
+  eventId?: string;
 }
 
 export interface EventDefinition<D extends z.ZodType> {
@@ -79,7 +81,7 @@ export function defineEvent<D extends z.ZodType>(spec: {
     detail,
     create(data, context) {
       const metadata: EventMetadata = {
-        eventId: newId(),
+        eventId: context.eventId ?? newId(),
         eventVersion: spec.version,
         occurredAt: context.occurredAt.toISOString(),
         actor: context.actor,

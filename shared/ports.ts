@@ -2,6 +2,8 @@ import type { OutboxEvent } from '#events/define.ts';
 import type { Channel, ChannelSecrets, ChannelType } from './domain/channel.ts';
 import type { Location, LocationReadiness } from './domain/location.ts';
 import type { Order, OrderSummary, TimelineEntry } from './domain/order.ts';
+import type { PositionChange, SkuPolicy, StockMovement, StockPosition } from './domain/inventory.ts';
+import type { Reservation } from './domain/reservation.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -174,4 +176,60 @@ export interface PollStarter {
 export interface PollSchedules {
   put(channelId: string, everyMinutes: number): Promise<void>;
   remove(channelId: string): Promise<void>;
+}
+
+/** A SKU's stock everywhere: its policy and every position (all locations, all shards). */
+export interface SkuStock {
+  sku: string;
+  policy: SkuPolicy;
+  /** 0 while the SKU has no stored policy (defaults apply). */
+  policyVersion: number;
+  positions: StockPosition[];
+}
+
+/**
+ * One atomic inventory change: position changes (each with its conditions
+ * and ledger entry) and what goes with them.
+ */
+export interface InventoryCommit {
+  changes: PositionChange[];
+  /** Ledger entries are keyed by this id (plus the change's index). */
+  ledgerId: string;
+  /** For movements sent by callers: applied at most once. */
+  movementId?: string;
+  actor: string;
+  at: string;
+  reason?: string | undefined;
+  reference?: string | undefined;
+  reservation?: { record: Reservation; expectedVersion: number | null };
+  order?: { next: Order; expectedVersion: number };
+  timeline?: { orderId: string; entries: TimelineEntry[] };
+  waiting?: { add?: { sku: string; placedAt: string; orderId: string }[]; remove?: { sku: string; placedAt: string; orderId: string }[] };
+  shipment?: { orderId: string; shipmentId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier?: string | undefined; trackingNumber?: string | undefined; shippedAt: string };
+  events: OutboxEvent[];
+  /** DynamoDB ClientRequestToken: a retried identical request is applied once. */
+  idempotencyToken?: string;
+  /** When given, the write units the transaction consumed are added to it (benchmarks). */
+  capacity?: { writeUnits: number };
+}
+
+/** Why a commit was refused: which of its conditions failed. */
+export interface InventoryConflict {
+  kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'contention';
+  change?: PositionChange | undefined;
+}
+
+export interface InventoryRepository {
+  stock(sku: string, options?: { consistent?: boolean }): Promise<SkuStock>;
+  positionsOf(skus: readonly string[]): Promise<Map<string, SkuStock>>;
+  putPolicy(sku: string, policy: SkuPolicy, expectedVersion: number, highestShard: number): Promise<void>;
+  positionsAt(locationId: string, page: PageRequest & { lowStock?: boolean }): Promise<Page<StockPosition>>;
+  movements(sku: string, shards: number, page: PageRequest): Promise<Page<StockMovement>>;
+  movementApplied(movementId: string): Promise<boolean>;
+  setReorderPoint(positions: readonly { sku: string; locationId: string; shard: number }[], reorderPoint: number): Promise<void>;
+  reservation(orderId: string): Promise<Reservation | undefined>;
+  waitingOrders(sku: string, limit: number): Promise<{ orderId: string; placedAt: string }[]>;
+  lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; expiresAt: string }[]>;
+  /** Throws an InventoryConflict (with `kind`) when a condition does not hold. */
+  commit(commit: InventoryCommit): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { INBOX_ENTITY } from '#shared/store/inbox-repository.ts';
+import { POSITION_ENTITY } from '#shared/store/inventory-repository.ts';
 import { OUTBOX_ENTITY } from '#shared/store/outbox.ts';
 import { table } from '#shared/store/table.ts';
 import type { FunctionName } from './functions.ts';
@@ -47,6 +48,15 @@ export const pipes = {
       queue: 'capture',
       inputTemplate: `{"PK": "<$.dynamodb.Keys.${table.partitionKey}.S>", "SK": "<$.dynamodb.Keys.${table.sortKey}.S>"}`,
     },
+  },
+  /** Stock positions that changed → AvailabilityChanged on the bus (derived: no write path can forget it). */
+  stock: {
+    description: 'Stock changes: publishes AvailabilityChanged for every position whose available quantity moved',
+    filter: { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { [table.entityAttribute]: { S: [POSITION_ENTITY] } } } },
+    batchSize: 10,
+    retryAttempts: 10,
+    enrichment: 'publishStockChanges',
+    target: { bus: true, detailTypePath: '$.detailType', sourcePath: '$.source', inputTemplate: '<$.detail>' },
   },
 } as const satisfies Record<string, PipeSpec>;
 

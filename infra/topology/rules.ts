@@ -1,5 +1,9 @@
 import { ChannelChanged } from '#events/channel-changed.ts';
+import { AvailabilityChanged } from '#events/availability-changed.ts';
 import { LocationChanged } from '#events/location-changed.ts';
+import { OrderCancelled } from '#events/order-cancelled.ts';
+import { OrderReceived } from '#events/order-received.ts';
+import { OrderUpdated } from '#events/order-updated.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { WorkflowName } from './workflows.ts';
@@ -33,6 +37,38 @@ export const rules: RuleSpec[] = [
     description: 'Polled channels (Amazon, eBay) get a schedule at their poll interval while active',
     pattern: ChannelChanged.pattern(),
     target: { function: 'schedulePolls' },
+    retryAttempts: 8,
+    maxEventAgeSeconds: 3600,
+  },
+  {
+    id: 'OrderReceivedReservesStock',
+    description: 'Every new order is reserved against stock',
+    pattern: OrderReceived.pattern(),
+    target: { function: 'reserveOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'OrderReleasedFromHoldReservesStock',
+    description: 'An order back to received (payment confirmed after a hold) is reserved again',
+    pattern: OrderUpdated.pattern({ data: { order: { status: ['received'] } } }),
+    target: { function: 'reserveOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'OrderCancelledReleasesStock',
+    description: 'A cancelled order gives its reserved stock back',
+    pattern: OrderCancelled.pattern(),
+    target: { function: 'releaseOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'StockIncreasedServesBackorders',
+    description: 'When a SKU becomes more available, waiting orders are served oldest first',
+    pattern: AvailabilityChanged.pattern({ data: { change: ['increased'] } }),
+    target: { function: 'reserveWaitingOrders' },
     retryAttempts: 8,
     maxEventAgeSeconds: 3600,
   },

@@ -27,4 +27,14 @@ export const schedules: ScheduleSpec[] = [
     retryAttempts: 3,
     maxEventAgeSeconds: 3600,
   },
+  {
+    id: 'ReservationExpiry',
+    description: 'Unpaid orders whose reservation lapsed give their stock back',
+    expression: 'rate(5 minutes)',
+    timezone: 'UTC',
+    target: { function: 'sweepReservations' },
+    input: { job: 'reservation-expiry' },
+    retryAttempts: 2,
+    maxEventAgeSeconds: 300,
+  },
 ];

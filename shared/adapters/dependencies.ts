@@ -1,8 +1,12 @@
+import * as z from 'zod';
 import { readConfig, configVars } from '#shared/config.ts';
+import type { Location } from '#shared/domain/location.ts';
+import { collectPages } from '#shared/use-cases/pages.ts';
 import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
 import { documentClient } from '#shared/store/client.ts';
 import { DynamoChannelSyncRepository } from '#shared/store/channel-sync-repository.ts';
 import { DynamoIdempotencyRepository } from '#shared/store/idempotency-repository.ts';
+import { DynamoInventoryRepository } from '#shared/store/inventory-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
@@ -31,3 +35,22 @@ export const idempotencyRepository = once(() => new DynamoIdempotencyRepository(
 export const channelSyncRepository = once(() => new DynamoChannelSyncRepository(documentClient(), tableName()));
 export const pollStarter = once(() => new LambdaPollStarter());
 export const pollSchedules = once(() => new SchedulerPollSchedules());
+export const inventoryRepository = once(() => new DynamoInventoryRepository(documentClient(), tableName()));
+
+/** How long an unpaid order keeps its stock (UNPAID_RESERVATION_MINUTES, default 60). */
+export const unpaidReservationMinutes = once(
+  () => readConfig({ UNPAID_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(60) }).UNPAID_RESERVATION_MINUTES,
+);
+
+/** Active locations, read at most every 30 seconds per container: configuration changes rarely, orders often. */
+export const activeLocations = once(() => {
+  let cached: { at: number; locations: Promise<Location[]> } | undefined;
+  return (): Promise<Location[]> => {
+    if (!cached || Date.now() - cached.at > 30_000) {
+      const locations = collectPages((page) => locationRepository().list(page)).then((all) => all.filter((l) => l.active));
+      cached = { at: Date.now(), locations };
+      locations.catch(() => (cached = undefined));
+    }
+    return cached.locations;
+  };
+});

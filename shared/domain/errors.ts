@@ -74,3 +74,23 @@ export class UnauthorizedError extends OmsError {
 export class PayloadTooLargeError extends OmsError {
   readonly code = 'payload_too_large';
 }
+
+/**
+ * An inventory change was refused by one of its conditions: a movement id
+ * already applied (`duplicate`), a position that no longer has the stock or
+ * the value it was read with (`position`), a reservation record or order that
+ * moved on (`reservation`, `order`), or a lost race between transactions
+ * (`contention`).
+ */
+export class InventoryConflictError extends ConflictError {
+  readonly kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'contention';
+  readonly change: { sku: string; locationId: string; shard: number; requires: Record<string, unknown> } | undefined;
+  constructor(kind: InventoryConflictError['kind'], change?: InventoryConflictError['change']) {
+    super(
+      `Inventory change refused (${kind}${change ? ` at ${change.sku} @ ${change.locationId}#${change.shard}` : ''})`,
+      kind === 'position' ? 'insufficient_stock' : 'concurrent_modification',
+    );
+    this.kind = kind;
+    this.change = change;
+  }
+}

@@ -132,7 +132,10 @@ export type OrderDraft = z.infer<typeof OrderDraft>;
 export const Order = OrderDraft.extend({
   orderId: z.string().meta({ description: 'OMS order id (ULID: sorts by creation time).' }),
   status: OrderStatus,
-  hold: z.object({ reason: z.enum(['payment_pending']), since: Timestamp }).optional(),
+  hold: z
+    .object({ reason: z.enum(['payment_pending', 'out_of_stock']), since: Timestamp })
+    .optional()
+    .meta({ description: 'Why an on_hold order waits: payment still pending at the channel, or stock it may not backorder.' }),
   version: z.number().int().min(1),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -3,6 +3,9 @@ import { Channel, ChannelId, ChannelInput } from '#shared/domain/channel.ts';
 import { Location, LocationId, LocationInput } from '#shared/domain/location.ts';
 import { Order, OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
 import { ApiOrderInput } from '#shared/channels/api-order.ts';
+import { MovementInput, SkuPolicy, StockMovement } from '#shared/domain/inventory.ts';
+import { Reservation } from '#shared/domain/reservation.ts';
+import { Sku } from '#shared/domain/order.ts';
 import { defineOperation } from './operation.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -60,6 +63,23 @@ const SyncState = z
       .nullable(),
   })
   .meta({ id: 'ChannelSync' });
+
+const Stock = z.object({ onHand: z.number().int(), reserved: z.number().int(), safetyStock: z.number().int(), available: z.number().int() });
+const SkuInventory = z
+  .object({
+    sku: z.string(),
+    policy: SkuPolicy,
+    locations: z.array(Stock.extend({ locationId: z.string(), shards: z.number().int().optional() })),
+    total: Stock,
+  })
+  .meta({ id: 'SkuInventory' });
+const MovementResults = z
+  .object({
+    results: z.array(
+      z.object({ movementId: z.string(), sku: z.string(), status: z.enum(['applied', 'duplicate', 'rejected']), reason: z.string().optional() }),
+    ),
+  })
+  .meta({ id: 'MovementResults' });
 
 const OrderId = z.string().meta({ description: 'OMS order id (ULID).', example: '01M8EJV774P67P6BX5MZSVEP9Q' });
 
@@ -208,6 +228,118 @@ export const operations = {
     params: z.object({ channelId: z.string(), externalOrderId: z.string().min(1).max(200) }),
     responses: { 200: { description: 'The OMS order.', schema: Order } },
     errors: [401, 404],
+  }),
+
+  postMovements: defineOperation({
+    operationId: 'postMovements',
+    method: 'POST',
+    path: '/v1/inventory/movements',
+    auth: 'bearer',
+    summary: 'Record stock movements (one, or a batch of up to 100)',
+    description:
+      'Receipts, adjustments, cycle counts (absolute), safety stock, transfers, write-offs, return restocks. Each has your `movementId`: sending it again is answered `duplicate` and changes nothing. A batch answers 200 with a result per movement; a single movement answers 201 (applied), 200 (duplicate), 422 (unknown location) or 409 (not enough on hand).',
+    tags: ['Inventory'],
+    body: z.union([MovementInput, z.strictObject({ movements: z.array(MovementInput).min(1).max(100) })]),
+    responses: {
+      200: { description: 'Batch results, or a duplicate single movement.', schema: MovementResults },
+      201: { description: 'The single movement was applied.', schema: MovementResults },
+    },
+    errors: [400, 401, 409, 413, 422],
+  }),
+  getSkuInventory: defineOperation({
+    operationId: 'getSkuInventory',
+    method: 'GET',
+    path: '/v1/inventory/{sku}',
+    auth: 'bearer',
+    summary: 'Stock of a SKU per location and in total, with its policy',
+    tags: ['Inventory'],
+    params: z.object({ sku: z.string() }),
+    responses: { 200: { description: 'Available = on hand − reserved − safety stock.', schema: SkuInventory } },
+    errors: [401, 404],
+  }),
+  listInventory: defineOperation({
+    operationId: 'listInventory',
+    method: 'GET',
+    path: '/v1/inventory',
+    auth: 'bearer',
+    summary: 'Stock at a location, optionally only SKUs at or below their reorder point',
+    tags: ['Inventory'],
+    query: ListQuery.extend({
+      locationId: z.string().min(1).max(64),
+      lowStock: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
+    }),
+    responses: {
+      200: {
+        description: 'One page of SKUs at the location (shards summed).',
+        schema: pageOf(Stock.extend({ sku: z.string(), locationId: z.string(), shards: z.number().int().optional() }), 'LocationStockPage'),
+      },
+    },
+    errors: [401, 404, 422],
+  }),
+  listMovements: defineOperation({
+    operationId: 'listMovements',
+    method: 'GET',
+    path: '/v1/inventory/{sku}/movements',
+    auth: 'bearer',
+    summary: "A SKU's stock ledger, newest first",
+    tags: ['Inventory'],
+    params: z.object({ sku: z.string() }),
+    query: ListQuery,
+    responses: { 200: { description: 'Movements with their on-hand, reserved and safety-stock deltas.', schema: pageOf(StockMovement, 'MovementPage') } },
+    errors: [401, 404, 422],
+  }),
+  putSkuPolicy: defineOperation({
+    operationId: 'putSkuPolicy',
+    method: 'PUT',
+    path: '/v1/inventory/{sku}/policy',
+    auth: 'bearer',
+    summary: "Set a SKU's policy: backorders, pre-order date, hot-SKU shards, reorder point, channel buffers",
+    description: 'Changing `shards` redistributes stock between partitions; totals never change.',
+    tags: ['Inventory'],
+    params: z.object({ sku: Sku }),
+    body: SkuPolicy.partial(),
+    responses: { 200: { description: 'The policy in force.', schema: z.object({ sku: z.string(), policy: SkuPolicy }) } },
+    errors: [400, 401, 409, 422],
+  }),
+  getOrderReservation: defineOperation({
+    operationId: 'getOrderReservation',
+    method: 'GET',
+    path: '/v1/orders/{orderId}/reservation',
+    auth: 'bearer',
+    summary: 'What stock an order holds, where, and what it waits for',
+    tags: ['Orders'],
+    params: z.object({ orderId: z.string() }),
+    responses: { 200: { description: 'The reservation.', schema: Reservation } },
+    errors: [401, 404],
+  }),
+  recordShipment: defineOperation({
+    operationId: 'recordShipment',
+    method: 'POST',
+    path: '/v1/orders/{orderId}/shipments',
+    auth: 'bearer',
+    summary: 'Record units shipped from a location: their reservation becomes a sale',
+    tags: ['Orders'],
+    params: z.object({ orderId: z.string() }),
+    body: z.strictObject({
+      locationId: z.string().min(1).max(64),
+      lines: z.array(z.strictObject({ sku: Sku, quantity: z.number().int().min(1) })).min(1).max(500),
+      carrier: z.string().max(100).optional(),
+      trackingNumber: z.string().max(100).optional(),
+    }),
+    responses: { 201: { description: 'Recorded.', schema: z.object({ shipmentId: z.string(), orderStatus: z.enum(['partially_shipped', 'shipped']) }) } },
+    errors: [400, 401, 404, 409, 422],
+  }),
+  cancelOrder: defineOperation({
+    operationId: 'cancelOrder',
+    method: 'POST',
+    path: '/v1/orders/{orderId}/cancel',
+    auth: 'bearer',
+    summary: 'Cancel an order that has not shipped; its stock is released',
+    tags: ['Orders'],
+    params: z.object({ orderId: z.string() }),
+    body: z.strictObject({ reason: z.string().min(1).max(500) }),
+    responses: { 200: { description: 'The cancelled order.', schema: Order } },
+    errors: [400, 401, 404, 409, 422],
   }),
 
   receiveWebhook: defineOperation({

@@ -24,6 +24,10 @@ export function orderShard(orderId: string): number {
   return Math.max(0, CROCKFORD.indexOf(orderId.at(-1)?.toUpperCase() ?? '0')) % ORDER_INDEX_SHARDS;
 }
 
+function stockPartition(sku: string, shard: number): string {
+  return shard === 0 ? `STOCK#${sku}` : `STOCK#${sku}#S${shard}`;
+}
+
 /** Short stable digest for caller-supplied values used inside keys. */
 export function hash(value: string): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 32);
@@ -71,10 +75,6 @@ export const keys = {
     SK: `SOURCE#${receivedAt}#${deliveryHash}`,
   }),
   sourcePrefix: 'SOURCE#',
-  reservation: (orderId: string, sku: string, locationId: string): ItemKey => ({
-    PK: `ORDER#${orderId}`,
-    SK: `RESERVATION#${sku}#${locationId}`,
-  }),
   shipment: (orderId: string, shipmentId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `SHIPMENT#${shipmentId}` }),
   /**
    * GSI1/GSI2/GSI3 of an order header: all orders, a channel's orders, orders
@@ -107,16 +107,45 @@ export const keys = {
     SK: 'CHANNELORDER',
   }),
 
-  /** Stock of one SKU at one location; all locations of a SKU are one Query. */
-  stockPosition: (sku: string, locationId: string): ItemKey => ({ PK: `STOCK#${sku}`, SK: `LOCATION#${locationId}` }),
-  stockPartition: (sku: string): string => `STOCK#${sku}`,
-  /** GSI1: every SKU stocked at a location. */
-  stockByLocation: (sku: string, locationId: string) => ({ GSI1PK: `LOCATIONSTOCK#${locationId}`, GSI1SK: sku }),
-  /** Append-only ledger of a SKU, time-ordered. */
-  stockMovement: (sku: string, at: string, movementId: string): ItemKey => ({
-    PK: `MOVEMENTS#${sku}`,
-    SK: `${at}#${movementId}`,
+  /**
+   * Stock of one SKU at one location. Shard 0 lives in the SKU's partition
+   * (with its policy), so one Query reads a SKU's stock everywhere; in hot-SKU
+   * mode shard k > 0 is a partition of its own (`STOCK#<sku>#S<k>`).
+   */
+  stockPosition: (sku: string, locationId: string, shard: number): ItemKey => ({
+    PK: stockPartition(sku, shard),
+    SK: `LOCATION#${locationId}`,
   }),
+  stockPartition: (sku: string, shard: number): string => stockPartition(sku, shard),
+  skuPolicy: (sku: string): ItemKey => ({ PK: stockPartition(sku, 0), SK: 'POLICY' }),
+  /** GSI1: every SKU (and shard) stocked at a location, by SKU. */
+  stockByLocation: (sku: string, locationId: string, shard: number) => ({
+    GSI1PK: `LOCATIONSTOCK#${locationId}`,
+    GSI1SK: `${sku}#${String(shard).padStart(2, '0')}`,
+  }),
+  stockByLocationPartition: (locationId: string): string => `LOCATIONSTOCK#${locationId}`,
+  /** The append-only ledger, one partition per SKU shard (a hot SKU's ledger is as spread as its stock). */
+  stockMovement: (sku: string, shard: number, at: string, movementId: string): ItemKey => ({
+    PK: `MOVEMENTS#${sku}#${shard}`,
+    SK: `${at}#${hash(movementId)}`,
+  }),
+  movementPartition: (sku: string, shard: number): string => `MOVEMENTS#${sku}#${shard}`,
+  /** One item per applied movement id: a retried movement is applied once. */
+  movementApplied: (movementId: string): ItemKey => ({ PK: `MOVEMENT#${hash(movementId)}`, SK: 'MOVEMENT' }),
+
+  /** What an order holds: allocations per position, backordered units, sold units. */
+  reservation: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'RESERVATION' }),
+  /** GSI2 of an unpaid order's reservation: the sweep finds lapsed ones by hour. */
+  reservationExpiry: (orderId: string, expiresAt: string) => ({
+    GSI2PK: `RESEXPIRY#${expiresAt.slice(0, 13)}`,
+    GSI2SK: `${expiresAt}#${orderId}`,
+  }),
+  reservationExpiryPartition: (hour: string): string => `RESEXPIRY#${hour}`,
+  /** Orders waiting for stock of a SKU, oldest first: receipts serve them in order. */
+  waitingOrder: (sku: string, placedAt: string, orderId: string): ItemKey => ({ PK: `WAITING#${sku}`, SK: `${placedAt}#${orderId}` }),
+  waitingPartition: (sku: string): string => `WAITING#${sku}`,
+  /** Per channel and SKU: the available-to-sell figure the OMS wants the channel to show, and what it last pushed. */
+  availabilityPush: (channelId: string, sku: string): ItemKey => ({ PK: `CHANNEL#${channelId}`, SK: `ATS#${sku}` }),
 
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),

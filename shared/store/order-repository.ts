@@ -12,7 +12,31 @@ import { ORDER_INDEX_SHARDS, ORDER_LINES_PER_ITEM, hash, keys } from './keys.ts'
 import { outboxPut } from './outbox.ts';
 import { table } from './table.ts';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The order header (everything but the lines) with its list index keys; conditional on the version it replaces. */
+export function orderHeaderPut(tableName: string, order: Order, expectedVersion: number | null): TransactItem {
+  const { lines: _lines, ...header } = order;
+  return {
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...keys.order(order.orderId),
+        ...keys.orderIndexes({ orderId: order.orderId, channelId: order.channel.channelId, status: order.status, placedAt: order.channelCreatedAt }),
+        [table.entityAttribute]: 'Order',
+        ...header,
+        lineCount: order.lines.length,
+      },
+      ...(expectedVersion === null
+        ? { ConditionExpression: `attribute_not_exists(${table.partitionKey})` }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+    },
+  };
+}
+
+export function timelinePut(tableName: string, orderId: string, entry: TimelineEntry): TransactItem {
+  return { Put: { TableName: tableName, Item: { ...keys.timelineEntry(orderId, entry.at, newId()), [table.entityAttribute]: 'TimelineEntry', ...entry } } };
+}
 
 /** DynamoDB items are at most 400 KB; a compressed source larger than this is refused. */
 const MAX_SOURCE_BYTES = 300 * 1024;
@@ -50,9 +74,9 @@ export class DynamoOrderRepository implements OrderRepository {
             ConditionExpression: `attribute_not_exists(${table.partitionKey})`,
           },
         },
-        this.#headerPut(order, null),
+        orderHeaderPut(this.#tableName, order, null),
         ...this.#linePuts(order),
-        ...writes.timeline.map((entry) => this.#timelinePut(order.orderId, entry)),
+        ...writes.timeline.map((entry) => timelinePut(this.#tableName, order.orderId, entry)),
         this.#sourcePut(order.orderId, writes.source),
         ...writes.events.map((event) => outboxPut(this.#tableName, event)),
       ]);
@@ -74,10 +98,10 @@ export class DynamoOrderRepository implements OrderRepository {
     }));
     try {
       await this.#transact([
-        this.#headerPut(order, writes.previous.version),
+        orderHeaderPut(this.#tableName, order, writes.previous.version),
         ...linePuts,
         ...staleChunks,
-        ...writes.timeline.map((entry) => this.#timelinePut(order.orderId, entry)),
+        ...writes.timeline.map((entry) => timelinePut(this.#tableName, order.orderId, entry)),
         ...(writes.source ? [this.#sourcePut(order.orderId, writes.source)] : []),
         ...writes.events.map((event) => outboxPut(this.#tableName, event)),
       ]);
@@ -264,30 +288,6 @@ export class DynamoOrderRepository implements OrderRepository {
     return { items: (result.Items ?? []).map(parse), ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  #headerPut(order: Order, expectedVersion: number | null): TransactItem {
-    const { lines: _lines, ...header } = order;
-    return {
-      Put: {
-        TableName: this.#tableName,
-        Item: {
-          ...keys.order(order.orderId),
-          ...keys.orderIndexes({
-            orderId: order.orderId,
-            channelId: order.channel.channelId,
-            status: order.status,
-            placedAt: order.channelCreatedAt,
-          }),
-          [table.entityAttribute]: 'Order',
-          ...header,
-          lineCount: order.lines.length,
-        },
-        ...(expectedVersion === null
-          ? { ConditionExpression: `attribute_not_exists(${table.partitionKey})` }
-          : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
-      },
-    };
-  }
-
   #linePuts(order: Order): TransactItem[] {
     const chunks: TransactItem[] = [];
     for (let i = 0; i < order.lines.length; i += ORDER_LINES_PER_ITEM) {
@@ -303,12 +303,6 @@ export class DynamoOrderRepository implements OrderRepository {
       });
     }
     return chunks;
-  }
-
-  #timelinePut(orderId: string, entry: TimelineEntry): TransactItem {
-    return {
-      Put: { TableName: this.#tableName, Item: { ...keys.timelineEntry(orderId, entry.at, newId()), [table.entityAttribute]: 'TimelineEntry', ...entry } },
-    };
   }
 
   #sourcePut(orderId: string, source: OrderSource, options: { onlyIfNew?: boolean } = {}): TransactItem {

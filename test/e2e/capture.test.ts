@@ -129,12 +129,14 @@ describe('Shopify webhooks', () => {
     const { status, body: order } = await api('GET', '/v1/channels/shopify-us/orders/5821334503521');
     expect(status).toBe(200);
     const expected = shopifyToDraft(ShopifyOrder.parse(fixture('shopify-orders-create.json')), { channelId: 'shopify-us' });
-    expect(order).toMatchObject({ ...expected, status: 'received', version: 1 });
+    // Captured, then reserved at once — with no stock loaded in this test, held for stock.
+    expect(order).toMatchObject({ ...expected, status: 'on_hold', hold: { reason: 'out_of_stock' }, version: 2 });
     expect(order['orderId']).toMatch(/^[0-9A-Z]{26}$/);
 
     const timeline = await api('GET', `/v1/orders/${String(order['orderId'])}/timeline`);
     expect(timeline.body['items']).toEqual([
       expect.objectContaining({ type: 'received', actor: 'channel:shopify-us', correlationId: 'corr-shopify-1' }),
+      expect.objectContaining({ type: 'held', actor: 'inventory', correlationId: 'corr-shopify-1' }),
     ]);
     const source = await api('GET', `/v1/orders/${String(order['orderId'])}/source`);
     expect(source.body['items']).toEqual([expect.objectContaining({ deliveryId: 'wh-create-1', via: 'webhook', topic: 'orders/create', body })]);
@@ -175,7 +177,7 @@ describe('Shopify webhooks', () => {
     await shopifyWebhook(JSON.stringify(updated), { 'x-shopify-topic': 'orders/updated' });
     await oms.settle();
     const { body: order } = await api('GET', '/v1/channels/shopify-us/orders/5821334500030');
-    expect(order).toMatchObject({ version: 2, status: 'received', shippingAddress: { lines: ['1 Beacon St'] } });
+    expect(order).toMatchObject({ version: 3, status: 'on_hold', shippingAddress: { lines: ['1 Beacon St'] } });
 
     await shopifyWebhook(JSON.stringify({ ...updated, cancelled_at: '2026-10-14T11:00:00-04:00', updated_at: '2026-10-14T11:00:00-04:00' }), {
       'x-shopify-topic': 'orders/cancelled',
@@ -184,9 +186,9 @@ describe('Shopify webhooks', () => {
     const cancelled = await api('GET', '/v1/channels/shopify-us/orders/5821334500030');
     expect(cancelled.body['status']).toBe('cancelled');
     const timeline = await api('GET', `/v1/orders/${String(order['orderId'])}/timeline`);
-    expect((timeline.body['items'] as { type: string }[]).map((e) => e.type)).toEqual(['received', 'updated', 'cancelled']);
+    expect((timeline.body['items'] as { type: string }[]).map((e) => e.type)).toEqual(['received', 'held', 'updated', 'cancelled']);
     const types = oms.events.list().filter((e) => JSON.stringify(e.detail).includes(String(order['orderId']))).map((e) => e['detail-type']);
-    expect(types).toEqual(['OrderReceived', 'OrderUpdated', 'OrderCancelled']);
+    expect(types).toEqual(['OrderReceived', 'OrderBackordered', 'OrderUpdated', 'OrderCancelled']);
   });
 
   it('refuse bad deliveries with the right status and store nothing', async () => {
@@ -237,10 +239,10 @@ describe('WooCommerce webhooks', () => {
     expect((await woo(fixtureText('woocommerce-order-created.json'))).status).toBe(200);
     await oms.settle();
     const { body: order } = await api('GET', '/v1/channels/woo-de/orders/7311');
-    expect(order).toMatchObject({ ...wooToDraft(WooOrder.parse(fixture('woocommerce-order-created.json')), { channelId: 'woo-de' }), status: 'received' });
+    expect(order).toMatchObject({ ...wooToDraft(WooOrder.parse(fixture('woocommerce-order-created.json')), { channelId: 'woo-de' }), status: 'on_hold' });
     expect(order['warnings']).toEqual([expect.objectContaining({ code: 'totals_mismatch' })]);
     const timeline = await api('GET', `/v1/orders/${String(order['orderId'])}/timeline`);
-    expect((timeline.body['items'] as { type: string }[]).map((e) => e.type)).toEqual(['received', 'warning']);
+    expect((timeline.body['items'] as { type: string }[]).map((e) => e.type)).toEqual(['received', 'warning', 'held']);
   });
 
   it('acknowledge and ignore topics it does not consume', async () => {
@@ -257,7 +259,7 @@ describe('Amazon polling', () => {
 
     const fixtureOrder = await api('GET', '/v1/channels/amazon-us/orders/113-4829105-2204251');
     const expected = amazonToDraft(AmazonOrder.parse(baseAmazon), amazonItems.map((i) => AmazonOrderItem.parse(i)), { channelId: 'amazon-us' });
-    expect(fixtureOrder.body).toMatchObject({ ...expected, status: 'received' });
+    expect(fixtureOrder.body).toMatchObject({ ...expected, status: 'on_hold', hold: { reason: 'out_of_stock' } });
     expect((await api('GET', '/v1/channels/amazon-us/orders/113-0000000-0000001')).body).toMatchObject({ status: 'on_hold', hold: { reason: 'payment_pending' }, payment: { state: 'pending' } });
     expect((await api('GET', '/v1/channels/amazon-us/orders/113-0000000-0000002')).body).toMatchObject({ status: 'cancelled' });
     expect((await api('GET', '/v1/channels/amazon-us/orders/113-0000000-0000003')).body).toMatchObject({ status: 'fulfilled_by_channel', fulfillment: { fulfilledBy: 'channel' } });
@@ -349,7 +351,7 @@ describe('Shopify through an EventBridge partner event source', () => {
     expect(await oms.lambdas.invoke('receiveShopifyEvent', event)).toEqual({ outcome: 'stored', deliveryId: 'eb-webhook-1', topic: 'orders/create' });
     await oms.settle();
     const order = await api('GET', '/v1/channels/shopify-us/orders/5821334500099');
-    expect(order.body).toMatchObject({ channel: { externalNumber: '#2099' }, status: 'received' });
+    expect(order.body).toMatchObject({ channel: { externalNumber: '#2099' }, status: 'on_hold' });
     expect((await api('GET', `/v1/orders/${String(order.body['orderId'])}/source`)).body['items']).toEqual([
       expect.objectContaining({ via: 'eventbridge', deliveryId: 'eb-webhook-1' }),
     ]);
@@ -365,7 +367,7 @@ describe('eBay polling', () => {
     await oms.settle();
     const { body: order } = await api('GET', '/v1/channels/ebay-us/orders/12-11223-44556');
     const expected = ebayToDraft(EbayOrder.parse(fixture<{ orders: Json[] }>('ebay-getOrders.json').orders[0]), { channelId: 'ebay-us' });
-    expect(order).toMatchObject({ ...expected, status: 'received' });
+    expect(order).toMatchObject({ ...expected, status: 'on_hold' });
     expect((await api('GET', `/v1/orders/${String(order['orderId'])}/source`)).body['items']).toEqual([expect.objectContaining({ via: 'poll' })]);
   });
 });
@@ -425,7 +427,9 @@ describe('reading orders', () => {
     const cancelled = await api('GET', '/v1/orders?status=cancelled&from=2026-01-01T00:00:00.000Z');
     expect((cancelled.body['items'] as { status: string }[]).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
     const both = await api('GET', '/v1/orders?channelId=amazon-us&status=on_hold&from=2026-01-01T00:00:00.000Z');
-    expect((both.body['items'] as { channel: { externalOrderId: string } }[]).map((o) => o.channel.externalOrderId)).toEqual(['113-0000000-0000001']);
+    const held = both.body['items'] as { status: string; hold: { reason: string }; channel: { channelId: string; externalOrderId: string } }[];
+    expect(held.every((o) => o.status === 'on_hold' && o.channel.channelId === 'amazon-us')).toBe(true);
+    expect(held.find((o) => o.channel.externalOrderId === '113-0000000-0000001')?.hold.reason).toBe('payment_pending');
   });
 
   it('answers 404 for unknown orders and 422 for a cursor from another list', async () => {

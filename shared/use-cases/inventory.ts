@@ -1,0 +1,232 @@
+import type { Clock } from '#shared/domain/clock.ts';
+import { InventoryConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { Sku } from '#shared/domain/order.ts';
+import {
+  SkuPolicy,
+  changesFor,
+  spread,
+  total,
+  type MovementInput,
+  type PositionChange,
+  type StockMovement,
+  type StockPosition,
+} from '#shared/domain/inventory.ts';
+import { newId } from '#shared/domain/ids.ts';
+import type { InventoryRepository, LocationRepository, Page, PageRequest } from '#shared/ports.ts';
+import type * as z from 'zod';
+
+export interface InventoryDeps {
+  inventory: InventoryRepository;
+  locations: Pick<LocationRepository, 'get'>;
+  clock: Clock;
+}
+
+export type MovementResult =
+  | { movementId: string; status: 'applied'; sku: string }
+  | { movementId: string; status: 'duplicate'; sku: string }
+  | { movementId: string; status: 'rejected'; sku: string; reason: string };
+
+/**
+ * Applies stock movements (receipts, adjustments, counts, transfers,
+ * write-offs, safety stock), each on its own and at most once per movement id.
+ * Absolute movements (counts) are guarded by the values they were computed
+ * from, and recomputed if stock moved meanwhile; a movement that would take
+ * more than is on hand is rejected with the reason.
+ */
+export async function applyMovements(deps: InventoryDeps, command: { movements: MovementInput[]; actor: string }): Promise<MovementResult[]> {
+  const knownLocations = new Map<string, boolean>();
+  const locationExists = async (locationId: string) => {
+    if (!knownLocations.has(locationId)) knownLocations.set(locationId, Boolean(await deps.locations.get(locationId)));
+    return knownLocations.get(locationId) === true;
+  };
+  const results: MovementResult[] = [];
+  for (const movement of command.movements) {
+    const locations = movement.type === 'transfer' ? [movement.fromLocationId, movement.toLocationId] : [movement.locationId];
+    const unknown = [];
+    for (const locationId of locations) if (!(await locationExists(locationId))) unknown.push(locationId);
+    if (unknown.length > 0) {
+      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: `Unknown location ${unknown.join(', ')}` });
+      continue;
+    }
+    if (movement.type === 'transfer' && movement.fromLocationId === movement.toLocationId) {
+      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: 'A transfer needs two different locations' });
+      continue;
+    }
+    results.push(await applyOne(deps, movement, command.actor));
+  }
+  return results;
+}
+
+async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: string): Promise<MovementResult> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const stock = await deps.inventory.stock(movement.sku);
+    const changes = changesFor(movement, stock.positions, stock.policy.shards);
+    try {
+      await deps.inventory.commit({
+        changes,
+        ledgerId: movement.movementId,
+        movementId: movement.movementId,
+        actor,
+        at: deps.clock.now().toISOString(),
+        reason: movement.reason,
+        reference: movement.reference,
+        events: [],
+      });
+      return { movementId: movement.movementId, status: 'applied', sku: movement.sku };
+    } catch (error) {
+      if (!(error instanceof InventoryConflictError)) throw error;
+      if (error.kind === 'duplicate') return { movementId: movement.movementId, status: 'duplicate', sku: movement.sku };
+      const optimistic = error.change?.requires['onHandEquals'] !== undefined || error.change?.requires['safetyStockEquals'] !== undefined;
+      // Another movement landed first: recompute from fresh stock. A shortage is final once stock was read fresh.
+      if (error.kind === 'contention' || optimistic || attempt === 1) {
+        await pause(attempt);
+        continue;
+      }
+      return {
+        movementId: movement.movementId,
+        status: 'rejected',
+        sku: movement.sku,
+        reason: `Not enough on hand at ${error.change?.locationId ?? '?'} for this ${movement.type.replace('_', ' ')}`,
+      };
+    }
+  }
+  return { movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: 'Stock kept changing; retry the movement' };
+}
+
+export function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
+}
+
+export interface LocationStock {
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+  available: number;
+  shards?: number;
+}
+
+/** `GET /v1/inventory/{sku}`: per location, and in total. */
+export async function getSkuInventory(deps: Pick<InventoryDeps, 'inventory'>, sku: string) {
+  if (!Sku.safeParse(sku).success) throw new NotFoundError(`SKU ${sku} has no stock records`);
+  const stock = await deps.inventory.stock(sku);
+  if (stock.positions.length === 0 && stock.policyVersion === 0) throw new NotFoundError(`SKU ${sku} has no stock records`);
+  return { sku, policy: stock.policy, locations: byLocation(stock.positions), total: total(stock.positions) };
+}
+
+export function byLocation(positions: readonly StockPosition[]): LocationStock[] {
+  const grouped = new Map<string, StockPosition[]>();
+  for (const p of positions) grouped.set(p.locationId, [...(grouped.get(p.locationId) ?? []), p]);
+  return [...grouped.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([locationId, shards]) => ({ locationId, ...total(shards), ...(shards.length > 1 ? { shards: shards.length } : {}) }));
+}
+
+/** `GET /v1/inventory?locationId=&lowStock=`: SKUs at a location (shards summed). */
+export async function listLocationStock(
+  deps: Pick<InventoryDeps, 'inventory' | 'locations'>,
+  query: PageRequest & { locationId: string; lowStock?: boolean },
+): Promise<Page<{ sku: string } & Omit<LocationStock, 'locationId'> & { locationId: string }>> {
+  if (!(await deps.locations.get(query.locationId))) throw new NotFoundError(`Location ${query.locationId} does not exist`);
+  const page = await deps.inventory.positionsAt(query.locationId, query);
+  const bySku = new Map<string, StockPosition[]>();
+  for (const p of page.items) bySku.set(p.sku, [...(bySku.get(p.sku) ?? []), p]);
+  return {
+    items: [...bySku.entries()].map(([sku, shards]) => ({ sku, locationId: query.locationId, ...total(shards), ...(shards.length > 1 ? { shards: shards.length } : {}) })),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  };
+}
+
+export async function listSkuMovements(deps: Pick<InventoryDeps, 'inventory'>, sku: string, page: PageRequest): Promise<Page<StockMovement>> {
+  if (!Sku.safeParse(sku).success) throw new NotFoundError(`SKU ${sku} has no stock records`);
+  const stock = await deps.inventory.stock(sku);
+  const shards = Math.max(1, ...stock.positions.map((p) => p.shard + 1), stock.policy.shards);
+  return deps.inventory.movements(sku, shards, page);
+}
+
+/**
+ * Sets a SKU's policy. Changing `shards` moves stock between partitions and
+ * keeps every total: merged shards give their on-hand and reservations back
+ * to shard 0; new shards receive an even share of shard 0's free units. Each
+ * move is a `shard_rebalance` movement in the ledger.
+ */
+export async function putSkuPolicy(deps: InventoryDeps, command: { sku: string; input: z.input<typeof SkuPolicy>; actor: string }) {
+  if (!Sku.safeParse(command.sku).success) {
+    throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: 'A SKU cannot contain "#" or control characters' }]);
+  }
+  const policy = SkuPolicy.parse(command.input);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const stock = await deps.inventory.stock(command.sku);
+    const highestShard = Math.max(stock.policy.shards, policy.shards, ...stock.positions.map((p) => p.shard + 1));
+    try {
+      await deps.inventory.putPolicy(command.sku, policy, stock.policyVersion, highestShard);
+      const rebalance = rebalanceChanges(stock.positions, policy.shards);
+      if (rebalance.length > 0) {
+        await deps.inventory.commit({ changes: rebalance, ledgerId: `rebalance:${newId()}`, actor: command.actor, at: deps.clock.now().toISOString(), reason: `shards ${stock.policy.shards} → ${policy.shards}`, events: [] });
+      }
+      if (policy.reorderPoint !== stock.policy.reorderPoint) await deps.inventory.setReorderPoint(stock.positions, policy.reorderPoint);
+      return { sku: command.sku, policy };
+    } catch (error) {
+      if (!(error instanceof InventoryConflictError) && (error as Error).name !== 'ConcurrentModificationError') throw error;
+      await pause(attempt);
+    }
+  }
+  throw new InventoryConflictError('contention');
+}
+
+/**
+ * Moves between shard partitions so that shards ≥ `shards` are empty and,
+ * when there are several shards, free units are spread evenly. Conditions pin
+ * each moved quantity to what was read, so a concurrent reservation makes the
+ * rebalance retry rather than lose units.
+ */
+export function rebalanceChanges(positions: readonly StockPosition[], shards: number): PositionChange[] {
+  const changes: PositionChange[] = [];
+  const locations = new Set(positions.map((p) => p.locationId));
+  for (const locationId of locations) {
+    const here = positions.filter((p) => p.locationId === locationId);
+    const base = here.find((p) => p.shard === 0);
+    let baseOnHand = base?.onHand ?? 0;
+    let baseReserved = base?.reserved ?? 0;
+    for (const shard of here.filter((p) => p.shard >= shards && (p.onHand !== 0 || p.reserved !== 0))) {
+      changes.push(move(shard, -shard.onHand, -shard.reserved, { onHandEquals: shard.onHand, reservedEquals: shard.reserved, exists: true }));
+      baseOnHand += shard.onHand;
+      baseReserved += shard.reserved;
+    }
+    if (shards > 1) {
+      const kept = here.filter((p) => p.shard > 0 && p.shard < shards);
+      const free = baseOnHand - baseReserved - (base?.safetyStock ?? 0) + kept.reduce((sum, p) => sum + p.onHand - p.reserved, 0);
+      const share = spread(Math.max(0, free), shards);
+      let fromBase = 0;
+      for (let shard = 1; shard < shards; shard++) {
+        const current = kept.find((p) => p.shard === shard);
+        const delta = (share[shard] ?? 0) - ((current?.onHand ?? 0) - (current?.reserved ?? 0));
+        if (delta > 0) {
+          changes.push(move({ sku: here[0]?.sku ?? '', locationId, shard } as StockPosition, delta, 0, { onHandEquals: current?.onHand ?? 0 }));
+          fromBase += delta;
+        } else if (delta < 0) {
+          // Only free units move: a reservation that landed meanwhile fails this and the rebalance is recomputed.
+          changes.push(move(current as StockPosition, delta, 0, { onHandEquals: current?.onHand ?? 0, availableAtLeast: -delta }));
+          fromBase += delta;
+        }
+      }
+      baseOnHand -= fromBase;
+    }
+    const baseDelta = baseOnHand - (base?.onHand ?? 0);
+    const reservedDelta = baseReserved - (base?.reserved ?? 0);
+    if (baseDelta !== 0 || reservedDelta !== 0) {
+      const availableDelta = baseDelta - reservedDelta;
+      changes.push(
+        move({ sku: here[0]?.sku ?? '', locationId, shard: 0 } as StockPosition, baseDelta, reservedDelta, {
+          onHandEquals: base?.onHand ?? 0,
+          ...(availableDelta < 0 ? { availableAtLeast: -availableDelta } : {}),
+        }),
+      );
+    }
+  }
+  return changes;
+}
+
+function move(position: Pick<StockPosition, 'sku' | 'locationId' | 'shard'>, onHandDelta: number, reservedDelta: number, requires: PositionChange['requires']): PositionChange {
+  return { sku: position.sku, locationId: position.locationId, shard: position.shard, onHandDelta, reservedDelta, safetyStockDelta: 0, requires, type: 'shard_rebalance' };
+}
