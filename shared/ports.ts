@@ -229,7 +229,7 @@ export interface InventoryRepository {
   setReorderPoint(positions: readonly { sku: string; locationId: string; shard: number }[], reorderPoint: number): Promise<void>;
   reservation(orderId: string): Promise<Reservation | undefined>;
   waitingOrders(sku: string, limit: number): Promise<{ orderId: string; placedAt: string }[]>;
-  lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; expiresAt: string }[]>;
+  lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; paymentDueBy: string }[]>;
   /** Throws an InventoryConflict (with `kind`) when a condition does not hold. */
   commit(commit: InventoryCommit): Promise<void>;
 }

@@ -22,7 +22,7 @@ export const Reservation = z
     allocations: z.array(Allocation).meta({ description: 'Units held, per position.' }),
     backordered: z.array(z.object({ sku: z.string(), quantity: z.number().int().min(1) })).meta({ description: 'Units still waiting for stock.' }),
     sold: z.array(Allocation).default([]).meta({ description: 'Units shipped (converted to sales).' }),
-    expiresAt: Timestamp.optional().meta({ description: 'Unpaid orders: when the reservation lapses if payment has not come.' }),
+    paymentDueBy: Timestamp.optional().meta({ description: 'Unpaid orders: when the reservation lapses if payment has not come.' }),
     version: z.number().int().min(1),
     createdAt: Timestamp,
     updatedAt: Timestamp,

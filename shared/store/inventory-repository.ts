@@ -138,7 +138,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
     return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), placedAt: String(item['placedAt']) }));
   }
 
-  async lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; expiresAt: string }[]> {
+  async lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; paymentDueBy: string }[]> {
     const index = table.indexes.GSI2;
     const hours = Array.from({ length: hoursBack + 1 }, (_, i) => new Date(now.getTime() - i * 3_600_000).toISOString().slice(0, 13));
     const found = await Promise.all(
@@ -152,7 +152,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
             ExpressionAttributeValues: { ':pk': keys.reservationExpiryPartition(hour), ':now': `${now.toISOString()}~` },
           }),
         );
-        return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), expiresAt: String(item['expiresAt']) }));
+        return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), paymentDueBy: String(item['paymentDueBy']) }));
       }),
     );
     return found.flat();
@@ -212,7 +212,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
             TableName: this.#tableName,
             Item: {
               ...keys.reservation(record.orderId),
-              ...(record.status === 'active' && record.expiresAt ? keys.reservationExpiry(record.orderId, record.expiresAt) : {}),
+              ...(record.status === 'active' && record.paymentDueBy ? keys.reservationExpiry(record.orderId, record.paymentDueBy) : {}),
               [table.entityAttribute]: 'Reservation',
               ...record,
             },

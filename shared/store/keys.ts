@@ -136,9 +136,9 @@ export const keys = {
   /** What an order holds: allocations per position, backordered units, sold units. */
   reservation: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'RESERVATION' }),
   /** GSI2 of an unpaid order's reservation: the sweep finds lapsed ones by hour. */
-  reservationExpiry: (orderId: string, expiresAt: string) => ({
-    GSI2PK: `RESEXPIRY#${expiresAt.slice(0, 13)}`,
-    GSI2SK: `${expiresAt}#${orderId}`,
+  reservationExpiry: (orderId: string, paymentDueBy: string) => ({
+    GSI2PK: `RESEXPIRY#${paymentDueBy.slice(0, 13)}`,
+    GSI2SK: `${paymentDueBy}#${orderId}`,
   }),
   reservationExpiryPartition: (hour: string): string => `RESEXPIRY#${hour}`,
   /** Orders waiting for stock of a SKU, oldest first: receipts serve them in order. */

@@ -96,7 +96,7 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
       allocations: mergeAllocations([...(existing?.allocations ?? []), ...taken]),
       backordered: plan.shortages,
       sold: existing?.sold ?? [],
-      ...(unpaid ? { expiresAt: existing?.expiresAt ?? new Date(now.getTime() + deps.unpaidReservationMinutes * 60_000).toISOString() } : {}),
+      ...(unpaid ? { paymentDueBy: existing?.paymentDueBy ?? new Date(now.getTime() + deps.unpaidReservationMinutes * 60_000).toISOString() } : {}),
       version: (existing?.version ?? 0) + 1,
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
@@ -168,14 +168,32 @@ function reservationTimeline(order: Order, outcome: 'reserved' | 'backordered' |
   return entries;
 }
 
+/**
+ * Where an order's reserved units are now: a hot-SKU shard that was merged
+ * handed its reservations to shard 0, so an allocation whose shard no longer
+ * holds them points at shard 0.
+ */
+async function locate(inventory: InventoryRepository, allocations: readonly Allocation[]): Promise<Allocation[]> {
+  if (allocations.every((a) => a.shard === 0)) return [...allocations];
+  const stocks = await inventory.positionsOf([...new Set(allocations.map((a) => a.sku))]);
+  return mergeAllocations(
+    allocations.map((a) => {
+      if (a.shard === 0) return a;
+      const position = stocks.get(a.sku)?.positions.find((p) => p.locationId === a.locationId && p.shard === a.shard);
+      return position && position.reserved >= a.quantity ? a : { ...a, shard: 0 };
+    }),
+  );
+}
+
 /** Gives an order's reserved units back (cancellation, or an unpaid order whose reservation lapsed). */
 export async function releaseOrder(
   deps: Pick<ReservationDeps, 'orders' | 'inventory' | 'clock'>,
   command: { orderId: string; reason: 'cancelled' | 'payment_expired' } & Actor,
 ): Promise<{ outcome: 'released' | 'skipped'; allocations: Allocation[] }> {
   for (let attempt = 1; attempt <= 8; attempt++) {
-    const reservation = await deps.inventory.reservation(command.orderId);
-    if (!reservation || reservation.status !== 'active') return { outcome: 'skipped', allocations: [] };
+    const stored = await deps.inventory.reservation(command.orderId);
+    if (!stored || stored.status !== 'active') return { outcome: 'skipped', allocations: [] };
+    const reservation = { ...stored, allocations: await locate(deps.inventory, stored.allocations) };
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (command.reason === 'payment_expired' && order.payment.state !== 'pending') return { outcome: 'skipped', allocations: [] };
@@ -199,7 +217,7 @@ export async function releaseOrder(
         actor: command.actor,
         at,
         reference: command.orderId,
-        reservation: { record: { ...reservation, status: 'released', allocations: [], backordered: [], version: reservation.version + 1, updatedAt: at }, expectedVersion: reservation.version },
+        reservation: { record: { ...reservation, status: 'released', allocations: [], backordered: [], version: stored.version + 1, updatedAt: at }, expectedVersion: stored.version },
         ...(next ? { order: { next, expectedVersion: order.version } } : {}),
         // An order that held nothing (it only waited for stock) just stops waiting: no stock moved, nothing to say.
         ...(reservation.allocations.length > 0
@@ -258,7 +276,7 @@ export async function recordShipment(
     if (!reservation || reservation.status !== 'active') {
       throw new ConflictError(`Order ${command.orderId} holds no reserved stock (it is ${order.status})`, 'not_reserved');
     }
-    const remaining = mergeAllocations(reservation.allocations).map((a) => ({ ...a }));
+    const remaining = (await locate(deps.inventory, reservation.allocations)).map((a) => ({ ...a }));
     const sold: Allocation[] = [];
     const problems = [];
     for (const [index, line] of command.lines.entries()) {
@@ -377,8 +395,8 @@ export async function sweepLapsedReservations(deps: Pick<ReservationDeps, 'order
 /** A reservation whose order got paid no longer expires. */
 async function keepPaidReservation(deps: Pick<ReservationDeps, 'inventory' | 'clock'>, orderId: string): Promise<void> {
   const reservation = await deps.inventory.reservation(orderId);
-  if (!reservation?.expiresAt || reservation.status !== 'active') return;
-  const { expiresAt: _lapsed, ...rest } = reservation;
+  if (!reservation?.paymentDueBy || reservation.status !== 'active') return;
+  const { paymentDueBy: _lapsed, ...rest } = reservation;
   await deps.inventory
     .commit({
       changes: [],
