@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { ChannelChanged } from './channel-changed.ts';
 import type { EventDefinition } from './define.ts';
+import { ListingChanged } from './listing-changed.ts';
 import { LocationChanged } from './location-changed.ts';
 import { AvailabilityChanged } from './availability-changed.ts';
 import { OrderBackordered } from './order-backordered.ts';
@@ -23,6 +24,7 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   OrderBackordered,
   AvailabilityChanged,
   ShipmentShipped,
+  ListingChanged,
 ];
 
 export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {

@@ -3,6 +3,7 @@ import type { Channel, ChannelSecrets, ChannelType } from './domain/channel.ts';
 import type { Location, LocationReadiness } from './domain/location.ts';
 import type { Order, OrderSummary, TimelineEntry } from './domain/order.ts';
 import type { PositionChange, SkuPolicy, StockMovement, StockPosition } from './domain/inventory.ts';
+import type { Listing, ListingView, PushState } from './domain/listing.ts';
 import type { Reservation } from './domain/reservation.ts';
 
 /**
@@ -232,4 +233,38 @@ export interface InventoryRepository {
   lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; paymentDueBy: string }[]>;
   /** Throws an InventoryConflict (with `kind`) when a condition does not hold. */
   commit(commit: InventoryCommit): Promise<void>;
+}
+
+/** A listing with its push state, and whether a push holds its lease right now. */
+export interface SkuListing {
+  listing: Listing;
+  push: PushState;
+  leased: boolean;
+}
+
+export interface ListingRepository {
+  get(channelId: string, sku: string): Promise<ListingView | undefined>;
+  listByChannel(channelId: string, page: PageRequest): Promise<Page<ListingView>>;
+  /** Every channel's listing of a SKU (one Query of the SKU's partition). */
+  forSku(sku: string): Promise<SkuListing[]>;
+  /** Throws ConcurrentModificationError when the stored version is not the expected one. */
+  save(listing: Listing, options: SaveOptions): Promise<void>;
+  remove(listing: Listing, events: OutboxEvent[]): Promise<void>;
+  /** Takes the listing's push lease until `until` unless another push holds it. */
+  acquirePushLease(sku: string, channelId: string, owner: string, now: Date, until: Date): Promise<boolean>;
+  /** Records a push's outcome and gives the lease back; false if the lease had passed to another push. */
+  recordPush(sku: string, channelId: string, owner: string, state: PushState): Promise<boolean>;
+}
+
+/** A channel's stock figure for one listed SKU. */
+export interface ListingTarget {
+  sku: string;
+  /** The channel's identifiers (Listing.ref). */
+  ref: Record<string, unknown>;
+}
+
+/** Sets available-to-sell figures at one channel. */
+export interface StockPusher {
+  /** Throws PushError (retryable or not) when the channel did not take the figure. */
+  setAvailable(target: ListingTarget, quantity: number, idempotencyKey: string): Promise<void>;
 }

@@ -19,6 +19,7 @@ interface Message {
  * it: batches of up to `batchSize`, at most `maxConcurrency` at once, partial
  * batch failures (only reported messages come back), and after
  * `maxReceiveCount` receives the message goes to the dead-letter store.
+ * A batching window gathers messages for up to `maxBatchingWindowSeconds`.
  * Visibility timeouts are shortened locally so a retry takes a fraction of a
  * second instead of minutes.
  */
@@ -30,16 +31,33 @@ export class LocalQueue {
   readonly #messages: Message[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   readonly #retryDelayMs: number;
+  readonly #batchingWindowMs: number;
   #running = false;
+  #paused = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(name: string, spec: QueueSpec, options: { consume: (event: unknown) => Promise<unknown>; deadLetters: RecordLog<DeadLetter>; retryDelayMs?: number }) {
+  constructor(
+    name: string,
+    spec: QueueSpec,
+    options: { consume: (event: unknown) => Promise<unknown>; deadLetters: RecordLog<DeadLetter>; retryDelayMs?: number; batchingWindowMs?: number },
+  ) {
     this.name = name;
     this.#spec = spec;
     this.#consume = options.consume;
     this.#deadLetters = options.deadLetters;
     this.#retryDelayMs = options.retryDelayMs ?? 200;
+    this.#batchingWindowMs = spec.maxBatchingWindowSeconds > 0 ? (options.batchingWindowMs ?? spec.maxBatchingWindowSeconds * 1000) : 0;
+  }
+
+  /** Holds messages back from the consumer (a consumer that is down, or a test gathering a burst). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#wake?.();
   }
 
   send(bodies: string[]): void {
@@ -75,8 +93,14 @@ export class LocalQueue {
     while (this.#running) {
       const now = Date.now();
       const ready = this.#messages.filter((m) => m.visibleAt <= now);
-      if (ready.length === 0 || this.#inFlight.size >= this.#spec.maxConcurrency) {
+      if (ready.length === 0 || this.#paused || this.#inFlight.size >= this.#spec.maxConcurrency) {
         await Promise.race([sleep(20), new Promise<void>((resolve) => (this.#wake = resolve))]);
+        continue;
+      }
+      // The batching window: like the event source mapping, gather until the batch is full or the window has passed.
+      const waited = now - Math.min(...ready.map((m) => m.visibleAt));
+      if (ready.length < this.#spec.batchSize && waited < this.#batchingWindowMs) {
+        await sleep(Math.min(20, this.#batchingWindowMs - waited));
         continue;
       }
       const batch = ready.slice(0, this.#spec.batchSize);

@@ -42,6 +42,8 @@ export interface OmsOptions {
   schedules?: boolean;
   /** Retry budget of marketplace API calls (defaults: 6 attempts from 1 s); tests shorten it. */
   marketplaceRetry?: { attempts: number; baseDelayMs: number };
+  /** Batching window of queues that have one (default: the queue's own, e.g. 2 s); tests shorten it. */
+  queueBatchingWindowMs?: number;
 }
 
 export interface RunningOms {
@@ -170,23 +172,29 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const workflows = new LocalStepFunctions(definitions, lambdas);
     cleanups.push(() => workflows.stop());
 
+    const localQueues = {} as Record<QueueName, LocalQueue>;
+    for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+      localQueues[name] = new LocalQueue(name, spec, {
+        deadLetters,
+        consume: (event) => lambdas.invoke(spec.consumer, event),
+        ...(options.queueBatchingWindowMs === undefined ? {} : { batchingWindowMs: options.queueBatchingWindowMs }),
+      });
+      localQueues[name].start();
+      cleanups.push(() => localQueues[name].stop());
+    }
+
     const bus = new LocalEventBus({
       rules,
       deadLetters,
       archive: events,
       deliver: async (target, event) => {
         if ('workflow' in target) workflows.startExecution(target.workflow, event);
+        else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(event.detail)]);
         else await lambdas.invoke(target.function, event);
       },
     });
     cleanups.push(() => bus.idle(10_000));
 
-    const localQueues = {} as Record<QueueName, LocalQueue>;
-    for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
-      localQueues[name] = new LocalQueue(name, spec, { deadLetters, consume: (event) => lambdas.invoke(spec.consumer, event) });
-      localQueues[name].start();
-      cleanups.push(() => localQueues[name].stop());
-    }
 
     // Each pipe: filter (in the pump), optional enrichment, input template, target — as EventBridge Pipes does it.
     const localPipes: LocalPipe[] = (Object.entries(pipes) as [string, PipeSpec][]).map(([name, spec]) => ({

@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { queues, type QueueName } from '../topology/queues.ts';
+import { rules } from '../topology/rules.ts';
 import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { table as tableDefinition, type IndexName } from '#shared/store/table.ts';
@@ -125,6 +126,18 @@ export class StatefulStack extends Stack {
         },
       }),
     );
+
+    const busRules = this.formatArn({ service: 'events', resource: 'rule', resourceName: `${this.bus.eventBusName}/*` });
+    for (const name of new Set(rules.flatMap((rule) => ('queue' in rule.target ? [rule.target.queue] : [])))) {
+      this.queues[name].queue.addToResourcePolicy(
+        new PolicyStatement({
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queues[name].queue.queueArn],
+          conditions: { ArnLike: { 'aws:SourceArn': busRules } },
+        }),
+      );
+    }
 
     this.apiToken = new Secret(this, 'ApiToken', {
       description: 'Bearer token of the OMS admin/REST API',

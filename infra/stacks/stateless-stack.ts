@@ -5,8 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SfnStateMachine, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -77,6 +77,12 @@ export class StatelessStack extends Stack {
 
     // Bus rules. The dead-letter queue is imported: its policy for EventBridge is set in the stateful stack.
     const eventDeadLetters = Queue.fromQueueArn(this, 'EventDeadLettersRef', props.eventDeadLetters.queueArn);
+    // Queues that rules target are imported too: the stateful stack grants EventBridge (scoped to this bus's rules).
+    const imported = new Map<QueueName, ReturnType<typeof Queue.fromQueueArn>>();
+    const queueRefs = (name: QueueName) => {
+      if (!imported.has(name)) imported.set(name, Queue.fromQueueArn(this, `RuleTargetQueue-${name}`, props.queues[name].queue.queueArn));
+      return imported.get(name) as ReturnType<typeof Queue.fromQueueArn>;
+    };
     for (const rule of rules) {
       const { source, 'detail-type': detailType, detail } = rule.pattern as Record<string, unknown>;
       const delivery = { deadLetterQueue: eventDeadLetters, retryAttempts: rule.retryAttempts, maxEventAge: Duration.seconds(rule.maxEventAgeSeconds) };
@@ -87,7 +93,9 @@ export class StatelessStack extends Stack {
         targets: [
           'workflow' in rule.target
             ? new SfnStateMachine(this.stateMachines[rule.target.workflow], delivery)
-            : new LambdaFunction(fn(rule.target.function), delivery),
+            : 'queue' in rule.target
+              ? new SqsQueue(queueRefs(rule.target.queue), { ...delivery, message: RuleTargetInput.fromEventPath('$.detail') })
+              : new LambdaFunction(fn(rule.target.function), delivery),
         ],
       });
     }
@@ -111,7 +119,12 @@ export class StatelessStack extends Stack {
     for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
       const { queue, deadLetters } = props.queues[name];
       fn(spec.consumer).addEventSource(
-        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.maxConcurrency }),
+        new SqsEventSource(queue, {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: spec.maxConcurrency,
+          ...(spec.maxBatchingWindowSeconds > 0 ? { maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds) } : {}),
+        }),
       );
       this.#alarm(`QueueDeadLetters-${name}`, deadLetters.metricApproximateNumberOfMessagesVisible(), `${name} messages were dead-lettered`);
       this.#alarm(

@@ -140,6 +140,30 @@ export const functions = {
     http: operations.getChannelOrder,
     access: ['table:read'],
   },
+  putListing: {
+    entry: 'functions/channels/put-listing.ts',
+    description: 'PUT /v1/channels/{channelId}/listings/{sku}',
+    http: operations.putListing,
+    access: ['table:write'],
+  },
+  getListing: {
+    entry: 'functions/channels/get-listing.ts',
+    description: 'GET /v1/channels/{channelId}/listings/{sku}',
+    http: operations.getListing,
+    access: ['table:read'],
+  },
+  listListings: {
+    entry: 'functions/channels/list-listings.ts',
+    description: 'GET /v1/channels/{channelId}/listings',
+    http: operations.listListings,
+    access: ['table:read'],
+  },
+  deleteListing: {
+    entry: 'functions/channels/delete-listing.ts',
+    description: 'DELETE /v1/channels/{channelId}/listings/{sku}',
+    http: operations.deleteListing,
+    access: ['table:write'],
+  },
   requestChannelSync: {
     entry: 'functions/channels/request-sync.ts',
     description: 'POST /v1/channels/{channelId}/sync',
@@ -224,6 +248,12 @@ export const functions = {
     entry: 'functions/inventory/publish-stock-changes.ts',
     description: 'Stock pipe enrichment: position changes to AvailabilityChanged',
     access: [],
+  },
+  pushAvailability: {
+    entry: 'functions/inventory/push-availability.ts',
+    description: 'Availability queue consumer: available-to-sell figures to the channels that list a SKU',
+    access: ['table:write'],
+    timeoutSeconds: 120,
   },
   schedulePolls: {
     entry: 'functions/channels/schedule-polls.ts',

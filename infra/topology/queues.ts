@@ -9,6 +9,8 @@ export interface QueueSpec {
   description: string;
   consumer: FunctionName;
   batchSize: number;
+  /** How long the poller gathers messages before invoking (coalescing bursts); 0 = at once. */
+  maxBatchingWindowSeconds: number;
   /** Receives before a message moves to the dead-letter queue. */
   maxReceiveCount: number;
   /** At least six times the consumer's timeout (AWS guidance for Lambda consumers). */
@@ -22,9 +24,21 @@ export const queues = {
     description: 'Stored channel deliveries waiting to be captured as orders',
     consumer: 'captureDeliveries',
     batchSize: 10,
+    maxBatchingWindowSeconds: 0,
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 180,
     maxConcurrency: 20,
+  },
+  availability: {
+    description: 'SKUs whose available-to-sell figure may have changed, to push to the channels that list them',
+    consumer: 'pushAvailability',
+    // A burst of changes to a SKU within the window becomes one push per channel.
+    batchSize: 100,
+    maxBatchingWindowSeconds: 2,
+    // About 1.5 hours of redeliveries (visibility timeout) before a channel outage dead-letters a push.
+    maxReceiveCount: 8,
+    visibilityTimeoutSeconds: 720,
+    maxConcurrency: 5,
   },
 } as const satisfies Record<string, QueueSpec>;
 

@@ -1,11 +1,13 @@
 import { ChannelChanged } from '#events/channel-changed.ts';
 import { AvailabilityChanged } from '#events/availability-changed.ts';
+import { ListingChanged } from '#events/listing-changed.ts';
 import { LocationChanged } from '#events/location-changed.ts';
 import { OrderCancelled } from '#events/order-cancelled.ts';
 import { OrderReceived } from '#events/order-received.ts';
 import { OrderUpdated } from '#events/order-updated.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
+import type { QueueName } from './queues.ts';
 import type { WorkflowName } from './workflows.ts';
 
 /**
@@ -17,7 +19,8 @@ export interface RuleSpec {
   id: string;
   description: string;
   pattern: EventPattern;
-  target: { workflow: WorkflowName } | { function: FunctionName };
+  /** A queue target receives the event's `detail` as the message body. */
+  target: { workflow: WorkflowName } | { function: FunctionName } | { queue: QueueName };
   /** Delivery attempts after the first before the event goes to the dead-letter queue. */
   retryAttempts: number;
   maxEventAgeSeconds: number;
@@ -71,5 +74,21 @@ export const rules: RuleSpec[] = [
     target: { function: 'reserveWaitingOrders' },
     retryAttempts: 8,
     maxEventAgeSeconds: 3600,
+  },
+  {
+    id: 'AvailabilityChangedPushesChannels',
+    description: 'Every change of available stock is pushed to the channels that list the SKU (coalesced by the queue)',
+    pattern: AvailabilityChanged.pattern(),
+    target: { queue: 'availability' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'ListingChangedPushesChannel',
+    description: 'A new or changed listing receives the current available-to-sell figure',
+    pattern: ListingChanged.pattern({ data: { change: ['created', 'updated'] } }),
+    target: { queue: 'availability' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
   },
 ];

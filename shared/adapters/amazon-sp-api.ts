@@ -84,13 +84,22 @@ export class AmazonSpApiOrders implements MarketplaceOrders {
   }
 
   #accessToken(): Promise<string> {
-    return refreshAccessToken({
-      tokenUrl: this.#settings.tokenUrl,
-      clientId: this.#settings.clientId,
-      refreshToken: this.#secrets.refreshToken,
-      form: { client_id: this.#settings.clientId, client_secret: this.#secrets.clientSecret },
-      retry: this.#retry,
-      what: 'Login with Amazon token exchange',
-    });
+    return lwaAccessToken(this.#settings, this.#secrets, this.#retry);
   }
+}
+
+/** Login with Amazon: the refresh token exchanged for an SP-API access token (cached until expiry). */
+export function lwaAccessToken(
+  settings: { tokenUrl: string; clientId: string },
+  secrets: { clientSecret: string; refreshToken: string },
+  retry: RetryPolicy | undefined,
+): Promise<string> {
+  return refreshAccessToken({
+    tokenUrl: settings.tokenUrl,
+    clientId: settings.clientId,
+    refreshToken: secrets.refreshToken,
+    form: { client_id: settings.clientId, client_secret: secrets.clientSecret },
+    retry,
+    what: 'Login with Amazon token exchange',
+  });
 }

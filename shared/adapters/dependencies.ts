@@ -7,6 +7,7 @@ import { documentClient } from '#shared/store/client.ts';
 import { DynamoChannelSyncRepository } from '#shared/store/channel-sync-repository.ts';
 import { DynamoIdempotencyRepository } from '#shared/store/idempotency-repository.ts';
 import { DynamoInventoryRepository } from '#shared/store/inventory-repository.ts';
+import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
@@ -36,6 +37,7 @@ export const channelSyncRepository = once(() => new DynamoChannelSyncRepository(
 export const pollStarter = once(() => new LambdaPollStarter());
 export const pollSchedules = once(() => new SchedulerPollSchedules());
 export const inventoryRepository = once(() => new DynamoInventoryRepository(documentClient(), tableName()));
+export const listingRepository = once(() => new DynamoListingRepository(documentClient(), tableName()));
 
 /** How long an unpaid order keeps its stock (UNPAID_RESERVATION_MINUTES, default 60). */
 export const unpaidReservationMinutes = once(

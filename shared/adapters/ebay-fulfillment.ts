@@ -49,14 +49,24 @@ export class EbayFulfillmentOrders implements MarketplaceOrders {
   }
 
   #accessToken(): Promise<string> {
-    return refreshAccessToken({
-      tokenUrl: this.#settings.tokenUrl,
-      clientId: this.#settings.clientId,
-      refreshToken: this.#secrets.refreshToken,
-      form: { scope: 'https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly' },
-      headers: { authorization: `Basic ${Buffer.from(`${this.#settings.clientId}:${this.#secrets.clientSecret}`).toString('base64')}` },
-      retry: this.#retry,
-      what: 'eBay token refresh',
-    });
+    return ebayAccessToken(this.#settings, this.#secrets, 'https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly', this.#retry);
   }
+}
+
+/** eBay's OAuth refresh-token grant for one scope (cached per scope until expiry). */
+export function ebayAccessToken(
+  settings: { tokenUrl: string; clientId: string },
+  secrets: { clientSecret: string; refreshToken: string },
+  scope: string,
+  retry: RetryPolicy | undefined,
+): Promise<string> {
+  return refreshAccessToken({
+    tokenUrl: settings.tokenUrl,
+    clientId: settings.clientId,
+    refreshToken: secrets.refreshToken,
+    form: { scope },
+    headers: { authorization: `Basic ${Buffer.from(`${settings.clientId}:${secrets.clientSecret}`).toString('base64')}` },
+    retry,
+    what: 'eBay token refresh',
+  });
 }

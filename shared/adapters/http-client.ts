@@ -119,7 +119,7 @@ const TokenResponse = z.object({ access_token: z.string(), expires_in: z.number(
 
 /**
  * An OAuth refresh-token grant (Login with Amazon, eBay): the access token is
- * cached per token URL, client and refresh token until a minute before it
+ * cached per token URL, client, refresh token and scope until a minute before it
  * expires, so a poll asks for one only when it must.
  */
 export function refreshAccessToken(request: {
@@ -131,7 +131,8 @@ export function refreshAccessToken(request: {
   retry?: RetryPolicy | undefined;
   what: string;
 }): Promise<string> {
-  const key = createHash('sha256').update(`${request.tokenUrl}|${request.clientId}|${request.refreshToken}`).digest('hex');
+  // The form is part of the key: one refresh token can be exchanged for tokens of different scopes.
+  const key = createHash('sha256').update(`${request.tokenUrl}|${request.clientId}|${request.refreshToken}|${JSON.stringify(request.form)}`).digest('hex');
   return tokens.get(key, async () => {
     const response = TokenResponse.parse(
       await requestJson(

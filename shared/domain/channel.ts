@@ -19,6 +19,22 @@ export type ChannelType = z.infer<typeof ChannelType>;
 const HttpUrl = z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL (configurable so tests can use a local fake).' });
 const SecretValue = z.string().min(1).max(4096);
 const PollInterval = z.number().int().min(1).max(1440).meta({ description: 'Minutes between scheduled polls.' });
+/** Which stock a channel is offered, and how much is held back from it (available-to-sell pushes). */
+const stockSync = {
+  stockLocationIds: distinct(Slug)
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Locations whose stock this channel sells; default: every active location that can `ship`.' }),
+  stockBuffer: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .meta({ description: 'Units of every SKU held back from this channel (added to the SKU policy\'s buffer for it).' }),
+};
+
 const PollFrom = z.iso
   .datetime()
   .optional()
@@ -32,11 +48,18 @@ const channelTypes = {
         .string()
         .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, 'Use the shop\'s myshopify.com domain, e.g. "acme.myshopify.com"'),
       apiVersion: z.string().regex(/^\d{4}-\d{2}$/).default('2026-10'),
+      adminUrl: HttpUrl.optional().meta({ description: 'Admin API base URL; default `https://<shopDomain>`. For tests against a local fake.' }),
+      inventoryLocationId: z
+        .string()
+        .regex(/^(gid:\/\/shopify\/Location\/)?\d+$/, 'Use the Shopify location id, e.g. "gid://shopify/Location/123"')
+        .optional()
+        .meta({ description: 'The Shopify location whose available quantity the OMS sets (needs the `adminAccessToken` secret).' }),
+      ...stockSync,
     }),
     secrets: { webhookSecret: 'required', adminAccessToken: 'optional' },
   },
   woocommerce: {
-    settings: z.strictObject({ storeUrl: HttpUrl }),
+    settings: z.strictObject({ storeUrl: HttpUrl, ...stockSync }),
     secrets: { webhookSecret: 'required', consumerKey: 'optional', consumerSecret: 'optional' },
   },
   amazon: {
@@ -47,6 +70,12 @@ const channelTypes = {
       clientId: z.string().min(1).max(256),
       pollIntervalMinutes: PollInterval.default(5),
       pollFrom: PollFrom,
+      sellerId: z
+        .string()
+        .regex(/^[A-Z0-9]{8,20}$/)
+        .optional()
+        .meta({ description: 'Merchant token (seller id): needed to set listing quantities through the Listings Items API.' }),
+      ...stockSync,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },
@@ -57,6 +86,7 @@ const channelTypes = {
       clientId: z.string().min(1).max(256),
       pollIntervalMinutes: PollInterval.default(5),
       pollFrom: PollFrom,
+      ...stockSync,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },
@@ -72,9 +102,21 @@ const channelTypes = {
   },
 } as const satisfies Record<ChannelType, { settings: z.ZodType; secrets: Record<string, 'required' | 'optional'> }>;
 
-/** Settings schemas of the polled marketplaces, for their clients. */
+/** Settings schemas per type, for the clients that call the channel. */
 export const AmazonChannelSettings = channelTypes.amazon.settings;
 export const EbayChannelSettings = channelTypes.ebay.settings;
+export const ShopifyChannelSettings = channelTypes.shopify.settings;
+export const WooChannelSettings = channelTypes.woocommerce.settings;
+
+/** Channel types the OMS pushes available-to-sell figures to. */
+export const STOCK_SYNC_TYPES = ['shopify', 'woocommerce', 'amazon', 'ebay'] as const;
+export type StockSyncType = (typeof STOCK_SYNC_TYPES)[number];
+
+/** The stock-sync settings of a channel (empty for channels without them). */
+export function stockSyncSettings(channel: Channel): { stockLocationIds?: string[] | undefined; stockBuffer: number } {
+  const parsed = z.object(stockSync).safeParse(channel.settings);
+  return parsed.success ? { stockLocationIds: parsed.data.stockLocationIds, stockBuffer: parsed.data.stockBuffer ?? 0 } : { stockBuffer: 0 };
+}
 
 function inputFor<T extends ChannelType>(type: T) {
   const spec = channelTypes[type];

@@ -5,6 +5,7 @@ import { Order, OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/
 import { ApiOrderInput } from '#shared/channels/api-order.ts';
 import { MovementInput, SkuPolicy, StockMovement } from '#shared/domain/inventory.ts';
 import { Reservation } from '#shared/domain/reservation.ts';
+import { ListingInput, ListingView, PushState } from '#shared/domain/listing.ts';
 import { Sku } from '#shared/domain/order.ts';
 import { defineOperation } from './operation.ts';
 
@@ -71,6 +72,16 @@ const SkuInventory = z
     policy: SkuPolicy,
     locations: z.array(Stock.extend({ locationId: z.string(), shards: z.number().int().optional() })),
     total: Stock,
+    channels: z
+      .array(
+        z.object({
+          channelId: z.string(),
+          active: z.boolean(),
+          available: z.number().int().nullable().meta({ description: 'The available-to-sell figure the channel should show now (its locations, less buffers).' }),
+          push: PushState,
+        }),
+      )
+      .meta({ description: 'Channels that list the SKU: what each should show and what it was last sent.' }),
   })
   .meta({ id: 'SkuInventory' });
 const MovementResults = z
@@ -228,6 +239,58 @@ export const operations = {
     params: z.object({ channelId: z.string(), externalOrderId: z.string().min(1).max(200) }),
     responses: { 200: { description: 'The OMS order.', schema: Order } },
     errors: [401, 404],
+  }),
+
+  putListing: defineOperation({
+    operationId: 'putListing',
+    method: 'PUT',
+    path: '/v1/channels/{channelId}/listings/{sku}',
+    auth: 'bearer',
+    summary: 'List a SKU on a channel: the channel then receives its available-to-sell figure on every change',
+    description:
+      'The body says how the channel identifies the SKU (Shopify inventory item, WooCommerce product/variation, Amazon product type, eBay SKU); its `type` must be the channel\'s. Creating or changing an active listing pushes the current figure.',
+    tags: ['Channels'],
+    params: z.object({ channelId: ChannelId, sku: Sku }),
+    body: ListingInput,
+    responses: {
+      200: { description: 'Changed, or unchanged.', schema: ListingView },
+      201: { description: 'Created.', schema: ListingView },
+    },
+    errors: [400, 401, 404, 409, 412, 413, 422],
+  }),
+  getListing: defineOperation({
+    operationId: 'getListing',
+    method: 'GET',
+    path: '/v1/channels/{channelId}/listings/{sku}',
+    auth: 'bearer',
+    summary: 'A listing with its last push (figure, time, failures)',
+    tags: ['Channels'],
+    params: z.object({ channelId: z.string(), sku: z.string() }),
+    responses: { 200: { description: 'The listing; ETag is its version.', schema: ListingView } },
+    errors: [401, 404],
+  }),
+  listListings: defineOperation({
+    operationId: 'listListings',
+    method: 'GET',
+    path: '/v1/channels/{channelId}/listings',
+    auth: 'bearer',
+    summary: "A channel's listings by SKU, each with its push state",
+    tags: ['Channels'],
+    params: z.object({ channelId: z.string() }),
+    query: ListQuery,
+    responses: { 200: { description: 'One page of listings.', schema: pageOf(ListingView, 'ListingPage') } },
+    errors: [401, 404, 422],
+  }),
+  deleteListing: defineOperation({
+    operationId: 'deleteListing',
+    method: 'DELETE',
+    path: '/v1/channels/{channelId}/listings/{sku}',
+    auth: 'bearer',
+    summary: 'Stop pushing stock for a SKU to a channel',
+    tags: ['Channels'],
+    params: z.object({ channelId: z.string(), sku: z.string() }),
+    responses: { 204: { description: 'Removed.' } },
+    errors: [401, 404, 409],
   }),
 
   postMovements: defineOperation({

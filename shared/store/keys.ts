@@ -144,8 +144,17 @@ export const keys = {
   /** Orders waiting for stock of a SKU, oldest first: receipts serve them in order. */
   waitingOrder: (sku: string, placedAt: string, orderId: string): ItemKey => ({ PK: `WAITING#${sku}`, SK: `${placedAt}#${orderId}` }),
   waitingPartition: (sku: string): string => `WAITING#${sku}`,
-  /** Per channel and SKU: the available-to-sell figure the OMS wants the channel to show, and what it last pushed. */
-  availabilityPush: (channelId: string, sku: string): ItemKey => ({ PK: `CHANNEL#${channelId}`, SK: `ATS#${sku}` }),
+  /**
+   * A channel's listing of a SKU, in the SKU's stock partition: the Query that
+   * reads a SKU's stock also returns who sells it and what each was last sent.
+   */
+  listing: (sku: string, channelId: string): ItemKey => ({ PK: stockPartition(sku, 0), SK: `CHANNEL#${channelId}` }),
+  /** The push state of a listing (last figure pushed, failures, lease): apart from the listing, so pushes never rewrite its index entry. */
+  availabilityPush: (sku: string, channelId: string): ItemKey => ({ PK: stockPartition(sku, 0), SK: `CHANNEL#${channelId}#ATS` }),
+  listingPrefix: 'CHANNEL#',
+  /** GSI1: a channel's listings, by SKU. */
+  listingByChannel: (channelId: string, sku: string) => ({ GSI1PK: `LISTINGS#${channelId}`, GSI1SK: sku }),
+  listingByChannelPartition: (channelId: string): string => `LISTINGS#${channelId}`,
 
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),

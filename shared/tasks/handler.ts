@@ -52,3 +52,15 @@ export function queueHandler(run: (body: string, record: { messageId: string }) 
       return { batchItemFailures };
     });
 }
+
+/**
+ * An SQS consumer that handles the whole batch at once (to coalesce what
+ * the messages ask for); `run` returns the ids of the messages to retry.
+ */
+export function queueBatchHandler(run: (records: { messageId: string; body: string }[]) => Promise<string[]>) {
+  return middy<{ Records: { messageId: string; body: string }[] }, { batchItemFailures: { itemIdentifier: string }[] }>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .handler(async (event) => ({ batchItemFailures: (await run(event.Records)).map((itemIdentifier) => ({ itemIdentifier })) }));
+}

@@ -14,6 +14,7 @@ import {
 import { newId } from '#shared/domain/ids.ts';
 import type { InventoryRepository, LocationRepository, Page, PageRequest } from '#shared/ports.ts';
 import type * as z from 'zod';
+import { channelStatus } from './availability.ts';
 
 export interface InventoryDeps {
   inventory: InventoryRepository;
@@ -106,12 +107,13 @@ export interface LocationStock {
   shards?: number;
 }
 
-/** `GET /v1/inventory/{sku}`: per location, and in total. */
-export async function getSkuInventory(deps: Pick<InventoryDeps, 'inventory'>, sku: string) {
+/** `GET /v1/inventory/{sku}`: per location, in total, and what each listing channel should show and was last sent. */
+export async function getSkuInventory(deps: Pick<InventoryDeps, 'inventory'> & Parameters<typeof channelStatus>[0], sku: string) {
   if (!Sku.safeParse(sku).success) throw new NotFoundError(`SKU ${sku} has no stock records`);
   const stock = await deps.inventory.stock(sku);
-  if (stock.positions.length === 0 && stock.policyVersion === 0) throw new NotFoundError(`SKU ${sku} has no stock records`);
-  return { sku, policy: stock.policy, locations: byLocation(stock.positions), total: total(stock.positions) };
+  const channels = await channelStatus(deps, stock);
+  if (stock.positions.length === 0 && stock.policyVersion === 0 && channels.length === 0) throw new NotFoundError(`SKU ${sku} has no stock records`);
+  return { sku, policy: stock.policy, locations: byLocation(stock.positions), total: total(stock.positions), channels };
 }
 
 export function byLocation(positions: readonly StockPosition[]): LocationStock[] {

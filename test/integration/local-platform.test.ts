@@ -173,7 +173,7 @@ describe('local event bus', () => {
 });
 
 describe('local SQS queue with its Lambda consumer', () => {
-  const spec = { description: 'test', consumer: 'captureDeliveries' as const, batchSize: 3, maxReceiveCount: 3, visibilityTimeoutSeconds: 1, maxConcurrency: 2 };
+  const spec = { description: 'test', consumer: 'captureDeliveries' as const, batchSize: 3, maxBatchingWindowSeconds: 0, maxReceiveCount: 3, visibilityTimeoutSeconds: 1, maxConcurrency: 2 };
 
   it('retries only the messages a batch reports as failed, then dead-letters them after maxReceiveCount', async () => {
     const received: Record<string, number> = {};

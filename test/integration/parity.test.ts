@@ -29,6 +29,12 @@ beforeAll(() => {
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 /** The OMS name (function or workflow) of the resource an `Fn::GetAtt`/`Ref` points at. */
 function omsNameOf(reference: unknown): string | undefined {
+  // Queues live in the stateful stack: the stateless stack imports their ARN (export names carry the logical id).
+  const imported = (reference as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
+  if (imported) {
+    const queue = Object.keys(queues).find((name) => imported.includes(`GetAtt${name.charAt(0).toUpperCase()}${name.slice(1)}Queue`));
+    return queue ? `queue:${queue}` : undefined;
+  }
   const logicalId =
     (reference as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? (reference as { Ref?: string }).Ref;
   const resource = resources.find(([id]) => id === logicalId)?.[1];
@@ -74,17 +80,20 @@ describe('parity between the local runtime and the CDK app', () => {
 
   it('applies the same rules (pattern, target, retry budget) on the local bus as the deployed bus', () => {
     const deployed = ofType('AWS::Events::Rule').map(([, rule]) => {
-      const [target] = rule.Properties['Targets'] as { Arn: unknown; RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number } }[];
+      const [target] = rule.Properties['Targets'] as { Arn: unknown; InputPath?: string; RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number } }[];
       return {
         pattern: rule.Properties['EventPattern'],
         target: omsNameOf(target?.Arn),
+        input: target?.InputPath ?? 'event',
         retryAttempts: target?.RetryPolicy.MaximumRetryAttempts,
         maxEventAgeSeconds: target?.RetryPolicy.MaximumEventAgeInSeconds,
       };
     });
     const local = rules.map((rule) => ({
       pattern: rule.pattern,
-      target: 'workflow' in rule.target ? rule.target.workflow : rule.target.function,
+      target: 'workflow' in rule.target ? rule.target.workflow : 'queue' in rule.target ? `queue:${rule.target.queue}` : rule.target.function,
+      // The local bus sends a queue the event's detail, and functions and workflows the whole event.
+      input: 'queue' in rule.target ? '$.detail' : 'event',
       retryAttempts: rule.retryAttempts,
       maxEventAgeSeconds: rule.maxEventAgeSeconds,
     }));
@@ -124,9 +133,16 @@ describe('parity between the local runtime and the CDK app', () => {
       batchSize: mapping.Properties['BatchSize'],
       maxConcurrency: (mapping.Properties['ScalingConfig'] as { MaximumConcurrency: number }).MaximumConcurrency,
       partialFailures: mapping.Properties['FunctionResponseTypes'],
+      batchingWindow: mapping.Properties['MaximumBatchingWindowInSeconds'] ?? 0,
     }));
     expect(mappings).toEqual(
-      Object.values(queues).map((q) => ({ consumer: q.consumer, batchSize: q.batchSize, maxConcurrency: q.maxConcurrency, partialFailures: ['ReportBatchItemFailures'] })),
+      Object.values(queues).map((q) => ({
+        consumer: q.consumer,
+        batchSize: q.batchSize,
+        maxConcurrency: q.maxConcurrency,
+        partialFailures: ['ReportBatchItemFailures'],
+        batchingWindow: q.maxBatchingWindowSeconds,
+      })),
     );
     const deployedQueues = Object.values(synth.statefulTemplate.findResources('AWS::SQS::Queue')).filter((q) => (q['Properties'] as Record<string, unknown>)['RedrivePolicy']);
     expect(deployedQueues.map((q) => (q['Properties'] as { RedrivePolicy: { maxReceiveCount: number } }).RedrivePolicy.maxReceiveCount)).toEqual(

@@ -2,19 +2,29 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * Local fakes of the marketplace APIs the OMS polls, on loopback: Login with
- * Amazon + SP-API Orders v0, and eBay OAuth + Sell Fulfillment getOrders.
+ * Local fakes of the channel APIs the OMS calls, on loopback: Login with
+ * Amazon + SP-API Orders v0 and Listings Items, eBay OAuth + Sell
+ * Fulfillment getOrders and Inventory bulk quantity updates, and (with
+ * `serve`) the Shopify and WooCommerce stock APIs in fake-channels.ts.
  * They serve the orders they are given, page them the way the real APIs do
- * (NextToken / offset), filter by last-update time, and can be told to
- * answer 429 or 500, to check back-off and crash recovery.
+ * (NextToken / offset), filter by last-update time, record the stock figures
+ * they are sent, and can be told to answer 429 or 500 or to answer slowly,
+ * to check back-off, ordering and crash recovery.
  */
 export interface FakeMarketplace {
   url: string;
   requests: { method: string; path: string; query: Record<string, string>; headers: Record<string, string | undefined> }[];
+  /** Stock figures the channel accepted, in the order it accepted them (`key` is the SKU or the channel's item id). */
+  stockUpdates: { key: string; quantity: number }[];
   /** Answers the next `n` requests whose path matches (and whose query passes `when`) with `status` (429 carries Retry-After: 0). */
   failNext(pathPattern: RegExp, status: number, n?: number, when?: (query: URLSearchParams) => boolean): void;
+  /** Holds the answer to the next `n` requests whose path matches for `ms` (the change is applied when the answer is sent). */
+  slowNext(pathPattern: RegExp, ms: number, n?: number): void;
   close(): Promise<void>;
 }
+
+type Handled = { status: number; body: unknown; headers?: Record<string, string> };
+export type FakeHandler = (request: IncomingMessage, url: URL, body: string, stockUpdates: FakeMarketplace['stockUpdates']) => Handled;
 
 interface Failure {
   pattern: RegExp;
@@ -23,9 +33,11 @@ interface Failure {
   when?: ((query: URLSearchParams) => boolean) | undefined;
 }
 
-async function serve(handle: (request: IncomingMessage, url: URL, body: string) => { status: number; body: unknown; headers?: Record<string, string> }): Promise<FakeMarketplace> {
+export async function serve(handle: FakeHandler): Promise<FakeMarketplace> {
   const requests: FakeMarketplace['requests'] = [];
+  const stockUpdates: FakeMarketplace['stockUpdates'] = [];
   const failures: Failure[] = [];
+  const delays: { pattern: RegExp; ms: number; remaining: number }[] = [];
   const server: Server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -39,17 +51,27 @@ async function serve(handle: (request: IncomingMessage, url: URL, body: string) 
         response.end(JSON.stringify({ errors: [{ code: failure.status === 429 ? 'QuotaExceeded' : 'InternalFailure', message: 'injected' }] }));
         return;
       }
-      const result = handle(request, url, body);
-      response.writeHead(result.status, { 'content-type': 'application/json', ...result.headers });
-      response.end(JSON.stringify(result.body));
+      const delay = delays.find((d) => d.remaining > 0 && d.pattern.test(url.pathname));
+      if (delay) delay.remaining--;
+      setTimeout(() => {
+        const result = handle(request, url, body, stockUpdates);
+        response.writeHead(result.status, { 'content-type': 'application/json', ...result.headers });
+        response.end(JSON.stringify(result.body));
+      }, delay?.ms ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    stockUpdates,
     failNext: (pattern, status, n = 1, when) => void failures.push({ pattern, status, remaining: n, when }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    slowNext: (pattern, ms, n = 1) => void delays.push({ pattern, ms, remaining: n }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -61,10 +83,12 @@ export async function fakeAmazon(options: {
   items: Record<string, unknown[]>;
   pageSize?: number;
   accessToken?: string;
+  /** Seller SKUs that have a listing (Listings Items API); others answer 404. */
+  listings?: string[];
 }): Promise<FakeMarketplace> {
   const pageSize = options.pageSize ?? 2;
   const token = options.accessToken ?? 'Atza|fake-access-token';
-  return serve((request, url, body) => {
+  return serve((request, url, body, stockUpdates) => {
     if (url.pathname === '/auth/o2/token') {
       const form = new URLSearchParams(body);
       if (form.get('grant_type') !== 'refresh_token' || !form.get('refresh_token') || !form.get('client_secret')) {
@@ -95,6 +119,20 @@ export async function fakeAmazon(options: {
         },
       };
     }
+    const listing = /^\/listings\/2021-08-01\/items\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (listing?.[2] && request.method === 'PATCH') {
+      const sku = decodeURIComponent(listing[2]);
+      if (!url.searchParams.get('marketplaceIds')) return { status: 400, body: { errors: [{ code: 'InvalidInput', message: 'marketplaceIds is required' }] } };
+      if (!(options.listings ?? []).includes(sku)) return { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: `SKU ${sku} not found` }] } };
+      const patch = JSON.parse(body) as { productType?: string; patches?: { op: string; path: string; value: { fulfillment_channel_code: string; quantity: number }[] }[] };
+      const availability = patch.patches?.find((p) => p.path === '/attributes/fulfillment_availability');
+      const quantity = availability?.value[0]?.quantity;
+      if (!patch.productType || availability?.op !== 'replace' || !Number.isInteger(quantity)) {
+        return { status: 200, body: { sku, status: 'INVALID', submissionId: 'x', issues: [{ code: '4000001', message: 'Invalid patch', severity: 'ERROR' }] } };
+      }
+      stockUpdates.push({ key: sku, quantity: Number(quantity) });
+      return { status: 200, body: { sku, status: 'ACCEPTED', submissionId: `sub-${stockUpdates.length}`, issues: [] } };
+    }
     const items = /^\/orders\/v0\/orders\/([^/]+)\/orderItems$/.exec(url.pathname);
     if (items?.[1]) {
       const id = decodeURIComponent(items[1]);
@@ -104,19 +142,20 @@ export async function fakeAmazon(options: {
   });
 }
 
-/** eBay: orders as getOrders returns them. */
-export async function fakeEbay(options: { orders: Record<string, unknown>[]; pageSize?: number }): Promise<FakeMarketplace> {
-  const token = 'v^1.1#fake-ebay-user-token';
-  return serve((request, url, body) => {
+/** eBay: orders as getOrders returns them; inventory items by SKU. Tokens are per scope, as eBay issues them. */
+export async function fakeEbay(options: { orders: Record<string, unknown>[]; pageSize?: number; inventorySkus?: string[] }): Promise<FakeMarketplace> {
+  const tokenFor = (scope: string) => `v^1.1#fake-ebay-user-token#${Buffer.from(scope).toString('base64url')}`;
+  const hasScope = (request: IncomingMessage, scope: string) => request.headers['authorization'] === `Bearer ${tokenFor(`https://api.ebay.com/oauth/api_scope/${scope}`)}`;
+  return serve((request, url, body, stockUpdates) => {
     if (url.pathname === '/identity/v1/oauth2/token') {
       const form = new URLSearchParams(body);
-      if (!request.headers['authorization']?.startsWith('Basic ') || form.get('grant_type') !== 'refresh_token') {
+      if (!request.headers['authorization']?.startsWith('Basic ') || form.get('grant_type') !== 'refresh_token' || !form.get('scope')) {
         return { status: 400, body: { error: 'invalid_grant' } };
       }
-      return { status: 200, body: { access_token: token, expires_in: 7200, token_type: 'User Access Token' } };
+      return { status: 200, body: { access_token: tokenFor(form.get('scope') ?? ''), expires_in: 7200, token_type: 'User Access Token' } };
     }
-    if (request.headers['authorization'] !== `Bearer ${token}`) return unauthorized;
     if (url.pathname === '/sell/fulfillment/v1/order') {
+      if (!hasScope(request, 'sell.fulfillment.readonly')) return unauthorized;
       const filter = /lastmodifieddate:\[(.*)\.\.(.*)\]/.exec(url.searchParams.get('filter') ?? '');
       const limit = Number(url.searchParams.get('limit') ?? 50);
       const offset = Number(url.searchParams.get('offset') ?? 0);
@@ -136,6 +175,18 @@ export async function fakeEbay(options: { orders: Record<string, unknown>[]; pag
           ...(offset + size < matching.length ? { next: `${url.origin}${url.pathname}?offset=${offset + size}` } : {}),
         },
       };
+    }
+    if (url.pathname === '/sell/inventory/v1/bulk_update_price_quantity' && request.method === 'POST') {
+      if (!hasScope(request, 'sell.inventory')) return unauthorized;
+      const { requests } = JSON.parse(body) as { requests: { sku: string; shipToLocationAvailability?: { quantity: number } }[] };
+      const responses = requests.map(({ sku, shipToLocationAvailability }) => {
+        if (!(options.inventorySkus ?? []).includes(sku)) {
+          return { statusCode: 404, sku, errors: [{ errorId: 25702, message: `SKU ${sku} is not available in the system` }] };
+        }
+        stockUpdates.push({ key: sku, quantity: Number(shipToLocationAvailability?.quantity) });
+        return { statusCode: 200, sku, offerId: `offer-${sku}` };
+      });
+      return { status: 200, body: { responses } };
     }
     return { status: 404, body: { errors: [{ message: url.pathname }] } };
   });

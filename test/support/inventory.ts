@@ -6,6 +6,8 @@ import { rebuild, total, type StockMovement } from '#shared/domain/inventory.ts'
 import { LocationInput, applyLocationInput, type Location } from '#shared/domain/location.ts';
 import { initialStatus, type Order, type OrderDraft } from '#shared/domain/order.ts';
 import { DynamoInventoryRepository } from '#shared/store/inventory-repository.ts';
+import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
+import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { applyMovements } from '#shared/use-cases/inventory.ts';
@@ -19,11 +21,14 @@ export function inventoryWorld(db: DynamoDBDocumentClient, tableName: string) {
   const orders = new DynamoOrderRepository(db, tableName);
   const inventory = new DynamoInventoryRepository(db, tableName);
   const locations = new DynamoLocationRepository(db, tableName);
+  const listings = new DynamoListingRepository(db, tableName);
+  const channels = new DynamoChannelRepository(db, tableName);
   const known: Location[] = [];
+  const activeLocations = async () => known.filter((l) => l.active);
   const deps: ReservationDeps = {
     orders,
     inventory,
-    activeLocations: async () => known.filter((l) => l.active),
+    activeLocations,
     clock: systemClock,
     unpaidReservationMinutes: 60,
   };
@@ -33,6 +38,9 @@ export function inventoryWorld(db: DynamoDBDocumentClient, tableName: string) {
     orders,
     inventory,
     locations,
+    listings,
+    channels,
+    activeLocations,
     deps,
     async location(locationId: string, overrides: Partial<LocationInput> = {}): Promise<Location> {
       const { location } = applyLocationInput(undefined, locationId, LocationInput.parse(locationBody(overrides)), new Date());

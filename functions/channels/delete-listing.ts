@@ -1,0 +1,12 @@
+import { channelRepository, listingRepository } from '#shared/adapters/dependencies.ts';
+import { systemClock } from '#shared/domain/clock.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { operations } from '#shared/http/operations.ts';
+import { deleteListing } from '#shared/use-cases/availability.ts';
+
+const deps = { listings: listingRepository(), channels: channelRepository(), clock: systemClock };
+
+export const handler = httpHandler(operations.deleteListing, async ({ params, correlationId }) => {
+  await deleteListing(deps, { channelId: params.channelId, sku: params.sku, actor: 'api', correlationId });
+  return { status: 204 };
+});
