@@ -111,10 +111,24 @@ function validate(
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
+  for (const issue of result.error.issues.flatMap((i) => specific(i, []))) {
     problems.push({ in: location, path: issue.path.map(String).join('.'), message: issue.message, code: issue.code });
   }
   return undefined;
+}
+
+/**
+ * A union's "Invalid input" names no field. Report the issues of the
+ * alternative the value came closest to (fewest issues), so the caller
+ * learns which fields to fix.
+ */
+function specific(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string; code: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+    if (closest.length > 0) return closest.flatMap((inner) => specific(inner, path));
+  }
+  return [{ path, message: issue.message, code: issue.code }];
 }
 
 /** `If-Match: "3"` (or `W/"3"`, or `3`) as a version number; 422 if it is something else. */

@@ -90,6 +90,16 @@ describe('httpHandler', () => {
     expect(details.map((d) => `${d.in}:${d.path}`).sort()).toEqual(['body:', 'body:name', 'body:size', 'path:thingId', 'query:dryRun']);
   });
 
+  it('422 naming the fields of the closest alternative when the body is one of several shapes', async () => {
+    const either = httpHandler(
+      { ...operation, body: z.union([z.strictObject({ name: z.string(), size: z.number() }), z.strictObject({ things: z.array(z.string()) })]), maxBodyBytes: 1024 },
+      async () => ({ status: 200 }),
+    );
+    const response = await call(either, put({ body: JSON.stringify({ name: 'x' }) }));
+    expect(response.status).toBe(422);
+    expect((response.body as { error: { details: { path: string }[] } }).error.details.map((d) => d.path)).toEqual(['size']);
+  });
+
   it('maps domain errors by class', async () => {
     const response = await call(handler, put({ pathParameters: { thingId: 'missing' } }));
     expect(response).toMatchObject({ status: 404, body: { error: { code: 'not_found', message: 'No such thing' } } });
