@@ -208,6 +208,8 @@ export interface InventoryCommit {
   waiting?: { add?: { sku: string; placedAt: string; orderId: string }[]; remove?: { sku: string; placedAt: string; orderId: string }[] };
   shipment?: { orderId: string; shipmentId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier?: string | undefined; trackingNumber?: string | undefined; shippedAt: string };
   events: OutboxEvent[];
+  /** The SKU's reorder point, for positions this commit creates (default 0). */
+  reorderPoint?: number;
   /** DynamoDB ClientRequestToken: a retried identical request is applied once. */
   idempotencyToken?: string;
   /** When given, the write units the transaction consumed are added to it (benchmarks). */

@@ -193,7 +193,8 @@ export function changesFor(movement: MovementInput, positions: readonly StockPos
       // A count is the truth for the whole location; each touched shard is guarded by the value it was read at.
       const positionsHere = at(movement.locationId);
       const delta = movement.onHand - total(positionsHere).onHand;
-      if (delta === 0) return [];
+      // A count that finds what was expected is still recorded (the ledger shows when stock was last counted), and makes the position exist.
+      if (delta === 0) return [change(movement.locationId, 0, 'cycle_count', { onHandDelta: 0 }, { onHandEquals: base(movement.locationId)?.onHand ?? 0 })];
       if (delta > 0) return [change(movement.locationId, 0, 'cycle_count', { onHandDelta: delta }, { onHandEquals: base(movement.locationId)?.onHand ?? 0 })];
       return takeFrom(positionsHere, -delta).map(([shard, q]) =>
         change(movement.locationId, shard, 'cycle_count', { onHandDelta: -q }, { onHandEquals: positionsHere.find((p) => p.shard === shard)?.onHand ?? 0 }),

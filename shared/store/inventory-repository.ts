@@ -200,7 +200,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
       });
     }
     commit.changes.forEach((change, index) => {
-      items.push({ meaning: 'position', change, item: this.#positionUpdate(change, commit.at) });
+      items.push({ meaning: 'position', change, item: this.#positionUpdate(change, commit.at, commit.reorderPoint ?? 0) });
       items.push({ meaning: 'position', change, item: this.#ledgerPut(change, commit, index) });
     });
     if (commit.reservation) {
@@ -277,7 +277,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
     }
   }
 
-  #positionUpdate(change: PositionChange, at: string): TransactItem {
+  #positionUpdate(change: PositionChange, at: string, reorderPoint: number): TransactItem {
     const names: Record<string, string> = {
       '#onHand': 'onHand',
       '#reserved': 'reserved',
@@ -305,7 +305,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
       ':at': at,
       ':g1pk': index.GSI1PK,
       ':g1sk': index.GSI1SK,
-      ':zero': 0,
+      ':reorderPoint': reorderPoint,
     };
     const conditions: string[] = [];
     const { requires } = change;
@@ -339,7 +339,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
         TableName: this.#tableName,
         Key: keys.stockPosition(change.sku, change.locationId, change.shard),
         UpdateExpression:
-          'SET #sku = :sku, #location = :location, #shard = :shard, #entity = :entity, #updated = :at, #g1pk = :g1pk, #g1sk = :g1sk, #reorder = if_not_exists(#reorder, :zero) ' +
+          'SET #sku = :sku, #location = :location, #shard = :shard, #entity = :entity, #updated = :at, #g1pk = :g1pk, #g1sk = :g1sk, #reorder = if_not_exists(#reorder, :reorderPoint) ' +
           'ADD #onHand :dOnHand, #reserved :dReserved, #safety :dSafety, #available :dAvailable',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

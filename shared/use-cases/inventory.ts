@@ -71,6 +71,7 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
         at: deps.clock.now().toISOString(),
         reason: movement.reason,
         reference: movement.reference,
+        reorderPoint: stock.policy.reorderPoint,
         events: [],
       });
       return { movementId: movement.movementId, status: 'applied', sku: movement.sku };

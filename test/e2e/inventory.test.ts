@@ -166,6 +166,9 @@ describe('stock movements over HTTP', () => {
     expect(all.body.items?.map((i) => i['sku'])).toEqual(['MUG-1', 'PLATE-1']);
     const low = await api('GET', '/v1/inventory?locationId=wh-east&lowStock=true');
     expect(low.body.items).toEqual([expect.objectContaining({ sku: 'PLATE-1', available: 3 })]);
+    // A position created after the policy takes its reorder point.
+    await receive('PLATE-1', 'wh-west', 2);
+    expect((await api('GET', '/v1/inventory?locationId=wh-west&lowStock=true')).body.items).toEqual([expect.objectContaining({ sku: 'PLATE-1', available: 2 })]);
   });
 });
 

@@ -54,7 +54,14 @@ describe('changesFor', () => {
     const down = changesFor({ type: 'cycle_count', movementId: 'm', sku: 'SKU-1', locationId: 'wh', onHand: 3 }, positions, 2);
     expect(total(apply(positions, down)).onHand).toBe(3);
     expect(down.every((c) => c.requires.onHandEquals !== undefined)).toBe(true);
-    expect(changesFor({ type: 'cycle_count', movementId: 'm', sku: 'SKU-1', locationId: 'wh', onHand: 15 }, positions, 2)).toEqual([]);
+    // A count that matches is still recorded, as a zero change guarded like the others.
+    expect(changesFor({ type: 'cycle_count', movementId: 'm', sku: 'SKU-1', locationId: 'wh', onHand: 15 }, positions, 2)).toEqual([
+      expect.objectContaining({ shard: 0, onHandDelta: 0, reservedDelta: 0, requires: { onHandEquals: 10 } }),
+    ]);
+    // A first count of zero makes the position exist.
+    expect(changesFor({ type: 'cycle_count', movementId: 'm', sku: 'SKU-2', locationId: 'wh', onHand: 0 }, [], 1)).toEqual([
+      expect.objectContaining({ locationId: 'wh', shard: 0, onHandDelta: 0, requires: { onHandEquals: 0 } }),
+    ]);
   });
 
   it('moves units on transfer and requires them to be on hand at the source', () => {

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { repoRoot } from '#infra/paths.ts';
+import { startOms, type RunningOms } from '#infra/local/runtime.ts';
+import { locationBody } from '../support/fixtures.ts';
+
+/**
+ * `npm run import:stock` against the running local OMS: the CLI is run as
+ * the merchant runs it (its own Node process, over HTTP), on a generated
+ * file with good and bad rows.
+ */
+let oms: RunningOms;
+let dir: string;
+const ROWS = 500;
+
+function importStock(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'scripts/import-stock.ts'), file, '--url', oms.url, '--token', oms.apiToken, ...args],
+      { cwd: repoRoot, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function onHand(sku: string, locationId: string): Promise<number | undefined> {
+  const response = await fetch(`${oms.url}/v1/inventory/${encodeURIComponent(sku)}`, { headers: { authorization: `Bearer ${oms.apiToken}` } });
+  if (response.status === 404) return undefined;
+  const body = (await response.json()) as { locations: { locationId: string; onHand: number }[] };
+  return body.locations.find((l) => l.locationId === locationId)?.onHand;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'oms-import-'));
+  oms = await startOms({ port: 0, dynamoEndpoint: inject('dynamoEndpoint'), tableName: `oms-import-${randomUUID()}`, apiToken: 'import-token-0123456789abcdef', logLevel: 'ERROR', schedules: false });
+  for (const id of ['wh-east', 'wh-west']) {
+    await fetch(`${oms.url}/v1/locations/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${oms.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(locationBody({ name: id })),
+    });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await oms?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm run import:stock', () => {
+  const file = () => join(dir, 'stock.csv');
+
+  it('loads every good row through the API, with progress, and lists each rejected row with its reason', async () => {
+    const lines = ['sku,location,onHand'];
+    for (let i = 0; i < ROWS; i++) lines.push(`SKU-${String(i).padStart(5, '0')},${i % 2 === 0 ? 'wh-east' : 'wh-west'},${i % 50}`);
+    lines.push('BAD-1,wh-nowhere,3', 'BAD-2,wh-east,-4', 'BAD#3,wh-east,1', 'SKU-00000,wh-east,9');
+    writeFileSync(file(), lines.join('\n'));
+
+    const run = await importStock(file(), '--concurrency', '3');
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toMatch(new RegExp(`applied\\s+${ROWS}\\b`));
+    expect(run.stdout).toMatch(/duplicate\s+0\b/);
+    expect(run.stdout).toMatch(/rejected\s+4\b/);
+    expect(run.stderr).toMatch(new RegExp(`${(ROWS + 4).toLocaleString('en-US')}/${(ROWS + 4).toLocaleString('en-US')} rows 100%`));
+
+    const rejects = readFileSync(`${file()}.rejected.csv`, 'utf8').trim().split('\n');
+    expect(rejects[0]).toBe('row,sku,location,reason');
+    expect(rejects.slice(1).map((line) => line.split(',')[0])).toEqual([String(ROWS + 2), String(ROWS + 3), String(ROWS + 4), String(ROWS + 5)]);
+    expect(rejects.join('\n')).toMatch(/Unknown location wh-nowhere/);
+    expect(rejects.join('\n')).toMatch(/whole number/);
+    expect(rejects.join('\n')).toMatch(/Same SKU and location as row 2/);
+
+    expect(await onHand('SKU-00000', 'wh-east')).toBe(0);
+    expect(await onHand('SKU-00049', 'wh-west')).toBe(49);
+    expect(await onHand('SKU-00499', 'wh-west')).toBe(49);
+    expect(await onHand('BAD-1', 'wh-nowhere')).toBeUndefined();
+  });
+
+  it('changes nothing when the same file is imported again, and applies it again under a new import id', async () => {
+    const again = await importStock(file());
+    expect(again.stdout).toMatch(/applied\s+0\b/);
+    expect(again.stdout).toMatch(new RegExp(`duplicate\\s+${ROWS}\\b`));
+    const movements = await fetch(`${oms.url}/v1/inventory/SKU-00007/movements`, { headers: { authorization: `Bearer ${oms.apiToken}` } });
+    expect(((await movements.json()) as { items: unknown[] }).items).toHaveLength(1);
+
+    // A recount with a new id: counts that match change nothing, so stock stays the same.
+    const recount = await importStock(file(), '--import-id', 'recount-1');
+    expect(recount.stdout).toMatch(new RegExp(`applied\\s+${ROWS}\\b`));
+    expect(await onHand('SKU-00049', 'wh-west')).toBe(49);
+  });
+
+  it('exits 0 on a clean file, and 1 with a clear message when it cannot run', async () => {
+    writeFileSync(join(dir, 'clean.csv'), 'SKU,Location,Quantity\nCLEAN-1,wh-east,5\n');
+    const clean = await importStock(join(dir, 'clean.csv'));
+    expect(clean.code).toBe(0);
+    expect(await onHand('CLEAN-1', 'wh-east')).toBe(5);
+
+    writeFileSync(join(dir, 'headless.csv'), 'CLEAN-1,wh-east,5\n');
+    const headless = await importStock(join(dir, 'headless.csv'));
+    expect(headless).toMatchObject({ code: 1, stderr: expect.stringContaining('missing: sku, location, onHand') });
+
+    const badToken = await importStock(join(dir, 'clean.csv'), '--token', 'wrong-token-0123456789abcdef');
+    expect(badToken).toMatchObject({ code: 1, stderr: expect.stringContaining('refused the token') });
+  });
+});
