@@ -133,9 +133,12 @@ export const Order = OrderDraft.extend({
   orderId: z.string().meta({ description: 'OMS order id (ULID: sorts by creation time).' }),
   status: OrderStatus,
   hold: z
-    .object({ reason: z.enum(['payment_pending', 'out_of_stock']), since: Timestamp })
+    .object({ reason: z.enum(['payment_pending', 'out_of_stock', 'too_large']), since: Timestamp })
     .optional()
-    .meta({ description: 'Why an on_hold order waits: payment still pending at the channel, or stock it may not backorder.' }),
+    .meta({
+      description:
+        'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, or more stock positions than one reservation transaction can hold (split the order).',
+    }),
   version: z.number().int().min(1),
   createdAt: Timestamp,
   updatedAt: Timestamp,

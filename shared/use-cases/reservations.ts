@@ -89,6 +89,18 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     }
 
     const at = now.toISOString();
+    const placedAt = order.channelCreatedAt;
+    const shortNow = new Set(plan.shortages.map((s) => s.sku));
+    const shortBefore = new Set((existing?.backordered ?? []).map((s) => s.sku));
+    const waiting = {
+      add: [...shortNow].filter((sku) => !shortBefore.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
+      remove: [...shortBefore].filter((sku) => !shortNow.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
+    };
+    // One transaction holds at most 100 items: two per position, the waiting entries, the record, the order, its timeline and events.
+    const positions = mergeAllocations([...(existing?.allocations ?? []), ...taken]).length;
+    if (positions > MAX_POSITIONS_PER_ORDER || 2 * taken.length + waiting.add.length + waiting.remove.length + 8 > MAX_TRANSACTION_ITEMS) {
+      return holdTooLarge(deps, order, demand, positions, command, attempt);
+    }
     const unpaid = order.payment.state === 'pending';
     const record: Reservation = {
       orderId: order.orderId,
@@ -117,9 +129,6 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     if (plan.shortages.length > 0 && JSON.stringify(plan.shortages) !== shortagesBefore) {
       events.push(OrderBackordered.create({ orderId: order.orderId, held: outcome === 'held', shortages: plan.shortages }, context));
     }
-    const placedAt = order.channelCreatedAt;
-    const shortNow = new Set(plan.shortages.map((s) => s.sku));
-    const shortBefore = new Set((existing?.backordered ?? []).map((s) => s.sku));
     try {
       await deps.inventory.commit({
         changes: taken.map((a): PositionChange => ({ ...a, onHandDelta: 0, reservedDelta: a.quantity, safetyStockDelta: 0, requires: { availableAtLeast: a.quantity, exists: true }, type: 'reservation' })),
@@ -130,10 +139,7 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
         reservation: { record, expectedVersion: existing?.version ?? null },
         order: { next, expectedVersion: order.version },
         timeline: { orderId: order.orderId, entries: reservationTimeline(order, outcome, taken, plan.shortages, at, command) },
-        waiting: {
-          add: [...shortNow].filter((sku) => !shortBefore.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
-          remove: [...shortBefore].filter((sku) => !shortNow.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
-        },
+        waiting,
         events,
         // Unique per attempt: it only makes the SDK's own retries of this request safe.
         idempotencyToken: `reserve:${order.orderId}:${newId()}`,
@@ -147,6 +153,49 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     }
   }
   throw new ConcurrentModificationError(`Could not reserve order ${command.orderId}: stock kept changing`);
+}
+
+/** Stock positions one order may hold: its release or sale must still fit in one transaction. */
+export const MAX_POSITIONS_PER_ORDER = 40;
+const MAX_TRANSACTION_ITEMS = 100;
+
+/**
+ * An order whose reservation cannot be one transaction is held for a person
+ * to split, reserving nothing: partial, non-atomic reservations would break
+ * the guarantee that an order's lines are reserved together.
+ */
+async function holdTooLarge(deps: ReservationDeps, order: Order, demand: Need[], positions: number, command: Actor, attempt: number): Promise<ReservationOutcome> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const next: Order = { ...order, status: 'on_hold', hold: { reason: 'too_large', since: at }, version: order.version + 1, updatedAt: at };
+  const context = { occurredAt: now, ...actorOf(command) };
+  try {
+    await deps.inventory.commit({
+      changes: [],
+      ledgerId: `hold:${order.orderId}:${next.version}`,
+      actor: command.actor,
+      at,
+      order: { next, expectedVersion: order.version },
+      timeline: {
+        orderId: order.orderId,
+        entries: [
+          {
+            at,
+            type: 'held',
+            actor: command.actor,
+            message: `Held: reserving this order needs ${positions} stock positions; one reservation holds at most ${MAX_POSITIONS_PER_ORDER}. Split the order into smaller ones. Nothing reserved.`,
+            ...(command.correlationId ? { correlationId: command.correlationId } : {}),
+            data: { positions, limit: MAX_POSITIONS_PER_ORDER },
+          },
+        ],
+      },
+      events: [OrderBackordered.create({ orderId: order.orderId, held: true, reason: 'too_large', shortages: demand }, context)],
+    });
+  } catch (error) {
+    if (!(error instanceof InventoryConflictError)) throw error;
+    throw new ConcurrentModificationError(`Order ${order.orderId} changed while it was being held`);
+  }
+  return { outcome: 'held', orderId: order.orderId, allocations: [], shortages: demand, attempts: attempt };
 }
 
 function reservationTimeline(order: Order, outcome: 'reserved' | 'backordered' | 'held', taken: Allocation[], shortages: Need[], at: string, actor: Actor): TimelineEntry[] {

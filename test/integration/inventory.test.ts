@@ -4,7 +4,7 @@ import { fixedClock, systemClock } from '#shared/domain/clock.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { MovementInput } from '#shared/domain/inventory.ts';
 import { applyMovements, getSkuInventory, listLocationStock, listSkuMovements, putSkuPolicy } from '#shared/use-cases/inventory.ts';
-import { cancelOrder, recordShipment, releaseOrder, reserveOrder, reserveWaitingOrders, sweepLapsedReservations } from '#shared/use-cases/reservations.ts';
+import { MAX_POSITIONS_PER_ORDER, cancelOrder, recordShipment, releaseOrder, reserveOrder, reserveWaitingOrders, sweepLapsedReservations } from '#shared/use-cases/reservations.ts';
 import { inventoryWorld } from '../support/inventory.ts';
 import { allItems, useTestTable } from '../support/table.ts';
 
@@ -130,6 +130,30 @@ describe('the reservation lifecycle', () => {
     expect(await releaseOrder(world.deps, { orderId: order.orderId, reason: 'cancelled', actor: 'test' })).toMatchObject({ outcome: 'released' });
     expect(await releaseOrder(world.deps, { orderId: order.orderId, reason: 'cancelled', actor: 'test' })).toMatchObject({ outcome: 'skipped' });
     expect((await getSkuInventory(world, 'LIFE-2')).total).toMatchObject({ onHand: 5, reserved: 0, available: 5 });
+  });
+
+  it('reserves, sells and releases an order at the size limit in one transaction each, and holds a larger one for a person', async () => {
+    const skus = Array.from({ length: MAX_POSITIONS_PER_ORDER + 1 }, (_, i) => `BIG-${String(i).padStart(2, '0')}`);
+    await move(...skus.map((sku): MovementInput => ({ type: 'receipt', movementId: newId(), sku, locationId: 'wh-a', quantity: 3 })));
+    const atLimit = () => world.order(skus.slice(0, MAX_POSITIONS_PER_ORDER).map((sku) => ({ sku, quantity: 1 })));
+    const shipped = await atLimit();
+    expect((await reserveOrder(world.deps, { orderId: shipped.orderId, actor: 'test' })).outcome).toBe('reserved');
+    const lines = skus.slice(0, MAX_POSITIONS_PER_ORDER).map((sku) => ({ sku, quantity: 1 }));
+    expect(await recordShipment(world.deps, { orderId: shipped.orderId, locationId: 'wh-a', lines, actor: 'test' })).toMatchObject({ orderStatus: 'shipped' });
+    const cancelled = await atLimit();
+    expect((await reserveOrder(world.deps, { orderId: cancelled.orderId, actor: 'test' })).outcome).toBe('reserved');
+    await cancelOrder(world.deps, { orderId: cancelled.orderId, reason: 'not wanted', actor: 'test' });
+    expect(await releaseOrder(world.deps, { orderId: cancelled.orderId, reason: 'cancelled', actor: 'test' })).toMatchObject({ outcome: 'released' });
+    expect((await getSkuInventory(world, 'BIG-00')).total).toMatchObject({ onHand: 2, reserved: 0, available: 2 });
+
+    const tooLarge = await world.order(skus.map((sku) => ({ sku, quantity: 1 })));
+    expect(await reserveOrder(world.deps, { orderId: tooLarge.orderId, actor: 'test' })).toMatchObject({ outcome: 'held', allocations: [] });
+    expect(await world.orders.get(tooLarge.orderId)).toMatchObject({ status: 'on_hold', hold: { reason: 'too_large' } });
+    expect(await world.inventory.reservation(tooLarge.orderId)).toBeUndefined();
+    expect((await world.orders.timeline(tooLarge.orderId, { limit: 10 })).items.at(-1)?.message).toMatch(/needs 41 stock positions; one reservation holds at most 40/);
+    // A held order is left to a person: later events do not reserve it.
+    expect(await reserveOrder(world.deps, { orderId: tooLarge.orderId, actor: 'test' })).toMatchObject({ outcome: 'skipped' });
+    for (const sku of skus.slice(0, 3)) expect((await getSkuInventory(world, sku)).total).toMatchObject({ reserved: 0 });
   });
 
   it('serves backordered and held orders oldest first when stock arrives', async () => {
