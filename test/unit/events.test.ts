@@ -5,7 +5,7 @@ import { LocationChanged } from '#events/location-changed.ts';
 import { OrderReceived } from '#events/order-received.ts';
 import { EventSource } from '#events/define.ts';
 import { LocationInput, applyLocationInput } from '#shared/domain/location.ts';
-import { eventSchemaFiles } from '../../scripts/generate-docs.ts';
+import { eventSchemaFiles, markdownSections, withSections } from '../../scripts/generate-docs.ts';
 import { locationBody } from '../support/fixtures.ts';
 import { fixture } from '../support/channel-fixtures.ts';
 
@@ -49,6 +49,13 @@ describe('event modules', () => {
     for (const [file, schema] of Object.entries(eventSchemaFiles())) {
       const committed = JSON.parse(readFileSync(new URL(`../../docs/events/${file}`, import.meta.url), 'utf8')) as unknown;
       expect(committed, file).toEqual(schema);
+    }
+  });
+
+  it('are listed, with the rules that consume them, in the generated tables of the docs (run `npm run docs:generate`)', () => {
+    for (const [file, sections] of Object.entries(markdownSections())) {
+      const committed = readFileSync(new URL(`../../docs/${file}`, import.meta.url), 'utf8');
+      expect(committed, file).toBe(withSections(committed, sections));
     }
   });
 });
