@@ -107,77 +107,93 @@ function replay(template: TransactWriteCommandInput, tableName: string, template
   };
 }
 
+/**
+ * One DynamoDB Local table for every measurement, and the real code and its
+ * floor run in alternating slices: DynamoDB Local's speed drifts within a run
+ * (JIT warm-up, data growth; a second table in one instance slows every
+ * transaction several-fold), and alternating spreads the drift evenly.
+ */
 export async function reservationBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<ReservationFigures> {
-  const orderCount = options.quick ? 150 : 1_000;
+  const orderCount = options.quick ? 160 : 1_000;
+  const hotCount = options.quick ? 100 : 500;
+  const slices = options.quick ? 2 : 5;
   const concurrency = 8;
   const skus = 50;
   const sku = (i: number) => `BENCH-${String(i % skus).padStart(3, '0')}`;
 
-  // Real code.
-  const realTable = await bench.table(`bench-reserve-${newId().toLowerCase()}`);
+  const tableName = await bench.table('bench-inventory');
   const capture = capturingClient(bench.db);
-  const real = await world(capture.db, realTable);
+  const real = await world(capture.db, tableName);
   for (let s = 0; s < skus; s++) await real.receive(sku(s), 1_000_000);
-  options.log(`  seeding ${orderCount} orders...`);
+  const hotStock = hotCount - 50; // fewer units than buyers: the last ones must be answered, not oversold
+  for (const shards of [1, 8]) {
+    await putSkuPolicy({ inventory: real.inventory, locations: real.locations, clock: systemClock }, { sku: `HOT-${shards}`, input: { shards }, actor: 'bench' });
+    await real.receive(`HOT-${shards}`, hotStock);
+  }
+  options.log(`  seeding ${orderCount + 2 * hotCount} orders...`);
   const orderIds = await real.orders(sku, orderCount);
+  const hotIds = { 1: await real.orders(() => 'HOT-1', hotCount), 8: await real.orders(() => 'HOT-8', hotCount) };
+
+  // Warm-up outside the measurement; it also captures the transaction the floor replays.
   capture.arm();
-  const capacity = { writeUnits: 0 };
-  const deps = { ...real.deps, capacity };
-  let reserved = 0;
-  // Warm-up (JIT, connections) outside the measurement.
-  const warm = Math.min(20, Math.floor(orderCount / 10));
-  await runConcurrently(warm, concurrency, async (i) => void (await reserveOrder(deps, { orderId: orderIds[i] as string, actor: 'bench' })));
-  capacity.writeUnits = 0;
-  const realSeconds = await runConcurrently(orderCount - warm, concurrency, async (i) => {
-    const outcome = await reserveOrder(deps, { orderId: orderIds[i + warm] as string, actor: 'bench' });
-    if (outcome.outcome === 'reserved') reserved++;
-  });
-  const measured = orderCount - warm;
-  if (reserved !== measured) throw new Error(`Only ${reserved} of ${measured} bench orders were reserved`);
+  const warm = Math.min(40, Math.floor(orderCount / 10));
+  await runConcurrently(warm, concurrency, async (i) => void (await reserveOrder(real.deps, { orderId: orderIds[i] as string, actor: 'bench' })));
   const template = capture.captured();
   if (!template) throw new Error('No reservation transaction was captured');
-
-  // Floor: the same transaction, replayed.
-  const floorTable = await bench.table(`bench-floor-${newId().toLowerCase()}`);
-  const floor = await world(bench.db, floorTable);
-  for (let s = 0; s < skus; s++) await floor.receive(sku(s), 1_000_000);
   const position = (i: number): Record<string, unknown> => ({ ...keys.stockPosition(sku(i), 'wh-east', 0) });
-  let floorUnits = 0;
   const updated = new Set((template.TransactItems ?? []).map((item) => JSON.stringify(item.Update?.Key ?? null)));
-  const templateStock = Array.from({ length: skus }, (_, s) => position(s)).find((key) => updated.has(JSON.stringify(key)));
+  const templateStock = Array.from({ length: skus }, (_, i) => position(i)).find((key) => updated.has(JSON.stringify(key)));
   if (!templateStock) throw new Error('The captured transaction updates no stock position');
-  const floorTx = (i: number) => new TransactWriteCommand(replay(template, floorTable, templateStock, position(i), i));
-  await runConcurrently(warm, concurrency, async (i) => void (await bench.db.send(floorTx(measured + i))));
-  const floorSeconds = await runConcurrently(measured, concurrency, async (i) => {
-    const result = await bench.db.send(floorTx(i));
+  let floorUnits = 0;
+  const floorTx = async (i: number) => {
+    const result = await bench.db.send(new TransactWriteCommand(replay(template, tableName, templateStock, position(i), i)));
     floorUnits += (result.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-  });
+  };
+  await runConcurrently(warm, concurrency, (i) => floorTx(orderCount + i));
+  floorUnits = 0;
 
-  // Hot SKU: one SKU, 1 shard against 8.
-  const hotSku: ReservationFigures['hotSku'] = [];
-  for (const shards of [1, 8]) {
-    const hotTable = await bench.table(`bench-hot-${shards}-${newId().toLowerCase()}`);
-    const hot = await world(bench.db, hotTable);
-    const hotCount = options.quick ? 100 : 600;
-    const stock = hotCount - 50; // fewer units than orders: the last buyers must be answered, not oversold
-    await putSkuPolicy({ inventory: hot.inventory, locations: hot.locations, clock: systemClock }, { sku: 'HOT-1', input: { shards }, actor: 'bench' });
-    await hot.receive('HOT-1', stock);
-    const ids = await hot.orders(() => 'HOT-1', hotCount);
-    let attempts = 0;
-    const answered: Record<string, number> = {};
-    const seconds = await runConcurrently(hotCount, 16, async (i) => {
-      const outcome = await reserveOrder(hot.deps, { orderId: ids[i] as string, actor: 'bench' });
-      attempts += outcome.attempts;
-      answered[outcome.outcome] = (answered[outcome.outcome] ?? 0) + 1;
+  const capacity = { writeUnits: 0 };
+  const deps = { ...real.deps, capacity };
+  const measured = orderCount - warm;
+  const perSlice = Math.ceil(measured / slices);
+  let realSeconds = 0;
+  let floorSeconds = 0;
+  let reserved = 0;
+  for (let slice = 0; slice < slices; slice++) {
+    const from = slice * perSlice;
+    const count = Math.max(0, Math.min(perSlice, measured - from));
+    realSeconds += await runConcurrently(count, concurrency, async (i) => {
+      const outcome = await reserveOrder(deps, { orderId: orderIds[warm + from + i] as string, actor: 'bench' });
+      if (outcome.outcome === 'reserved') reserved++;
     });
-    const positions = (await hot.inventory.stock('HOT-1')).positions;
+    floorSeconds += await runConcurrently(count, concurrency, (i) => floorTx(from + i));
+    options.log(`  slice ${slice + 1}/${slices}: ${reserved} reserved`);
+  }
+  if (reserved !== measured) throw new Error(`Only ${reserved} of ${measured} bench orders were reserved`);
+
+  // Hot SKU: one SKU with 1 shard against one with 8, alternating, 16 buyers at a time.
+  const hot = { 1: { seconds: 0, attempts: 0, answered: {} as Record<string, number> }, 8: { seconds: 0, attempts: 0, answered: {} as Record<string, number> } };
+  const hotSlice = Math.ceil(hotCount / slices);
+  for (let slice = 0; slice < slices; slice++) {
+    for (const shards of [1, 8] as const) {
+      const from = slice * hotSlice;
+      hot[shards].seconds += await runConcurrently(Math.max(0, Math.min(hotSlice, hotCount - from)), 16, async (i) => {
+        const outcome = await reserveOrder(real.deps, { orderId: hotIds[shards][from + i] as string, actor: 'bench' });
+        hot[shards].attempts += outcome.attempts;
+        hot[shards].answered[outcome.outcome] = (hot[shards].answered[outcome.outcome] ?? 0) + 1;
+      });
+    }
+  }
+  const hotSku: ReservationFigures['hotSku'] = [];
+  for (const shards of [1, 8] as const) {
+    const positions = (await real.inventory.stock(`HOT-${shards}`)).positions;
     const reservedUnits = positions.reduce((sum, p) => sum + p.reserved, 0);
     hotSku.push({
       shards,
-      reservationsPerSecond: round(hotCount / seconds),
-      attemptsPerReservation: round(attempts / hotCount, 2),
-      answered,
-      oversold: Math.max(0, reservedUnits - stock) + positions.filter((p) => p.available < 0).length,
+      reservationsPerSecond: round(hotCount / hot[shards].seconds),
+      attemptsPerReservation: round(hot[shards].attempts / hotCount, 2),
+      answered: hot[shards].answered,
+      oversold: Math.max(0, reservedUnits - hotStock) + positions.filter((p) => p.available < 0).length,
       awsCeilingPerSecond: Math.floor((PARTITION_WCU / TRANSACTIONAL_WCU) * shards),
     });
   }
@@ -196,4 +212,3 @@ export async function reservationBench(bench: BenchDb, options: { quick: boolean
     hotSku,
   };
 }
-
