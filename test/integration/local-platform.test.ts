@@ -24,7 +24,7 @@ let endpoint: string;
 const workDir = mkdtempSync(join(tmpdir(), 'oms-platform-'));
 
 beforeAll(async () => {
-  ({ db, tableName, endpoint } = await useTestTable());
+  ({ db, tableName, endpoint } = await useTestTable({ stream: true }));
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
