@@ -87,7 +87,7 @@ function progress(final = false): void {
     if (final) process.stderr.write('\n');
   } else {
     const decile = Math.floor(ratio * 10);
-    if (decile !== lastDecile || final) {
+    if (decile !== lastDecile) {
       lastDecile = decile;
       process.stderr.write(`${line}\n`);
     }
