@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['shared/domain/**/*.ts', 'shared/use-cases/**/*.ts', 'shared/channels/**/*.ts', 'events/**/*.ts'],
+    files: ['shared/domain/**/*.ts', 'shared/use-cases/**/*.ts', 'shared/channels/**/*.ts', 'shared/import/**/*.ts', 'events/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', awsImports] },
   },
   {

@@ -63,9 +63,4 @@ export function capturingClient(db: DynamoDBDocumentClient): { db: DynamoDBDocum
   return { db: proxy, arm: () => void (armed = true), captured: () => captured };
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));

@@ -13,10 +13,13 @@ export const handler = httpHandler(operations.postMovements, async ({ body }) =>
   if (batch) return { status: 200, body: { results } };
   const [result] = results;
   if (result?.status === 'rejected') {
-    if (result.reason.startsWith('Unknown location') || result.reason.includes('two different locations')) {
-      throw new ValidationError(result.reason, [{ in: 'body', path: 'locationId', message: result.reason }]);
+    // The request itself is wrong (422), or stock does not allow it now (409).
+    if (result.code === 'unknown_location' || result.code === 'same_location') {
+      const fields = 'locationId' in body ? { locationId: body.locationId } : { fromLocationId: body.fromLocationId, toLocationId: body.toLocationId };
+      const named = Object.entries(fields).filter(([, id]) => result.code === 'same_location' || result.unknownLocations?.includes(id));
+      throw new ValidationError(result.reason, named.map(([path]) => ({ in: 'body' as const, path, message: result.reason, code: result.code })));
     }
-    throw new ConflictError(result.reason, 'insufficient_stock');
+    throw new ConflictError(result.reason, result.code);
   }
   return { status: result?.status === 'applied' ? 201 : 200, body: { results } };
 });

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { AvailabilityChanged } from '#events/availability-changed.ts';
+import { availabilityChange } from '#shared/use-cases/availability.ts';
 import { taskHandler } from '#shared/tasks/handler.ts';
 
 /**
@@ -24,17 +24,11 @@ const Position = z.object({ sku: z.string(), locationId: z.string(), shard: z.nu
 export const handler = taskHandler(z.array(StreamRecord), async (records) =>
   records.flatMap((record) => {
     const now = Position.parse(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>));
-    const before = record.dynamodb.OldImage ? Position.partial().parse(unmarshall(record.dynamodb.OldImage as Record<string, AttributeValue>)) : {};
-    const previousAvailable = before.available ?? 0;
-    if (now.available === previousAvailable) return [];
-    const event = AvailabilityChanged.create(
-      { ...now, previousAvailable, change: now.available > previousAvailable ? 'increased' : 'decreased' },
-      {
-        occurredAt: record.dynamodb.ApproximateCreationDateTime ? new Date(record.dynamodb.ApproximateCreationDateTime * 1000) : new Date(),
-        actor: 'inventory',
-        eventId: `stream:${record.eventID}`,
-      },
-    );
-    return [{ source: event.source, detailType: event.detailType, detail: event.detail }];
+    const before = record.dynamodb.OldImage ? Position.partial().parse(unmarshall(record.dynamodb.OldImage as Record<string, AttributeValue>)) : undefined;
+    const event = availabilityChange(now, before, {
+      occurredAt: record.dynamodb.ApproximateCreationDateTime ? new Date(record.dynamodb.ApproximateCreationDateTime * 1000) : new Date(),
+      eventId: `stream:${record.eventID}`,
+    });
+    return event ? [{ source: event.source, detailType: event.detailType, detail: event.detail }] : [];
   }),
 );

@@ -4,7 +4,7 @@ import { activeLocations, channelRepository, inventoryRepository, listingReposit
 import { systemClock } from '#shared/domain/clock.ts';
 import { logger } from '#shared/observability/powertools.ts';
 import { queueBatchHandler } from '#shared/tasks/handler.ts';
-import { pushAvailability } from '#shared/use-cases/availability.ts';
+import { pushAvailability, worthRetrying } from '#shared/use-cases/availability.ts';
 
 const deps = {
   inventory: inventoryRepository(),
@@ -50,7 +50,7 @@ export const handler = queueBatchHandler(async (records) => {
     try {
       const outcomes = await pushAvailability(deps, sku);
       logger.info('Available-to-sell pushed', { sku, messages: messageIds.length, outcomes });
-      if (outcomes.some((o) => o.status === 'busy' || (o.status === 'failed' && o.retryable))) retry.push(...messageIds);
+      if (worthRetrying(outcomes)) retry.push(...messageIds);
     } catch (error) {
       logger.error('Available-to-sell push failed; it will be retried', { sku, error: error as Error });
       retry.push(...messageIds);

@@ -1,18 +1,11 @@
 import * as z from 'zod';
 import { EventMetadata } from '#events/define.ts';
-import { activeLocations, inventoryRepository, orderRepository, unpaidReservationMinutes } from '#shared/adapters/dependencies.ts';
-import { systemClock } from '#shared/domain/clock.ts';
+import { reservationDeps } from '#shared/adapters/dependencies.ts';
 import { logger } from '#shared/observability/powertools.ts';
 import { taskHandler } from '#shared/tasks/handler.ts';
 import { reserveOrder } from '#shared/use-cases/reservations.ts';
 
-const deps = {
-  orders: orderRepository(),
-  inventory: inventoryRepository(),
-  activeLocations: activeLocations(),
-  clock: systemClock,
-  unpaidReservationMinutes: unpaidReservationMinutes(),
-};
+const deps = reservationDeps();
 
 /** Rule target of OrderReceived (and OrderUpdated back to received): reserve the order's stock. */
 export const handler = taskHandler(

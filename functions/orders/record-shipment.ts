@@ -3,11 +3,11 @@ import { systemClock } from '#shared/domain/clock.ts';
 import { httpHandler } from '#shared/http/handler.ts';
 import { operations } from '#shared/http/operations.ts';
 import { recordShipment } from '#shared/use-cases/reservations.ts';
-import { getOrder } from '#shared/use-cases/orders.ts';
+import { assertOrderId } from '#shared/use-cases/orders.ts';
 
 const deps = { orders: orderRepository(), inventory: inventoryRepository(), clock: systemClock };
 
 export const handler = httpHandler(operations.recordShipment, async ({ params, body, correlationId }) => {
-  await getOrder(deps, params.orderId);
+  assertOrderId(params.orderId);
   return { status: 201, body: await recordShipment(deps, { orderId: params.orderId, ...body, actor: 'api', correlationId }) };
 });

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { readConfig, configVars } from '#shared/config.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 import type { Location } from '#shared/domain/location.ts';
 import { collectPages } from '#shared/use-cases/pages.ts';
 import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
@@ -56,3 +57,12 @@ export const activeLocations = once(() => {
     return cached.locations;
   };
 });
+
+/** What reserving needs: reservations of new orders and of waiting ones. */
+export const reservationDeps = once(() => ({
+  orders: orderRepository(),
+  inventory: inventoryRepository(),
+  activeLocations: activeLocations(),
+  clock: systemClock,
+  unpaidReservationMinutes: unpaidReservationMinutes(),
+}));

@@ -110,7 +110,6 @@ export const WooChannelSettings = channelTypes.woocommerce.settings;
 
 /** Channel types the OMS pushes available-to-sell figures to. */
 export const STOCK_SYNC_TYPES = ['shopify', 'woocommerce', 'amazon', 'ebay'] as const;
-export type StockSyncType = (typeof STOCK_SYNC_TYPES)[number];
 
 /** The stock-sync settings of a channel (empty for channels without them). */
 export function stockSyncSettings(channel: Channel): { stockLocationIds?: string[] | undefined; stockBuffer: number } {

@@ -50,8 +50,6 @@ export const ListingInput = z
   .meta({ id: 'ListingInput', description: 'How the channel identifies the SKU; the shape depends on the channel\'s type.' });
 export type ListingInput = z.infer<typeof ListingInput>;
 
-export type ListingRef = Omit<ListingInput, 'active'>;
-
 export const PushStatus = z.enum(['pending', 'in_sync', 'failing']);
 export type PushStatus = z.infer<typeof PushStatus>;
 

@@ -67,10 +67,6 @@ export function formatDecimal(amount: number, currency: string): string {
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
-export function sumMinor(amounts: number[]): number {
-  return amounts.reduce((total, amount) => total + amount, 0);
-}
-
 /** A JSON number as the decimal a person wrote (20.59, not 20.589999999999996). */
 function numberToPlainString(value: number): string {
   if (!Number.isFinite(value)) throw new MoneyFormatError(`${value} is not a decimal amount`);

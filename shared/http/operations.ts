@@ -87,7 +87,14 @@ const SkuInventory = z
 const MovementResults = z
   .object({
     results: z.array(
-      z.object({ movementId: z.string(), sku: z.string(), status: z.enum(['applied', 'duplicate', 'rejected']), reason: z.string().optional() }),
+      z.object({
+        movementId: z.string(),
+        sku: z.string(),
+        status: z.enum(['applied', 'duplicate', 'rejected']),
+        code: z.enum(['unknown_location', 'same_location', 'insufficient_stock', 'contention']).optional().meta({ description: 'Why a movement was rejected.' }),
+        reason: z.string().optional(),
+        unknownLocations: z.array(z.string()).optional(),
+      }),
     ),
   })
   .meta({ id: 'MovementResults' });

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AvailabilityChanged } from '#events/availability-changed.ts';
+import type { OutboxEvent } from '#events/define.ts';
 import { ListingChanged } from '#events/listing-changed.ts';
 import { STOCK_SYNC_TYPES, stockSyncSettings, type Channel, type ChannelSecrets } from '#shared/domain/channel.ts';
 import type { Clock } from '#shared/domain/clock.ts';
@@ -7,6 +9,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import { NEVER_PUSHED, PushError, availableToSell, type ListingInput, type Listing, type ListingView, type PushState } from '#shared/domain/listing.ts';
 import type { Location } from '#shared/domain/location.ts';
+import type { StockPosition } from '#shared/domain/inventory.ts';
 import { Sku } from '#shared/domain/order.ts';
 import type { ChannelRepository, InventoryRepository, ListingRepository, Page, PageRequest, SkuListing, SkuStock, StockPusher } from '#shared/ports.ts';
 import type { Change } from '#shared/domain/common.ts';
@@ -45,8 +48,30 @@ export type PushOutcome =
   | { channelId: string; status: 'skipped'; reason: string }
   | { channelId: string; status: 'failed'; quantity: number; retryable: boolean; error: string };
 
+type PositionFigures = Pick<StockPosition, 'sku' | 'locationId' | 'shard' | 'available' | 'onHand' | 'reserved'>;
+
+/**
+ * The AvailabilityChanged a position change announces: one when `available`
+ * moved (a new position counts as moving from 0), none otherwise — a change
+ * of on hand and reserved together (a sale) leaves what can be sold as it was.
+ */
+export function availabilityChange(now: PositionFigures, before: Partial<PositionFigures> | undefined, context: { occurredAt: Date; eventId: string }): OutboxEvent | undefined {
+  const previousAvailable = before?.available ?? 0;
+  if (now.available === previousAvailable) return undefined;
+  const { sku, locationId, shard, available, onHand, reserved } = now;
+  return AvailabilityChanged.create(
+    { sku, locationId, shard, available, onHand, reserved, previousAvailable, change: available > previousAvailable ? 'increased' : 'decreased' },
+    { occurredAt: context.occurredAt, actor: 'inventory', eventId: context.eventId },
+  );
+}
+
+/** A push run that should be tried again later: a listing was busy, or the channel failed in a way retrying can fix. */
+export function worthRetrying(outcomes: readonly PushOutcome[]): boolean {
+  return outcomes.some((o) => o.status === 'busy' || (o.status === 'failed' && o.retryable));
+}
+
 /** How a channel's figure is computed: which locations serve it and how much is held back. */
-export function channelFigure(channel: Channel, stock: SkuStock, locations: readonly Location[]): number {
+function channelFigure(channel: Channel, stock: SkuStock, locations: readonly Location[]): number {
   const sync = stockSyncSettings(channel);
   const active = new Map(locations.map((l) => [l.locationId, l]));
   const serves = (locationId: string) => {

@@ -25,7 +25,10 @@ export interface InventoryDeps {
 export type MovementResult =
   | { movementId: string; status: 'applied'; sku: string }
   | { movementId: string; status: 'duplicate'; sku: string }
-  | { movementId: string; status: 'rejected'; sku: string; reason: string };
+  | { movementId: string; status: 'rejected'; sku: string; code: RejectionCode; reason: string; unknownLocations?: string[] };
+
+/** Why a movement was refused: the request names something that does not exist or cannot be, or stock does not allow it now. */
+export type RejectionCode = 'unknown_location' | 'same_location' | 'insufficient_stock' | 'contention';
 
 /**
  * Applies stock movements (receipts, adjustments, counts, transfers,
@@ -46,11 +49,11 @@ export async function applyMovements(deps: InventoryDeps, command: { movements: 
     const unknown = [];
     for (const locationId of locations) if (!(await locationExists(locationId))) unknown.push(locationId);
     if (unknown.length > 0) {
-      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: `Unknown location ${unknown.join(', ')}` });
+      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'unknown_location', reason: `Unknown location ${unknown.join(', ')}`, unknownLocations: unknown });
       continue;
     }
     if (movement.type === 'transfer' && movement.fromLocationId === movement.toLocationId) {
-      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: 'A transfer needs two different locations' });
+      results.push({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'same_location', reason: 'A transfer needs two different locations' });
       continue;
     }
     results.push(await applyOne(deps, movement, command.actor));
@@ -88,11 +91,12 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
         movementId: movement.movementId,
         status: 'rejected',
         sku: movement.sku,
+        code: 'insufficient_stock',
         reason: `Not enough on hand at ${error.change?.locationId ?? '?'} for this ${movement.type.replace('_', ' ')}`,
       };
     }
   }
-  return { movementId: movement.movementId, status: 'rejected', sku: movement.sku, reason: 'Stock kept changing; retry the movement' };
+  return { movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'contention', reason: 'Stock kept changing; retry the movement' };
 }
 
 export function pause(attempt: number): Promise<void> {

@@ -12,9 +12,15 @@ import { captureOrder, type CaptureOutcome } from './capture-order.ts';
 const ORDER_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export async function getOrder(deps: { orders: OrderRepository }, orderId: string): Promise<Order> {
-  const order = ORDER_ID.test(orderId) ? await deps.orders.get(orderId) : undefined;
+  assertOrderId(orderId);
+  const order = await deps.orders.get(orderId);
   if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
   return order;
+}
+
+/** An id that could never have been issued is not found, and never reaches a key. */
+export function assertOrderId(orderId: string): void {
+  if (!ORDER_ID.test(orderId)) throw new NotFoundError(`Order ${orderId} does not exist`);
 }
 
 export async function getOrderTimeline(deps: { orders: OrderRepository }, orderId: string, page: PageRequest): Promise<Page<TimelineEntry>> {

@@ -15,6 +15,7 @@ import { mergeAllocations, needs, planReservation, type Allocation, type Need, t
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
+import { assertOrderId } from './orders.ts';
 
 export interface ReservationDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -469,4 +470,12 @@ export async function reserveWaitingOrders(deps: ReservationDeps, command: { sku
     if (result.outcome === 'reserved' || result.outcome === 'backordered') served.push(orderId);
   }
   return { served, tried: waiting.length };
+}
+
+/** `GET /v1/orders/{orderId}/reservation`. */
+export async function getOrderReservation(deps: Pick<ReservationDeps, 'inventory'>, orderId: string): Promise<Reservation> {
+  assertOrderId(orderId);
+  const reservation = await deps.inventory.reservation(orderId);
+  if (!reservation) throw new NotFoundError(`Order ${orderId} has no reservation`);
+  return reservation;
 }

@@ -136,7 +136,9 @@ describe('stock movements over HTTP', () => {
   it('answers bad input with a clear 4xx and the OMS error body, and writes nothing', async () => {
     const before = await stock('MUG-1');
     const cases: [string, Promise<Reply>, number, string?][] = [
-      ['unknown location', api('POST', '/v1/inventory/movements', receipt('MUG-1', 'nowhere', 1)), 422],
+      ['unknown location', api('POST', '/v1/inventory/movements', receipt('MUG-1', 'nowhere', 1)), 422, 'locationId'],
+      ['transfer to an unknown location', api('POST', '/v1/inventory/movements', { type: 'transfer', movementId: 'tr-x', sku: 'MUG-1', fromLocationId: 'wh-east', toLocationId: 'nowhere', quantity: 1 }), 422, 'toLocationId'],
+      ['transfer to itself', api('POST', '/v1/inventory/movements', { type: 'transfer', movementId: 'tr-y', sku: 'MUG-1', fromLocationId: 'wh-east', toLocationId: 'wh-east', quantity: 1 }), 422, 'fromLocationId,toLocationId'],
       ['more than on hand', api('POST', '/v1/inventory/movements', { type: 'write_off', movementId: 'wo-2', sku: 'MUG-1', locationId: 'wh-east', quantity: 9, reason: 'x' }), 409],
       ['malformed JSON', api('POST', '/v1/inventory/movements', '{"type":'), 400],
       ['no quantity', api('POST', '/v1/inventory/movements', { type: 'receipt', movementId: 'r-x', sku: 'MUG-1', locationId: 'wh-east' }), 422, 'quantity'],
@@ -153,8 +155,9 @@ describe('stock movements over HTTP', () => {
       const reply = await request;
       expect(reply.status, name).toBe(status);
       expect(reply.body.error, name).toMatchObject({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) });
-      if (field) expect(reply.body.error?.details.map((d) => d.path).join(','), name).toContain(field);
+      if (field) expect(reply.body.error?.details.map((d) => d.path).join(','), name).toBe(field);
     }
+    expect((await api('POST', '/v1/inventory/movements', { type: 'write_off', movementId: 'wo-3', sku: 'MUG-1', locationId: 'wh-east', quantity: 9, reason: 'x' })).body.error?.code).toBe('insufficient_stock');
     expect(await stock('MUG-1')).toEqual(before);
     expect((await api('GET', '/v1/inventory/MUG-1/movements?limit=100')).body.items).toHaveLength(5);
   });
@@ -223,7 +226,10 @@ describe('available-to-sell on the channels', () => {
     await receive('CUP-1', 'wh-east', 7);
     await receive('CUP-1', 'wh-west', 3);
     const listed = await api('PUT', '/v1/channels/shopify-us/listings/CUP-1', { type: 'shopify', inventoryItemId: '11' });
-    expect(listed).toMatchObject({ status: 201, body: { channelId: 'shopify-us', sku: 'CUP-1', active: true, push: { status: 'pending' } } });
+    expect(listed).toMatchObject({ status: 201, body: { channelId: 'shopify-us', sku: 'CUP-1', active: true, version: 1, push: { status: 'pending' } } });
+    // The same listing again changes nothing; a stale If-Match is refused.
+    expect(await api('PUT', '/v1/channels/shopify-us/listings/CUP-1', { type: 'shopify', inventoryItemId: '11' })).toMatchObject({ status: 200, body: { version: 1 } });
+    expect((await api('PUT', '/v1/channels/shopify-us/listings/CUP-1', { type: 'shopify', inventoryItemId: '12' }, { 'if-match': '"7"' })).status).toBe(412);
     await oms.settle();
     expect(shopify.stockUpdates.filter((u) => u.key === 'gid://shopify/InventoryItem/11').at(-1)).toEqual({ key: 'gid://shopify/InventoryItem/11', quantity: 10 });
 
@@ -232,6 +238,8 @@ describe('available-to-sell on the channels', () => {
     expect(shopify.stockUpdates.filter((u) => u.key === 'gid://shopify/InventoryItem/11').at(-1)?.quantity).toBe(6);
     expect((await stock('CUP-1')).channels).toEqual([{ channelId: 'shopify-us', active: true, available: 6, push: expect.objectContaining({ status: 'in_sync', pushed: 6 }) }]);
     expect((await api('GET', '/v1/channels/shopify-us/listings')).body.items).toEqual([expect.objectContaining({ sku: 'CUP-1', push: expect.objectContaining({ pushed: 6 }) })]);
+    const listingEvents = oms.events.list().filter((e) => e['detail-type'] === 'ListingChanged' && JSON.stringify(e.detail).includes('"CUP-1"'));
+    expect(listingEvents).toHaveLength(1);
   });
 
   it('sends one update with the latest figure for a burst of 100 sales', async () => {

@@ -85,6 +85,18 @@ describe('stateless stack', () => {
     });
   });
 
+  it('lets EventBridge, and only rules of the OMS bus, send to the queues that rules target', () => {
+    const targeted = [...new Set(rules.flatMap((rule) => ('queue' in rule.target ? [rule.target.queue] : [])))];
+    expect(targeted).toContain('availability');
+    const policies = Object.values(synth.statefulTemplate.findResources('AWS::SQS::QueuePolicy')).map((p) => JSON.stringify(p['Properties']));
+    for (const name of targeted) {
+      const id = `${name.charAt(0).toUpperCase()}${name.slice(1)}Queue`;
+      const policy = policies.find((p) => p.includes(`"Queues":[{"Ref":"${id}`));
+      expect(policy, name).toContain('"Service":"events.amazonaws.com"');
+      expect(policy, name).toContain(':rule/');
+    }
+  });
+
   it('creates the workflows with logging and tracing, and the schedules with a dead-letter queue', () => {
     synth.statelessTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', Object.keys(workflows).length);
     synth.statelessTemplate.allResourcesProperties('AWS::StepFunctions::StateMachine', {

@@ -177,6 +177,18 @@ describe('available-to-sell pushes', () => {
     expect(await getListing(deps, 'ebay-us', 'ATS-3')).toMatchObject({ push: { status: 'failing', failures: 1 } });
   });
 
+  it('keep the eBay inventory token apart from the order-polling token of the same refresh token', async () => {
+    const { EbayFulfillmentOrders } = await import('#shared/adapters/ebay-fulfillment.ts');
+    // ATS-1 has been pushed to eBay above (token scope sell.inventory); polling orders needs sell.fulfillment.readonly.
+    const orders = new EbayFulfillmentOrders(
+      { endpoint: ebay.url, tokenUrl: `${ebay.url}/identity/v1/oauth2/token`, clientId: 'ebay-app' },
+      { clientSecret: 'ebay-secret', refreshToken: 'v^1.1#refresh' },
+    );
+    await expect(orders.page({ from: '2026-10-01T00:00:00.000Z', to: '2026-10-02T00:00:00.000Z' }, undefined)).resolves.toMatchObject({ orders: [] });
+    const scopes = ebay.requests.filter((r) => r.path === '/identity/v1/oauth2/token').length;
+    expect(scopes).toBe(2);
+  });
+
   it('skip inactive listings and removed ones', async () => {
     await move('ATS-4', 'wh-east', 3);
     await list('shopify-us', 'ATS-4', { type: 'shopify', inventoryItemId: '502', active: false });

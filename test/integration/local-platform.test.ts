@@ -215,4 +215,30 @@ describe('local SQS queue with its Lambda consumer', () => {
     expect(calls).toBe(2);
     expect(deadLetters.list()).toEqual([]);
   });
+
+  it('gathers messages for its batching window before calling the consumer, and holds them while paused', async () => {
+    const batches: number[] = [];
+    const queue = new LocalQueue('window', { ...spec, batchSize: 50, maxBatchingWindowSeconds: 1 }, {
+      deadLetters: new RecordLog<DeadLetter>(),
+      batchingWindowMs: 300,
+      consume: async (event) => void batches.push((event as { Records: unknown[] }).Records.length),
+    });
+    queue.start();
+    for (let i = 0; i < 5; i++) {
+      queue.send([`m${i}`]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await queue.idle();
+    expect(batches).toEqual([5]); // five messages within the window: one call
+
+    queue.pause();
+    queue.send(['p1', 'p2']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(batches).toEqual([5]);
+    expect(queue.depth).toBe(2);
+    queue.resume();
+    await queue.idle();
+    await queue.stop();
+    expect(batches).toEqual([5, 2]);
+  });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { changesFor, rebuild, spread, total, type PositionChange, type StockPosition } from '#shared/domain/inventory.ts';
 import { mergeAllocations, needs, planReservation } from '#shared/domain/reservation.ts';
 import { rebalanceChanges } from '#shared/use-cases/inventory.ts';
+import { availabilityChange } from '#shared/use-cases/availability.ts';
 
 const at = '2026-11-27T10:00:00.000Z';
 const position = (locationId: string, shard: number, onHand: number, reserved = 0, safetyStock = 0): StockPosition => ({
@@ -155,5 +156,19 @@ describe('rebalanceChanges (switching hot-SKU mode)', () => {
 
   it('does nothing when the stock is already where it should be', () => {
     expect(rebalanceChanges([position('a', 0, 10)], 1)).toEqual([]);
+  });
+});
+
+describe('availabilityChange', () => {
+  const at = { occurredAt: new Date('2026-11-27T10:00:00Z'), eventId: 'stream:1' };
+  const figures = (available: number, onHand: number, reserved: number) => ({ sku: 'SKU-1', locationId: 'wh', shard: 0, available, onHand, reserved });
+
+  it('announces a change of available, and which way it went', () => {
+    expect(availabilityChange(figures(7, 10, 3), figures(8, 10, 2), at)?.detail.data).toEqual({ ...figures(7, 10, 3), previousAvailable: 8, change: 'decreased' });
+    expect(availabilityChange(figures(5, 5, 0), undefined, at)?.detail).toMatchObject({ metadata: { eventId: 'stream:1' }, data: { previousAvailable: 0, change: 'increased' } });
+  });
+
+  it('announces nothing when available stays (a sale moves on hand and reserved together)', () => {
+    expect(availabilityChange(figures(7, 9, 2), figures(7, 10, 3), at)).toBeUndefined();
   });
 });
