@@ -1,4 +1,5 @@
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
 import { ApiOrderInput, apiOrderToDraft } from '#shared/channels/api-order.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -57,7 +58,7 @@ async function world(db: DynamoDBDocumentClient, tableName: string) {
     await locations.save(location, { expectedVersion: null, events: [] });
     active.push(location);
   }
-  const deps: ReservationDeps = { orders, inventory, activeLocations: async () => active, clock: systemClock, unpaidReservationMinutes: 60 };
+  const deps: ReservationDeps = { orders, inventory, activeLocations: async () => active, ruleSetFor: async () => BUILT_IN_RULE_SET, clock: systemClock, unpaidReservationMinutes: 60 };
   return {
     deps,
     inventory,

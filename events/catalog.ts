@@ -11,6 +11,17 @@ import { OrderUpdated } from './order-updated.ts';
 import { ShipmentShipped } from './shipment-shipped.ts';
 import { StockReleased } from './stock-released.ts';
 import { StockReserved } from './stock-reserved.ts';
+import { OrderRouted } from './order-routed.ts';
+import { FulfillmentCreated } from './fulfillment-created.ts';
+import { FulfillmentStatusChanged } from './fulfillment-status-changed.ts';
+import { ShipmentTrackingUpdated } from './shipment-tracking-updated.ts';
+import { ShipmentDelivered } from './shipment-delivered.ts';
+import { PaymentAuthorized } from './payment-authorized.ts';
+import { PaymentFailed } from './payment-failed.ts';
+import { PaymentCaptured } from './payment-captured.ts';
+import { InvoiceIssued } from './invoice-issued.ts';
+import { NotificationSent } from './notification-sent.ts';
+import { RoutingRulesChanged } from './routing-rules-changed.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
 export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
@@ -25,6 +36,17 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   AvailabilityChanged,
   ShipmentShipped,
   ListingChanged,
+  OrderRouted,
+  FulfillmentCreated,
+  FulfillmentStatusChanged,
+  ShipmentTrackingUpdated,
+  ShipmentDelivered,
+  PaymentAuthorized,
+  PaymentFailed,
+  PaymentCaptured,
+  InvoiceIssued,
+  NotificationSent,
+  RoutingRulesChanged,
 ];
 
 export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {

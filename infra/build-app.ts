@@ -56,6 +56,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     eventDeadLetters: stateful.eventDeadLetters,
     scheduleDeadLetters: stateful.scheduleDeadLetters,
     apiToken: stateful.apiToken,
+    carrierWebhookSecret: stateful.carrierWebhookSecret,
     alarmTopic: stateful.alarmTopic,
     mailFrom: context('mailFrom', 'oms@example.com'),
     opsEmail: context('opsEmail', 'ops@example.com'),

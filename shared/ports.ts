@@ -5,6 +5,12 @@ import type { Order, OrderSummary, TimelineEntry } from './domain/order.ts';
 import type { PositionChange, SkuPolicy, StockMovement, StockPosition } from './domain/inventory.ts';
 import type { Listing, ListingView, PushState } from './domain/listing.ts';
 import type { Reservation } from './domain/reservation.ts';
+import type { RuleSet } from './domain/routing.ts';
+import type { CarrierLabel, Fulfillment } from './domain/fulfillment.ts';
+import type { Payment } from './domain/payment.ts';
+import type { Invoice } from './domain/invoice.ts';
+import type { Notification } from './domain/notification.ts';
+import type { Rate } from './domain/shipping.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -207,6 +213,8 @@ export interface InventoryCommit {
   timeline?: { orderId: string; entries: TimelineEntry[] };
   waiting?: { add?: { sku: string; placedAt: string; orderId: string }[]; remove?: { sku: string; placedAt: string; orderId: string }[] };
   shipment?: { orderId: string; shipmentId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier?: string | undefined; trackingNumber?: string | undefined; shippedAt: string };
+  /** Fulfillments that change with the stock (shipped, re-routed): conditional on their version. */
+  fulfillments?: { record: Fulfillment; expectedVersion: number }[];
   events: OutboxEvent[];
   /** The SKU's reorder point, for positions this commit creates (default 0). */
   reorderPoint?: number;
@@ -218,7 +226,7 @@ export interface InventoryCommit {
 
 /** Why a commit was refused: which of its conditions failed. */
 export interface InventoryConflict {
-  kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'contention';
+  kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'fulfillment' | 'contention';
   change?: PositionChange | undefined;
 }
 
@@ -233,6 +241,8 @@ export interface InventoryRepository {
   reservation(orderId: string): Promise<Reservation | undefined>;
   waitingOrders(sku: string, limit: number): Promise<{ orderId: string; placedAt: string }[]>;
   lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; paymentDueBy: string }[]>;
+  /** Backordered orders whose routing rule's cancel deadline passed (hours back from `now`). */
+  shortDeadlinesPassed(now: Date, hoursBack: number): Promise<{ orderId: string; cancelIfShortBy: string }[]>;
   /** Throws an InventoryConflict (with `kind`) when a condition does not hold. */
   commit(commit: InventoryCommit): Promise<void>;
 }
@@ -269,4 +279,88 @@ export interface ListingTarget {
 export interface StockPusher {
   /** Throws PushError (retryable or not) when the channel did not take the figure. */
   setAvailable(target: ListingTarget, quantity: number, idempotencyKey: string): Promise<void>;
+}
+
+export interface RoutingRuleRepository {
+  get(ruleSetId: string): Promise<RuleSet | undefined>;
+  list(page: PageRequest): Promise<Page<RuleSet>>;
+  /** Throws ConcurrentModificationError when the stored version is not the expected one. */
+  save(ruleSet: RuleSet, options: SaveOptions): Promise<void>;
+}
+
+export interface OrderWrites {
+  order?: { next: Order; expectedVersion: number } | undefined;
+  timeline: TimelineEntry[];
+  events: OutboxEvent[];
+}
+
+export interface FulfillmentRepository {
+  get(fulfillmentId: string): Promise<Fulfillment | undefined>;
+  forOrder(orderId: string): Promise<Fulfillment[]>;
+  /** A location's open fulfillments, oldest first. */
+  openAt(locationId: string, page: PageRequest): Promise<Page<Fulfillment>>;
+  /** Fulfillments still waiting for acceptance whose deadline passed (hours back from `now`). */
+  acceptanceOverdue(now: Date, hoursBack: number): Promise<{ fulfillmentId: string; acceptBy: string }[]>;
+  byTrackingNumber(carrierId: string, trackingNumber: string): Promise<string | undefined>;
+  /** Creates fulfillments (with their tracking numbers) and moves the order, in one transaction; ConcurrentModificationError if the order moved. */
+  create(fulfillments: Fulfillment[], writes: OrderWrites): Promise<void>;
+  /** Replaces one fulfillment at `expectedVersion` with what goes with it; ConcurrentModificationError if either moved. */
+  update(fulfillment: Fulfillment, expectedVersion: number, writes: OrderWrites): Promise<void>;
+  payment(orderId: string): Promise<Payment | undefined>;
+  savePayment(payment: Payment, expectedVersion: number | null, writes: OrderWrites): Promise<void>;
+}
+
+export interface InvoiceRepository {
+  get(invoiceId: string): Promise<Invoice | undefined>;
+  forOrder(orderId: string): Promise<Invoice[]>;
+  /** The invoice already issued for this subject, if any. */
+  issuedFor(orderId: string, subject: string): Promise<Invoice | undefined>;
+  /**
+   * Takes the series' next number and stores the invoice with it, once per
+   * subject: `exists` when the subject already has one (nothing written).
+   */
+  issue(draft: Omit<Invoice, 'invoiceId' | 'number'>, subject: string, writes: { timeline: (invoice: Invoice) => TimelineEntry[]; events: (invoice: Invoice) => OutboxEvent[] }): Promise<{ outcome: 'issued' | 'exists'; invoice: Invoice }>;
+}
+
+export interface NotificationRepository {
+  /** Claims the message before it is sent: `claimed`, or what happened to it before. */
+  claim(notification: Notification, staleAfterMs: number, now: Date): Promise<'claimed' | 'sent' | 'in_progress'>;
+  finish(notification: Notification, events: OutboxEvent[]): Promise<void>;
+  forOrder(orderId: string): Promise<Notification[]>;
+}
+
+export interface SmsSender {
+  send(message: { to: string; text: string; tags?: Record<string, string> }): Promise<{ messageId: string }>;
+}
+
+/** A payment provider, every call idempotent by key. */
+export interface PaymentProvider {
+  authorize(request: { amount: number; currency: string; paymentMethod: string; reference: string; idempotencyKey: string }): Promise<
+    { status: 'authorized'; authorizationId: string; amount: number } | { status: 'declined'; declineCode: string; message: string }
+  >;
+  /** Partial captures allowed, up to the authorized amount in total. */
+  capture(request: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ captureId: string; amount: number }>;
+  void(request: { authorizationId: string; idempotencyKey: string }): Promise<void>;
+  refund(request: { captureId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;
+}
+
+export interface LabelRequest {
+  carrierId: string;
+  serviceLevel: string;
+  from: { name: string; lines: string[]; city?: string | undefined; postalCode?: string | undefined; country: string };
+  to: { name?: string | undefined; lines: string[]; city?: string | undefined; postalCode?: string | undefined; country: string };
+  zone: number;
+  weightGrams: number;
+  currency: string;
+  shipDate: Date;
+  reference: string;
+  idempotencyKey: string;
+}
+
+/** Parcel carriers: rates, labels, voids. Tracking updates come back through the carrier webhook. */
+export interface CarrierGateway {
+  carrierIds(): string[];
+  rates(request: { zone: number; weightGrams: number; currency: string; shipDate: Date }): Promise<Rate[]>;
+  buyLabel(request: LabelRequest): Promise<CarrierLabel>;
+  voidLabel(carrierId: string, trackingNumber: string): Promise<void>;
 }

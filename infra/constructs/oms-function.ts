@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ManagedPolicy, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { FunctionName, FunctionSpec } from '../topology/functions.ts';
@@ -14,6 +15,8 @@ export interface OmsFunctionProps {
   spec: FunctionSpec;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** The execution role, shared by the functions with the same access (see the stateless stack). */
+  role: IRole;
 }
 
 /**
@@ -40,6 +43,7 @@ export class OmsFunction extends Construct {
       memorySize: props.spec.memoryMb ?? 512,
       timeout: Duration.seconds(props.spec.timeoutSeconds ?? 10),
       tracing: Tracing.ACTIVE,
+      role: props.role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       projectRoot: repoRoot,
@@ -64,15 +68,32 @@ export class OmsFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
       },
     });
-    acknowledge(this, [
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AWS-maintained minimum for writing the function\'s own logs.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource scoping.',
-      },
-    ]);
   }
+}
+
+/**
+ * One execution role per access profile (the set of `access` entries, and
+ * whether the function checks the API token): functions that may do exactly
+ * the same things share it. Least privilege is unchanged — a role grants
+ * what every function using it needs — and the stack stays far below
+ * CloudFormation's 500-resource limit (a role and a policy per function
+ * would take two of every five resources).
+ */
+export function lambdaExecutionRole(scope: Construct, id: string, description: string): Role {
+  const role = new Role(scope, id, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description,
+    managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+  });
+  acknowledge(role, [
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS-maintained minimum for writing the function\'s own logs.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and SMS (sns:Publish to a phone number) support no resource scoping.',
+    },
+  ]);
+  return role;
 }

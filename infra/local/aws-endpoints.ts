@@ -1,17 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { newId } from '#shared/domain/ids.ts';
-import type { RecordLog, SentMail } from './record-log.ts';
+import type { RecordLog, SentMail, SentSms } from './record-log.ts';
 
 /**
  * The slice of AWS service APIs the handlers call directly, served on a
  * loopback port so the real SDK clients (pointed here with
  * AWS_ENDPOINT_URL_<SERVICE>) run unchanged:
  * - SES v2 SendEmail → the local mail outbox;
+ * - SNS Publish to a phone number (SMS) → the local SMS outbox;
  * - Lambda Invoke → the local Lambda host (async `Event` invocations too);
  * - EventBridge Scheduler Create/Update/Get/DeleteSchedule → local timers.
  */
 export interface AwsEndpointTargets {
   mail: RecordLog<SentMail>;
+  sms: RecordLog<SentSms>;
   invoke(functionName: string, payload: unknown): Promise<unknown>;
   schedules: {
     put(schedule: { name: string; group: string; expression: string; targetArn: string; input: unknown; retryAttempts: number; maxEventAgeSeconds: number }): void;
@@ -55,6 +57,24 @@ async function route(targets: AwsEndpointTargets, request: IncomingMessage, resp
       sentAt: new Date().toISOString(),
     });
     return reply(response, 200, { MessageId: messageId });
+  }
+
+  // SNS speaks the AWS Query protocol: a form body, an XML answer.
+  if (request.method === 'POST' && url.pathname === '/' && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const form = new URLSearchParams(body);
+    if (form.get('Action') !== 'Publish') return replyXml(response, 400, `<ErrorResponse><Error><Code>InvalidAction</Code><Message>The local runtime emulates SNS Publish only</Message></Error></ErrorResponse>`);
+    const phone = form.get('PhoneNumber');
+    const message = form.get('Message');
+    if (!phone || !/^\+[1-9]\d{6,14}$/.test(phone) || !message) {
+      return replyXml(response, 400, `<ErrorResponse><Error><Code>InvalidParameter</Code><Message>PhoneNumber (E.164) and Message are required</Message></Error></ErrorResponse>`);
+    }
+    const messageId = `local-${newId()}`;
+    targets.sms.append({ messageId, to: phone, text: message, sentAt: new Date().toISOString() });
+    return replyXml(
+      response,
+      200,
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${newId()}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
   }
 
   const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
@@ -130,4 +150,9 @@ interface SchedulerInput {
   GroupName?: string;
   ScheduleExpression: string;
   Target: { Arn: string; Input?: string; RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } };
+}
+
+function replyXml(response: ServerResponse, status: number, xml: string): void {
+  response.writeHead(status, { 'content-type': 'text/xml' });
+  response.end(xml);
 }

@@ -65,3 +65,11 @@ export interface ArchivedEvent {
   time: string;
   detail: unknown;
 }
+
+/** An SMS the handlers sent through SNS Publish (the local SMS outbox). */
+export interface SentSms {
+  messageId: string;
+  to: string;
+  text: string;
+  sentAt: string;
+}

@@ -15,7 +15,7 @@ import { LOCAL_AWS, ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '
 import { LocalEventBus } from './event-bus.ts';
 import { createLocalHttpApi, type LocalRoute } from './http-api.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LambdaHost, localFunctionArn } from './lambda-host.ts';
-import { RecordLog, type ArchivedEvent, type DeadLetter, type SentMail } from './record-log.ts';
+import { RecordLog, type ArchivedEvent, type DeadLetter, type SentMail, type SentSms } from './record-log.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { StreamPump, type LocalPipe, type PipeRecord } from './stream-pump.ts';
@@ -59,6 +59,8 @@ export interface RunningOms {
   scheduler: LocalScheduler;
   queues: Record<QueueName, LocalQueue>;
   mail: RecordLog<SentMail>;
+  /** SMS sent through SNS (the local SMS outbox). */
+  sms: RecordLog<SentSms>;
   deadLetters: RecordLog<DeadLetter>;
   events: RecordLog<ArchivedEvent>;
   /** Waits until every committed outbox event is published and every delivery and execution it started has finished. */
@@ -100,6 +102,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
 
     const file = (name: string) => (dataDir ? join(dataDir, name) : undefined);
     const mail = new RecordLog<SentMail>(file('mail/outbox.jsonl'));
+    const sms = new RecordLog<SentSms>(file('mail/sms.jsonl'));
     const deadLetters = new RecordLog<DeadLetter>(file('dead-letters.jsonl'));
     const events = new RecordLog<ArchivedEvent>(file('events.jsonl'));
 
@@ -108,6 +111,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const late: { lambdas?: LambdaHost; scheduler?: LocalScheduler } = {};
     const awsEndpoints = createAwsEndpoints({
       mail,
+      sms,
       invoke: (name, payload) => {
         if (!late.lambdas) throw new Error('The runtime is still starting');
         return late.lambdas.invoke(name as FunctionName, payload);
@@ -141,6 +145,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SESV2: awsEndpoint,
+      AWS_ENDPOINT_URL_SNS: awsEndpoint,
       AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
       POLL_FUNCTION_ARN: localFunctionArn('pollChannel'),
@@ -259,6 +264,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       scheduler,
       queues: localQueues,
       mail,
+      sms,
       deadLetters,
       events,
       async settle(timeoutMs = 30_000) {

@@ -35,6 +35,7 @@ export class StatefulStack extends Stack {
   /** Holds the per-channel poll schedules the OMS creates at run time. */
   readonly pollSchedules: ScheduleGroup;
   readonly apiToken: Secret;
+  readonly carrierWebhookSecret: Secret;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -152,10 +153,20 @@ export class StatefulStack extends Stack {
       },
     ]);
 
+    this.carrierWebhookSecret = new Secret(this, 'CarrierWebhookSecret', {
+      description: 'Signing secret of carrier tracking webhooks (X-Carrier-Signature)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.carrierWebhookSecret, [
+      { id: 'AwsSolutions-SMG4', reason: 'Shared with the carrier when the webhook is registered; rotated with put-secret-value together with the carrier (docs/operations.md).' },
+    ]);
+
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Subscribe to OMS events with rules on this bus' });
+    new CfnOutput(this, 'CarrierWebhookSecretArn', { value: this.carrierWebhookSecret.secretArn, description: 'Signing secret of carrier tracking webhooks' });
     new CfnOutput(this, 'ApiTokenSecretArn', { value: this.apiToken.secretArn, description: 'Bearer token of the API' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe operations to alarms' });
   }

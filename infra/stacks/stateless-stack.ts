@@ -24,7 +24,7 @@ import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
 import { routeKeyOf } from '#shared/http/operation.ts';
-import { OmsFunction } from '../constructs/oms-function.ts';
+import { OmsFunction, lambdaExecutionRole } from '../constructs/oms-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
 import { acknowledge } from '../nag.ts';
 import { functionNames, functions, httpFunctions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
@@ -45,6 +45,7 @@ export interface StatelessStackProps extends StackProps {
   queues: Record<QueueName, { queue: Queue; deadLetters: Queue }>;
   pollSchedules: ScheduleGroup;
   apiToken: Secret;
+  carrierWebhookSecret: Secret;
   alarmTopic: Topic;
   mailFrom: string;
   opsEmail: string;
@@ -163,32 +164,54 @@ export class StatelessStack extends Stack {
     const environment = {
       TABLE_NAME: props.table.tableName,
       OMS_API_TOKEN_SECRET_ID: props.apiToken.secretArn,
+      CARRIER_WEBHOOK_SECRET_ID: props.carrierWebhookSecret.secretArn,
       MAIL_FROM: props.mailFrom,
       OPS_EMAIL: props.opsEmail,
     };
     const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
     const created = {} as Record<FunctionName, IFunction>;
+    const roles = new Map<string, Role>();
+    const roleFor = (spec: FunctionSpec): Role => {
+      const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []);
+      const key = profile.join('+') || 'none';
+      const existing = roles.get(key);
+      if (existing) return existing;
+      const role = lambdaExecutionRole(this, `FnRole-${key.replace(/[^A-Za-z0-9+]/g, '').replaceAll('+', '-')}`, `OMS functions with access: ${key}`);
+      this.#grant(role, spec, props, mailDomain);
+      roles.set(key, role);
+      return role;
+    };
     for (const name of functionNames) {
       const spec: FunctionSpec = functions[name];
-      const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, logRetention: props.logRetention }).function;
-      if (spec.access.includes('table:write')) grantTableAccess(fn, props, 'write');
-      else if (spec.access.includes('table:read')) grantTableAccess(fn, props, 'read');
-      if (spec.http?.auth === 'bearer') props.apiToken.grantRead(fn);
-      if (spec.access.includes('mail:send')) {
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['ses:SendEmail'],
-            resources: [
-              this.formatArn({ service: 'ses', resource: 'identity', resourceName: mailDomain }),
-              this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom }),
-            ],
-          }),
-        );
-      }
+      const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, logRetention: props.logRetention, role: roleFor(spec) }).function;
       this.#alarm(`Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`);
       created[name] = fn;
     }
+    return this.#wireCrossFunctionAccess(props, created);
+  }
 
+  /** What a role may do, from its access profile. */
+  #grant(role: Role, spec: FunctionSpec, props: StatelessStackProps, mailDomain: string): void {
+    if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write');
+    else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read');
+    if (spec.http?.auth === 'bearer') props.apiToken.grantRead(role);
+    if (spec.access.includes('mail:send')) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: mailDomain }),
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom }),
+          ],
+        }),
+      );
+    }
+    if (spec.access.includes('carrier:secret')) props.carrierWebhookSecret.grantRead(role);
+    // SMS go straight to phone numbers, which are not resources: sns:Publish to a phone number needs `*`.
+    if (spec.access.includes('sms:send')) role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+  }
+
+  #wireCrossFunctionAccess(props: StatelessStackProps, created: Record<FunctionName, IFunction>): Record<FunctionName, IFunction> {
     // Access that names other functions is wired once they all exist.
     const poll = created.pollChannel;
     const schedulerRole = new Role(this, 'PollSchedulerRole', {
@@ -217,7 +240,7 @@ export class StatelessStack extends Stack {
           }),
         );
         fn.addToRolePolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [schedulerRole.roleArn] }));
-        acknowledge(fn, [
+        acknowledge(fn.role ?? fn, [
           {
             id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${String(this.resolve(props.pollSchedules.scheduleGroupName))}/oms-poll-*]`,
             reason: 'Poll schedules are named after channels created at run time (oms-poll-<channelId>); the wildcard stays inside the OMS schedule group.',

@@ -13,7 +13,11 @@ export type Access =
   /** Start a poll of a channel (invoke the poll function asynchronously). */
   | 'poll:start'
   /** Create, update and delete the per-channel poll schedules. */
-  | 'schedules:manage';
+  | 'schedules:manage'
+  /** Send transactional SMS (SNS Publish to phone numbers). */
+  | 'sms:send'
+  /** Read the carrier webhook signing secret. */
+  | 'carrier:secret';
 
 export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -259,6 +263,108 @@ export const functions = {
     entry: 'functions/channels/schedule-polls.ts',
     description: 'Keep per-channel poll schedules in step with ChannelChanged',
     access: ['schedules:manage'],
+  },
+
+  putRoutingRules: {
+    entry: 'functions/routing/put-routing-rules.ts',
+    description: 'PUT /v1/routing-rules/{ruleSetId}',
+    http: operations.putRoutingRules,
+    access: ['table:write'],
+  },
+  getRoutingRules: {
+    entry: 'functions/routing/get-routing-rules.ts',
+    description: 'GET /v1/routing-rules/{ruleSetId}',
+    http: operations.getRoutingRules,
+    access: ['table:read'],
+  },
+  listRoutingRules: { entry: 'functions/routing/list-routing-rules.ts', description: 'GET /v1/routing-rules', http: operations.listRoutingRules, access: ['table:read'] },
+  previewRouting: { entry: 'functions/routing/preview-routing.ts', description: 'POST /v1/routing/preview', http: operations.previewRouting, access: ['table:read'] },
+  getOrderRouting: {
+    entry: 'functions/orders/get-order-routing.ts',
+    description: 'GET /v1/orders/{orderId}/routing',
+    http: operations.getOrderRouting,
+    access: ['table:read'],
+  },
+  listFulfillments: { entry: 'functions/fulfillment/list-fulfillments.ts', description: 'GET /v1/fulfillments', http: operations.listFulfillments, access: ['table:read'] },
+  getFulfillment: {
+    entry: 'functions/fulfillment/get-fulfillment.ts',
+    description: 'GET /v1/fulfillments/{fulfillmentId}',
+    http: operations.getFulfillment,
+    access: ['table:read'],
+  },
+  postFulfillmentEvent: {
+    entry: 'functions/fulfillment/post-fulfillment-event.ts',
+    description: 'POST /v1/fulfillments/{fulfillmentId}/events',
+    http: operations.postFulfillmentEvent,
+    access: ['table:write'],
+    timeoutSeconds: 29,
+  },
+  receiveCarrierWebhook: {
+    entry: 'functions/webhooks/receive-carrier-webhook.ts',
+    description: 'POST /webhooks/carriers/{carrierId}: signed tracking updates',
+    http: operations.receiveCarrierWebhook,
+    access: ['table:write', 'carrier:secret'],
+  },
+  getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
+  listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },
+  listNotifications: {
+    entry: 'functions/notifications/list-notifications.ts',
+    description: 'GET /v1/notifications',
+    http: operations.listNotifications,
+    access: ['table:read'],
+  },
+  confirmPayment: {
+    entry: 'functions/workflows/confirm-payment.ts',
+    description: 'fulfillOrder workflow: authorize the payment or record the channel payment',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  cancelUnpaidOrder: {
+    entry: 'functions/workflows/cancel-unpaid-order.ts',
+    description: 'fulfillOrder workflow: cancel an order whose payment was declined',
+    access: ['table:write'],
+  },
+  createFulfillments: {
+    entry: 'functions/workflows/create-fulfillments.ts',
+    description: 'fulfillOrder workflow: fulfillments per location with carrier labels',
+    access: ['table:write'],
+    timeoutSeconds: 60,
+  },
+  capturePayment: {
+    entry: 'functions/workflows/capture-payment.ts',
+    description: 'completeShipment workflow: capture the shipped share',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  issueInvoice: {
+    entry: 'functions/workflows/issue-invoice.ts',
+    description: 'completeShipment workflow: issue the invoice',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  notifyCustomer: {
+    entry: 'functions/workflows/notify-customer.ts',
+    description: 'Customer e-mail and SMS, once per template and subject (workflows and event rules)',
+    access: ['table:write', 'mail:send', 'sms:send'],
+    timeoutSeconds: 30,
+  },
+  rerouteFulfillment: {
+    entry: 'functions/fulfillment/reroute-fulfillment.ts',
+    description: 'Re-route the lines of a rejected or timed-out fulfillment',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  cancelFulfillments: {
+    entry: 'functions/fulfillment/cancel-fulfillments.ts',
+    description: 'Cancel open fulfillments and void the authorization of a cancelled order',
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  expireFulfillments: {
+    entry: 'functions/fulfillment/expire-fulfillments.ts',
+    description: 'Time out fulfillments not accepted by their deadline',
+    access: ['table:write'],
+    timeoutSeconds: 120,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -5,6 +5,12 @@ import { LocationChanged } from '#events/location-changed.ts';
 import { OrderCancelled } from '#events/order-cancelled.ts';
 import { OrderReceived } from '#events/order-received.ts';
 import { OrderUpdated } from '#events/order-updated.ts';
+import { OrderBackordered } from '#events/order-backordered.ts';
+import { StockReserved } from '#events/stock-reserved.ts';
+import { ShipmentShipped } from '#events/shipment-shipped.ts';
+import { FulfillmentStatusChanged } from '#events/fulfillment-status-changed.ts';
+import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
+import { ShipmentDelivered } from '#events/shipment-delivered.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { QueueName } from './queues.ts';
@@ -91,4 +97,46 @@ export const rules: RuleSpec[] = [
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,
   },
+  {
+    id: 'OrderReservedStartsFulfillment',
+    description: 'A fully reserved order (new, backorder filled, or re-routed) gets payment confirmed and fulfillments at its locations',
+    pattern: StockReserved.pattern({ data: { status: ['reserved'] } }),
+    target: { workflow: 'fulfillOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'ShipmentShippedCompletesShipment',
+    description: 'A shipped parcel is captured, invoiced and announced to the customer',
+    pattern: ShipmentShipped.pattern(),
+    target: { workflow: 'completeShipment' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'FulfillmentLostReroutes',
+    description: 'Lines a location rejected or did not accept in time are routed again without it',
+    pattern: FulfillmentStatusChanged.pattern({ data: { status: ['rejected', 'timed_out'] } }),
+    target: { function: 'rerouteFulfillment' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'OrderCancelledCancelsFulfillments',
+    description: 'A cancelled order: open fulfillments are cancelled, labels and the authorization voided',
+    pattern: OrderCancelled.pattern(),
+    target: { function: 'cancelFulfillments' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  ...(
+    [
+      ['BackorderNotifiesCustomer', 'A customer whose order waits for stock is told so', OrderBackordered.pattern({ data: { held: [false] } })],
+      ['CancellationNotifiesCustomer', 'A customer whose order the merchant (not the channel) cancelled is told so', OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] } })],
+      ['OutForDeliveryNotifiesCustomer', 'A parcel out for delivery is announced', ShipmentTrackingUpdated.pattern({ data: { status: ['out_for_delivery'] } })],
+      ['DeliveryNotifiesCustomer', 'A delivered parcel is confirmed to the customer', ShipmentDelivered.pattern()],
+    ] as const
+  ).map(
+    ([id, description, pattern]): RuleSpec => ({ id, description, pattern, target: { function: 'notifyCustomer' }, retryAttempts: 185, maxEventAgeSeconds: 86_400 }),
+  ),
 ];

@@ -37,4 +37,14 @@ export const schedules: ScheduleSpec[] = [
     retryAttempts: 2,
     maxEventAgeSeconds: 300,
   },
+  {
+    id: 'FulfillmentTimeouts',
+    description: 'Fulfillments a location did not accept in time are timed out (and re-routed)',
+    expression: 'rate(5 minutes)',
+    timezone: 'UTC',
+    target: { function: 'expireFulfillments' },
+    input: { job: 'fulfillment-timeouts' },
+    retryAttempts: 2,
+    maxEventAgeSeconds: 300,
+  },
 ];

@@ -12,6 +12,14 @@ export const workflows = {
     type: 'EXPRESS',
     description: 'Assess whether routing can use a changed location; e-mail operations if it cannot.',
   },
+  fulfillOrder: {
+    type: 'EXPRESS',
+    description: 'A fully reserved order: confirm payment, hand it to its locations with carrier labels, confirm to the customer.',
+  },
+  completeShipment: {
+    type: 'EXPRESS',
+    description: 'A shipped parcel: capture its share of the payment, issue the invoice, tell the customer.',
+  },
 } as const satisfies Record<string, { type: 'EXPRESS' | 'STANDARD'; description: string }>;
 
 export type WorkflowName = keyof typeof workflows;

@@ -14,6 +14,16 @@ import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
+import { SandboxCarriers } from './sandbox-carriers.ts';
+import { SandboxPaymentProvider } from './sandbox-payments.ts';
+import { SnsSmsSender } from './sns-sms.ts';
+import { secretValue } from './secret-value.ts';
+import type { RuleSet } from '#shared/domain/routing.ts';
+import { ruleSetForChannel } from '#shared/use-cases/routing.ts';
+import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts';
+import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
+import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
+import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
 
 /**
  * The composition root: adapters are created once per process, on first use,
@@ -63,6 +73,85 @@ export const reservationDeps = once(() => ({
   orders: orderRepository(),
   inventory: inventoryRepository(),
   activeLocations: activeLocations(),
+  ruleSetFor: ruleSetFor(),
   clock: systemClock,
   unpaidReservationMinutes: unpaidReservationMinutes(),
+}));
+
+export const routingRuleRepository = once(() => new DynamoRoutingRuleRepository(documentClient(), tableName()));
+export const fulfillmentRepository = once(() => new DynamoFulfillmentRepository(documentClient(), tableName()));
+export const invoiceRepository = once(() => new DynamoInvoiceRepository(documentClient(), tableName()));
+export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
+export const carriers = once(() => new SandboxCarriers());
+export const paymentProviders = once(() => ({ sandbox: new SandboxPaymentProvider(documentClient(), tableName()) }));
+export const smsSender = once(() => new SnsSmsSender());
+/** The signing secret of carrier tracking webhooks (CARRIER_WEBHOOK_SECRET locally, CARRIER_WEBHOOK_SECRET_ID on AWS). */
+export const carrierWebhookSecret = once(() => secretValue({ value: 'CARRIER_WEBHOOK_SECRET', secretId: 'CARRIER_WEBHOOK_SECRET_ID' }));
+export const sellerName = once(() => readConfig({ SELLER_NAME: z.string().min(1).max(200).default('OMS merchant') }).SELLER_NAME);
+
+/** A channel's routing rule set, read at most every 30 seconds per container and channel. */
+export const ruleSetFor = once(() => {
+  const cache = new Map<string, { at: number; ruleSet: Promise<RuleSet> }>();
+  return (channelId: string): Promise<RuleSet> => {
+    const hit = cache.get(channelId);
+    if (hit && Date.now() - hit.at <= 30_000) return hit.ruleSet;
+    const ruleSet = ruleSetForChannel(routingRuleRepository(), channelId);
+    cache.set(channelId, { at: Date.now(), ruleSet });
+    ruleSet.catch(() => cache.delete(channelId));
+    return ruleSet;
+  };
+});
+
+export const allLocations = () => collectPages((page) => locationRepository().list(page));
+
+export const routingDeps = once(() => ({
+  rules: routingRuleRepository(),
+  allLocations,
+  inventory: inventoryRepository(),
+  orders: orderRepository(),
+  carriers: carriers(),
+  clock: systemClock,
+}));
+
+export const fulfillmentDeps = once(() => ({
+  orders: orderRepository(),
+  inventory: inventoryRepository(),
+  fulfillments: fulfillmentRepository(),
+  locations: locationRepository(),
+  activeLocations: activeLocations(),
+  ruleSetFor: ruleSetFor(),
+  carriers: carriers(),
+  clock: systemClock,
+}));
+
+export const paymentDeps = once(() => ({
+  orders: orderRepository(),
+  inventory: inventoryRepository(),
+  fulfillments: fulfillmentRepository(),
+  providers: paymentProviders(),
+  clock: systemClock,
+}));
+
+export const invoiceDeps = once(() => ({
+  orders: orderRepository(),
+  invoices: invoiceRepository(),
+  ruleSetFor: ruleSetFor(),
+  clock: systemClock,
+  sellerName: sellerName(),
+}));
+
+export const notificationDeps = once(() => ({
+  orders: orderRepository(),
+  fulfillments: fulfillmentRepository(),
+  notifications: notificationRepository(),
+  mailer: mailer(),
+  sms: smsSender(),
+  clock: systemClock,
+}));
+
+export const trackingDeps = once(() => ({
+  orders: orderRepository(),
+  inventory: inventoryRepository(),
+  fulfillments: fulfillmentRepository(),
+  clock: systemClock,
 }));

@@ -34,7 +34,9 @@ export const ApiOrderInput = z
       .meta({ description: "The caller's own order id; defaults to the Idempotency-Key." }),
     externalNumber: z.string().max(100).optional(),
     placedAt: z.iso.datetime().optional(),
-    customer: z.strictObject({ name: z.string().max(200).optional(), email: z.email().optional(), phone: z.string().max(40).optional() }).default({}),
+    customer: z
+      .strictObject({ name: z.string().max(200).optional(), email: z.email().optional(), phone: z.string().max(40).optional(), smsConsent: z.boolean().optional() })
+      .default({}),
     shippingAddress: ApiAddress.optional(),
     billingAddress: ApiAddress.optional(),
     currency: CurrencyCode,

@@ -83,7 +83,7 @@ export class PayloadTooLargeError extends OmsError {
  * (`contention`).
  */
 export class InventoryConflictError extends ConflictError {
-  readonly kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'contention';
+  readonly kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'fulfillment' | 'contention';
   readonly change: { sku: string; locationId: string; shard: number; requires: Record<string, unknown> } | undefined;
   constructor(kind: InventoryConflictError['kind'], change?: InventoryConflictError['change']) {
     super(

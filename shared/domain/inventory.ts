@@ -40,6 +40,7 @@ export const SkuPolicy = z
       .record(z.string(), z.number().int().min(0))
       .default({})
       .meta({ description: 'Units held back from a channel (by channel id), e.g. { "amazon-us": 2 }.' }),
+    weightGrams: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'Shipping weight of one unit (carrier rates); the rule set\'s default weight otherwise.' }),
   })
   .meta({ id: 'SkuPolicy' });
 export type SkuPolicy = z.infer<typeof SkuPolicy>;

@@ -25,6 +25,8 @@ export const LocationInput = z
     geo: GeoPoint.optional(),
     capabilities: distinct(LocationCapability).max(2).meta({ description: 'What the location can do for orders.' }),
     active: z.boolean().default(true),
+    priority: z.number().int().min(0).max(1000).optional().meta({ description: 'Routing rules sorting by `priority` prefer lower numbers.' }),
+    costPerShipment: z.number().int().min(0).optional().meta({ description: 'What one shipment from here costs to handle, minor units (routing rules sorting by `cost`).' }),
   })
   .meta({ id: 'LocationInput', description: 'The full desired state of a location (PUT replaces it).' });
 export type LocationInput = z.infer<typeof LocationInput>;
@@ -50,6 +52,8 @@ export const Location = z
     geo: GeoPoint.optional(),
     capabilities: z.array(LocationCapability),
     active: z.boolean(),
+    priority: z.number().int().optional(),
+    costPerShipment: z.number().int().optional(),
     ...Versioned,
     readiness: LocationReadiness.optional().meta({
       description: 'Set asynchronously by the location-readiness workflow after each change.',
@@ -76,6 +80,8 @@ export function applyLocationInput(
     ...(input.geo ? { geo: input.geo } : {}),
     capabilities: [...input.capabilities].sort(),
     active: input.active,
+    ...(input.priority !== undefined ? { priority: input.priority } : {}),
+    ...(input.costPerShipment !== undefined ? { costPerShipment: input.costPerShipment } : {}),
   };
   if (!existing) {
     const at = now.toISOString();
@@ -88,10 +94,12 @@ export function applyLocationInput(
     ...(existing.geo ? { geo: existing.geo } : {}),
     capabilities: existing.capabilities,
     active: existing.active,
+    ...(existing.priority !== undefined ? { priority: existing.priority } : {}),
+    ...(existing.costPerShipment !== undefined ? { costPerShipment: existing.costPerShipment } : {}),
   };
   if (canonicalJson(current) === canonicalJson(desired)) return { location: existing, change: 'unchanged' };
   // Readiness described the old state; the workflow assesses the new one.
-  const { readiness: _stale, geo: _oldGeo, ...identity } = existing;
+  const { readiness: _stale, geo: _oldGeo, priority: _oldPriority, costPerShipment: _oldCost, ...identity } = existing;
   return {
     location: { ...identity, ...desired, version: existing.version + 1, updatedAt: now.toISOString() },
     change: 'updated',

@@ -87,7 +87,12 @@ export const OrderDraft = z
       externalOrderId: z.string().min(1).max(200),
       externalNumber: z.string().max(100).optional(),
     }),
-    customer: z.object({ name: z.string().max(200).optional(), email: z.string().max(320).optional(), phone: z.string().max(40).optional() }),
+    customer: z.object({
+      name: z.string().max(200).optional(),
+      email: z.string().max(320).optional(),
+      phone: z.string().max(40).optional(),
+      smsConsent: z.boolean().optional().meta({ description: 'The customer agreed to order updates by SMS (sent only then).' }),
+    }),
     shippingAddress: OrderAddress.optional(),
     billingAddress: OrderAddress.optional(),
     currency: CurrencyCode,
@@ -133,11 +138,11 @@ export const Order = OrderDraft.extend({
   orderId: z.string().meta({ description: 'OMS order id (ULID: sorts by creation time).' }),
   status: OrderStatus,
   hold: z
-    .object({ reason: z.enum(['payment_pending', 'out_of_stock', 'too_large']), since: Timestamp })
+    .object({ reason: z.enum(['payment_pending', 'out_of_stock', 'too_large', 'routing_review', 'pickup_unavailable']), since: Timestamp })
     .optional()
     .meta({
       description:
-        'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, or more stock positions than one reservation transaction can hold (split the order).',
+        'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, more stock positions than one reservation transaction can hold (split the order), a routing rule that holds short orders for review, or a pickup store that cannot serve the order.',
     }),
   version: z.number().int().min(1),
   createdAt: Timestamp,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
 import type { StockPosition } from './inventory.ts';
+import { RoutingDecision } from './routing.ts';
 
 /**
  * Where an order's units are reserved. Lines for the same SKU are summed
@@ -23,6 +24,9 @@ export const Reservation = z
     backordered: z.array(z.object({ sku: z.string(), quantity: z.number().int().min(1) })).meta({ description: 'Units still waiting for stock.' }),
     sold: z.array(Allocation).default([]).meta({ description: 'Units shipped (converted to sales).' }),
     paymentDueBy: Timestamp.optional().meta({ description: 'Unpaid orders: when the reservation lapses if payment has not come.' }),
+    cancelIfShortBy: Timestamp.optional().meta({ description: 'A routing rule (`cancel_after`) cancels the order if it is still short of stock then.' }),
+    routing: RoutingDecision.optional().meta({ description: 'The latest routing decision (GET /v1/orders/{orderId}/routing).' }),
+    excludedLocationIds: z.array(z.string()).optional().meta({ description: 'Locations that rejected or did not accept this order: routing skips them.' }),
     version: z.number().int().min(1),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -43,46 +47,34 @@ export function needs(lines: readonly { sku: string; quantity: number; requiresS
   return [...wanted].filter(([, quantity]) => quantity > 0).map(([sku, quantity]) => ({ sku, quantity }));
 }
 
-export interface ReservationPlan {
-  allocations: Allocation[];
-  shortages: Need[];
-}
-
 /**
- * The placeholder sourcing rule (routing replaces it): for each SKU, take
- * from the eligible location with the most available first, splitting across
- * locations when one cannot cover the need; within a location, shards in a
- * random order so concurrent buyers of a hot SKU spread over its partitions.
- * Pure: the reservation transaction's conditions decide, not this read.
+ * Turns routed shipments (units per SKU per location) into allocations on
+ * stock positions. Within a location, shards are taken in a random order so
+ * concurrent buyers of a hot SKU spread over its partitions. Units a
+ * location no longer has (the routing read was stale) are returned as
+ * shortages; the reservation transaction's conditions decide in the end.
  */
-export function planReservation(
-  demand: readonly Need[],
+export function allocateShipments(
+  shipments: readonly { locationId: string; lines: readonly Need[] }[],
   stock: ReadonlyMap<string, readonly StockPosition[]>,
-  eligibleLocations: ReadonlySet<string>,
   random: () => number = Math.random,
-): ReservationPlan {
+): { allocations: Allocation[]; shortages: Need[] } {
   const allocations: Allocation[] = [];
-  const shortages: Need[] = [];
-  for (const need of demand) {
-    const positions = (stock.get(need.sku) ?? []).filter((p) => eligibleLocations.has(p.locationId) && p.available > 0);
-    const byLocation = new Map<string, StockPosition[]>();
-    for (const p of positions) byLocation.set(p.locationId, [...(byLocation.get(p.locationId) ?? []), p]);
-    const locations = [...byLocation.entries()]
-      .map(([locationId, shards]) => ({ locationId, shards, available: shards.reduce((sum, p) => sum + p.available, 0) }))
-      .sort((a, b) => b.available - a.available || a.locationId.localeCompare(b.locationId));
-    let remaining = need.quantity;
-    for (const location of locations) {
-      for (const position of shuffle(location.shards, random)) {
+  const short = new Map<string, number>();
+  for (const shipment of shipments) {
+    for (const line of shipment.lines) {
+      let remaining = line.quantity;
+      const positions = (stock.get(line.sku) ?? []).filter((p) => p.locationId === shipment.locationId && p.available > 0);
+      for (const position of shuffle(positions, random)) {
         if (remaining === 0) break;
         const take = Math.min(remaining, position.available);
-        allocations.push({ sku: need.sku, locationId: position.locationId, shard: position.shard, quantity: take });
+        allocations.push({ sku: line.sku, locationId: position.locationId, shard: position.shard, quantity: take });
         remaining -= take;
       }
-      if (remaining === 0) break;
+      if (remaining > 0) short.set(line.sku, (short.get(line.sku) ?? 0) + remaining);
     }
-    if (remaining > 0) shortages.push({ sku: need.sku, quantity: remaining });
   }
-  return { allocations, shortages };
+  return { allocations, shortages: [...short].map(([sku, quantity]) => ({ sku, quantity })) };
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {

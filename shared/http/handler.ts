@@ -33,6 +33,8 @@ export interface HttpResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A document that is not JSON (an invoice as HTML): sent as is with its content type. */
+  raw?: { contentType: string; body: string };
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,6 +78,9 @@ export function httpHandler<const O extends Operation>(
         { params, query, body, headers, declaredHeaders, rawBody, correlationId, event } as HttpRequest<O>,
         context,
       );
+      if (result.raw) {
+        return { statusCode: result.status, headers: { 'content-type': result.raw.contentType, [CORRELATION_HEADER]: correlationId, ...result.headers }, body: result.raw.body };
+      }
       return {
         statusCode: result.status,
         headers: {

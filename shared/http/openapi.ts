@@ -60,6 +60,7 @@ export function buildOpenApi(operations: readonly Operation[], info: { title: st
         content: { 'application/json': { schema: schemaOf(ErrorBody, 'output') } },
       };
     }
+    const requestBody = operation.body ?? operation.signedBody;
     const method = operation.method.toLowerCase();
     const pathItem = (paths[operation.path] ??= {});
     pathItem[method] = {
@@ -69,9 +70,7 @@ export function buildOpenApi(operations: readonly Operation[], info: { title: st
       tags: operation.tags,
       ...(operation.auth === 'bearer' ? { security: [{ bearerAuth: [] }] } : { security: [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(operation.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(operation.body, 'input') } } } }
-        : {}),
+      ...(requestBody ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(requestBody, 'input') } } } } : {}),
       responses,
     };
   }

@@ -20,6 +20,8 @@ export interface Operation {
   /** Request headers the operation requires or reads (lower-case names). */
   headers?: z.ZodObject;
   body?: z.ZodType;
+  /** A body the handler validates itself, after checking a signature over the raw bytes (documented, not pre-validated). */
+  signedBody?: z.ZodType;
   /** Largest accepted body in bytes (413 above it). */
   maxBodyBytes?: number;
   responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;

@@ -7,6 +7,12 @@ import { MovementInput, SkuPolicy, StockMovement } from '#shared/domain/inventor
 import { Reservation } from '#shared/domain/reservation.ts';
 import { ListingInput, ListingView, PushState } from '#shared/domain/listing.ts';
 import { Sku } from '#shared/domain/order.ts';
+import { RoutingDecision, RuleSet, RuleSetId, RuleSetInput } from '#shared/domain/routing.ts';
+import { Fulfillment, FulfillmentEventInput } from '#shared/domain/fulfillment.ts';
+import { Invoice } from '#shared/domain/invoice.ts';
+import { Notification } from '#shared/domain/notification.ts';
+import { FulfillmentType, OrderAddress } from '#shared/domain/order.ts';
+import { Slug } from '#shared/domain/ids.ts';
 import { defineOperation } from './operation.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -410,6 +416,192 @@ export const operations = {
     body: z.strictObject({ reason: z.string().min(1).max(500) }),
     responses: { 200: { description: 'The cancelled order.', schema: Order } },
     errors: [400, 401, 404, 409, 422],
+  }),
+
+  putRoutingRules: defineOperation({
+    operationId: 'putRoutingRules',
+    method: 'PUT',
+    path: '/v1/routing-rules/{ruleSetId}',
+    auth: 'bearer',
+    summary: 'Create or replace a routing rule set (`default`, or a channel id)',
+    description:
+      'Checked against the locations that exist now: a rule set none of whose rules can have a candidate location is refused (422, each rule\'s reason); rules that match no location while others do come back as `warnings`. The same body again changes nothing. `If-Match: "<version>"` refuses the write if it changed since you read it.',
+    tags: ['Routing'],
+    params: z.object({ ruleSetId: RuleSetId }),
+    body: RuleSetInput,
+    responses: {
+      200: { description: 'Replaced, or unchanged.', schema: z.object({ ruleSet: RuleSet, warnings: z.array(z.object({ path: z.string(), message: z.string() })) }).meta({ id: 'RoutingRuleSetResult' }) },
+      201: { description: 'Created.', schema: z.object({ ruleSet: RuleSet, warnings: z.array(z.object({ path: z.string(), message: z.string() })) }) },
+    },
+    errors: [400, 401, 409, 412, 413, 422],
+  }),
+  getRoutingRules: defineOperation({
+    operationId: 'getRoutingRules',
+    method: 'GET',
+    path: '/v1/routing-rules/{ruleSetId}',
+    auth: 'bearer',
+    summary: 'Read a routing rule set',
+    tags: ['Routing'],
+    params: z.object({ ruleSetId: z.string() }),
+    responses: { 200: { description: 'The rule set.', schema: RuleSet } },
+    errors: [401, 404],
+  }),
+  listRoutingRules: defineOperation({
+    operationId: 'listRoutingRules',
+    method: 'GET',
+    path: '/v1/routing-rules',
+    auth: 'bearer',
+    summary: 'List routing rule sets',
+    tags: ['Routing'],
+    query: ListQuery,
+    responses: { 200: { description: 'One page of rule sets.', schema: pageOf(RuleSet, 'RoutingRuleSetPage') } },
+    errors: [401, 422],
+  }),
+  previewRouting: defineOperation({
+    operationId: 'previewRouting',
+    method: 'POST',
+    path: '/v1/routing/preview',
+    auth: 'bearer',
+    summary: 'What-if: route a hypothetical order on current stock, reserving nothing',
+    description: 'Uses the channel\'s rule set (or `default`, or the built-in one), or `ruleSet` given inline to try rules before saving them.',
+    tags: ['Routing'],
+    body: z.strictObject({
+      channelId: Slug.optional(),
+      ruleSet: RuleSetInput.optional(),
+      shippingAddress: z.strictObject(OrderAddress.shape).meta({ id: 'PreviewAddress', description: 'Where the hypothetical order ships (geo optional: postal code centroids fill in).' }).optional(),
+      fulfillment: z.strictObject({ type: FulfillmentType, locationId: Slug.optional() }).optional(),
+      lines: z.array(z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(100_000) })).min(1).max(100),
+    }),
+    responses: { 200: { description: 'The decision, with every candidate and why.', schema: RoutingDecision } },
+    errors: [400, 401, 413, 422],
+  }),
+  getOrderRouting: defineOperation({
+    operationId: 'getOrderRouting',
+    method: 'GET',
+    path: '/v1/orders/{orderId}/routing',
+    auth: 'bearer',
+    summary: 'Why an order is sourced where it is: candidates, the rule that won, why others lost',
+    tags: ['Routing'],
+    params: z.object({ orderId: z.string() }),
+    responses: {
+      200: {
+        description: 'The latest routing decision and what the order holds now.',
+        schema: z
+          .object({
+            orderId: z.string(),
+            orderStatus: z.string(),
+            decision: RoutingDecision,
+            allocations: Reservation.shape.allocations,
+            backordered: Reservation.shape.backordered,
+            excludedLocationIds: z.array(z.string()),
+          })
+          .meta({ id: 'OrderRouting' }),
+      },
+    },
+    errors: [401, 404],
+  }),
+  listFulfillments: defineOperation({
+    operationId: 'listFulfillments',
+    method: 'GET',
+    path: '/v1/fulfillments',
+    auth: 'bearer',
+    summary: "A location's open fulfillments (oldest first), or all of an order's",
+    tags: ['Fulfillment'],
+    query: ListQuery.extend({ locationId: Slug.optional(), orderId: z.string().optional() }).refine((q) => Boolean(q.locationId) !== Boolean(q.orderId), {
+      message: 'Give exactly one of locationId or orderId',
+      path: ['locationId'],
+    }),
+    responses: { 200: { description: 'Fulfillments.', schema: pageOf(Fulfillment, 'FulfillmentPage') } },
+    errors: [401, 422],
+  }),
+  getFulfillment: defineOperation({
+    operationId: 'getFulfillment',
+    method: 'GET',
+    path: '/v1/fulfillments/{fulfillmentId}',
+    auth: 'bearer',
+    summary: 'A fulfillment with its lines, label and tracking',
+    tags: ['Fulfillment'],
+    params: z.object({ fulfillmentId: z.string() }),
+    responses: { 200: { description: 'The fulfillment.', schema: Fulfillment } },
+    errors: [401, 404],
+  }),
+  postFulfillmentEvent: defineOperation({
+    operationId: 'postFulfillmentEvent',
+    method: 'POST',
+    path: '/v1/fulfillments/{fulfillmentId}/events',
+    auth: 'bearer',
+    summary: 'A location reports progress: accepted, rejected (with reason), picked, packed, shipped',
+    description:
+      'A repeat of the current status answers `unchanged` (safe to retry). A step back, or anything after a final status, is a 409 `invalid_transition`. `shipped` turns the reserved units into a sale; `rejected` re-routes the lines.',
+    tags: ['Fulfillment'],
+    params: z.object({ fulfillmentId: z.string() }),
+    body: FulfillmentEventInput,
+    responses: {
+      200: {
+        description: 'Applied, or unchanged.',
+        schema: z.object({ outcome: z.enum(['applied', 'unchanged']), fulfillment: Fulfillment, orderStatus: z.string() }).meta({ id: 'FulfillmentEventResult' }),
+      },
+    },
+    errors: [400, 401, 404, 409, 413, 422],
+  }),
+  receiveCarrierWebhook: defineOperation({
+    operationId: 'receiveCarrierWebhook',
+    method: 'POST',
+    path: '/webhooks/carriers/{carrierId}',
+    auth: 'none',
+    summary: 'Tracking updates from a carrier (signed)',
+    description:
+      'Signed with `X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the carrier webhook secret. Updates may come late, twice or out of order: each is kept in the parcel history; only one that moves the parcel forward changes its status.',
+    tags: ['Webhooks'],
+    params: z.object({ carrierId: Slug }),
+    signedBody: z.strictObject({
+      trackingNumber: z.string().min(1).max(100),
+      status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']),
+      occurredAt: z.iso.datetime(),
+      description: z.string().max(500).optional(),
+      location: z.string().max(200).optional(),
+    }),
+    maxBodyBytes: 16 * 1024,
+    responses: {
+      200: {
+        description: 'Applied, recorded in the history only, or already known.',
+        schema: z.object({ outcome: z.enum(['applied', 'unchanged', 'recorded']), shipmentId: z.string(), orderStatus: z.string() }).meta({ id: 'TrackingReceipt' }),
+      },
+    },
+    errors: [400, 401, 404, 409, 413, 422],
+  }),
+  getInvoice: defineOperation({
+    operationId: 'getInvoice',
+    method: 'GET',
+    path: '/v1/invoices/{invoiceId}',
+    auth: 'bearer',
+    summary: 'An invoice; `Accept: text/html` returns the printable document',
+    tags: ['Invoices'],
+    params: z.object({ invoiceId: z.string() }),
+    responses: { 200: { description: 'The invoice (JSON), or its HTML document.', schema: Invoice } },
+    errors: [401, 404],
+  }),
+  listInvoices: defineOperation({
+    operationId: 'listInvoices',
+    method: 'GET',
+    path: '/v1/invoices',
+    auth: 'bearer',
+    summary: "An order's invoices",
+    tags: ['Invoices'],
+    query: z.object({ orderId: z.string().min(1).max(64) }),
+    responses: { 200: { description: 'The invoices, by number.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }) } },
+    errors: [401, 404, 422],
+  }),
+  listNotifications: defineOperation({
+    operationId: 'listNotifications',
+    method: 'GET',
+    path: '/v1/notifications',
+    auth: 'bearer',
+    summary: 'What the customer was sent about an order (e-mail and SMS)',
+    tags: ['Notifications'],
+    query: z.object({ orderId: z.string().min(1).max(64) }),
+    responses: { 200: { description: 'Messages, oldest first.', schema: z.object({ items: z.array(Notification) }).meta({ id: 'NotificationList' }) } },
+    errors: [401, 404, 422],
   }),
 
   receiveWebhook: defineOperation({

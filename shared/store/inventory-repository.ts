@@ -10,6 +10,7 @@ import { entityOf } from './items.ts';
 import { keys } from './keys.ts';
 import { orderHeaderPut, timelinePut, type TransactItem } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
+import { fulfillmentPut } from './fulfillment-repository.ts';
 import { table } from './table.ts';
 
 export const POSITION_ENTITY = 'StockPosition';
@@ -158,6 +159,26 @@ export class DynamoInventoryRepository implements InventoryRepository {
     return found.flat();
   }
 
+  async shortDeadlinesPassed(now: Date, hoursBack: number): Promise<{ orderId: string; cancelIfShortBy: string }[]> {
+    const index = table.indexes.GSI3;
+    const hours = Array.from({ length: hoursBack + 1 }, (_, i) => new Date(now.getTime() - i * 3_600_000).toISOString().slice(0, 13));
+    const found = await Promise.all(
+      hours.map(async (hour) => {
+        const result = await this.#db.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            IndexName: 'GSI3',
+            KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+            ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+            ExpressionAttributeValues: { ':pk': keys.shortDeadlinePartition(hour), ':now': `${now.toISOString()}~` },
+          }),
+        );
+        return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), cancelIfShortBy: String(item['cancelIfShortBy']) }));
+      }),
+    );
+    return found.flat();
+  }
+
   /** Copies a SKU's reorder point onto its positions, where the low-stock query compares it with `available`. */
   async setReorderPoint(positions: readonly { sku: string; locationId: string; shard: number }[], reorderPoint: number): Promise<void> {
     await Promise.all(
@@ -213,6 +234,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
             Item: {
               ...keys.reservation(record.orderId),
               ...(record.status === 'active' && record.paymentDueBy ? keys.reservationExpiry(record.orderId, record.paymentDueBy) : {}),
+              ...(record.status === 'active' && record.cancelIfShortBy && record.backordered.length > 0 ? keys.shortDeadline(record.orderId, record.cancelIfShortBy) : {}),
               [table.entityAttribute]: 'Reservation',
               ...record,
             },
@@ -250,6 +272,9 @@ export class DynamoInventoryRepository implements InventoryRepository {
           },
         },
       });
+    }
+    for (const { record, expectedVersion } of commit.fulfillments ?? []) {
+      items.push({ meaning: 'fulfillment', item: fulfillmentPut(this.#tableName, record, expectedVersion) });
     }
     for (const event of commit.events) items.push({ meaning: 'order', item: outboxPut(this.#tableName, event) });
     if (items.length > 100) throw new Error(`An inventory change touches ${items.length} items; one transaction takes at most 100`);

@@ -156,6 +156,56 @@ export const keys = {
   listingByChannel: (channelId: string, sku: string) => ({ GSI1PK: `LISTINGS#${channelId}`, GSI1SK: sku }),
   listingByChannelPartition: (channelId: string): string => `LISTINGS#${channelId}`,
 
+  /** A routing rule set (`default` or a channel id). */
+  routingRuleSet: (ruleSetId: string): ItemKey => ({ PK: `ROUTING#${ruleSetId}`, SK: 'RULESET' }),
+  /** GSI1: all rule sets, by id. */
+  routingRuleSetList: (ruleSetId: string) => ({ GSI1PK: 'ROUTINGRULES', GSI1SK: ruleSetId }),
+  routingRuleSetListPartition: 'ROUTINGRULES',
+  /** GSI3 of a reservation whose routing rule cancels the order if still short by a deadline: the sweep finds them by hour. */
+  shortDeadline: (orderId: string, cancelIfShortBy: string) => ({
+    GSI3PK: `SHORTDUE#${cancelIfShortBy.slice(0, 13)}`,
+    GSI3SK: `${cancelIfShortBy}#${orderId}`,
+  }),
+  shortDeadlinePartition: (hour: string): string => `SHORTDUE#${hour}`,
+
+  /** What one location ships of an order (one parcel), in the order's partition. */
+  fulfillment: (orderId: string, fulfillmentId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `FULFILLMENT#${fulfillmentId}` }),
+  fulfillmentPrefix: 'FULFILLMENT#',
+  /** GSI1 of an open fulfillment: a location's work queue, oldest first (removed once shipped, rejected or cancelled). */
+  openFulfillment: (locationId: string, createdAt: string, fulfillmentId: string) => ({
+    GSI1PK: `OPENFULFILLMENTS#${locationId}`,
+    GSI1SK: `${createdAt}#${fulfillmentId}`,
+  }),
+  openFulfillmentPartition: (locationId: string): string => `OPENFULFILLMENTS#${locationId}`,
+  /** GSI2 of a fulfillment not yet accepted: the timeout sweep finds those past their deadline by hour. */
+  acceptDue: (acceptBy: string, fulfillmentId: string) => ({ GSI2PK: `ACCEPTDUE#${acceptBy.slice(0, 13)}`, GSI2SK: `${acceptBy}#${fulfillmentId}` }),
+  acceptDuePartition: (hour: string): string => `ACCEPTDUE#${hour}`,
+  /** A carrier's tracking number → the fulfillment it labels (carrier webhooks name only the number). */
+  trackingNumber: (carrierId: string, trackingNumber: string): ItemKey => ({ PK: `TRACKING#${carrierId}#${hash(trackingNumber)}`, SK: 'TRACKING' }),
+
+  /** How an order is paid: authorization, captures, or the channel's reference. */
+  payment: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'PAYMENT' }),
+
+  /** The next number of an invoice series: incremented in the transaction that stores the invoice (gap-free). */
+  invoiceCounter: (series: string): ItemKey => ({ PK: `COUNTER#INVOICE#${series}`, SK: 'COUNTER' }),
+  invoice: (invoiceId: string): ItemKey => ({ PK: `INVOICE#${invoiceId}`, SK: 'INVOICE' }),
+  /** GSI1: an order's invoices, by id. */
+  invoiceByOrder: (orderId: string, invoiceId: string) => ({ GSI1PK: `ORDERINVOICES#${orderId}`, GSI1SK: invoiceId }),
+  invoiceByOrderPartition: (orderId: string): string => `ORDERINVOICES#${orderId}`,
+  /** One invoice per subject (a shipment, or the whole order): its conditional put makes issuing exactly-once. */
+  invoiceFor: (orderId: string, subject: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `INVOICEFOR#${subject}` }),
+
+  /** One customer message per (template, subject, channel): claimed before sending, so it is sent once. */
+  notification: (orderId: string, template: string, subject: string, channel: string): ItemKey => ({
+    PK: `ORDER#${orderId}`,
+    SK: `NOTIFICATION#${template}#${hash(subject)}#${channel}`,
+  }),
+  notificationPrefix: 'NOTIFICATION#',
+
+  /** The sandbox payment provider's own records (it stands in for a remote provider). */
+  sandboxAuthorization: (authorizationId: string): ItemKey => ({ PK: `SANDBOXPAY#${authorizationId}`, SK: 'AUTHORIZATION' }),
+  sandboxIdempotency: (key: string): ItemKey => ({ PK: `SANDBOXPAY#IDEM#${hash(key)}`, SK: 'IDEMPOTENCY' }),
+
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
 

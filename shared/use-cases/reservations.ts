@@ -8,10 +8,12 @@ import type { OutboxEvent } from '#events/define.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError, ConflictError, InventoryConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { backorderable, type PositionChange } from '#shared/domain/inventory.ts';
+import { DEFAULT_POLICY, backorderable, type PositionChange } from '#shared/domain/inventory.ts';
+import type { Fulfillment } from '#shared/domain/fulfillment.ts';
 import type { Location } from '#shared/domain/location.ts';
 import { SHIPPED_OR_LATER, type Order, type TimelineEntry } from '#shared/domain/order.ts';
-import { mergeAllocations, needs, planReservation, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
+import { allocateShipments, mergeAllocations, needs, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
+import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routing.ts';
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
@@ -22,6 +24,8 @@ export interface ReservationDeps {
   inventory: InventoryRepository;
   /** Active locations (a cached read: configuration changes rarely). */
   activeLocations(): Promise<Location[]>;
+  /** The routing rule set for a channel's orders: the channel's own, else `default`, else the built-in one (cached read). */
+  ruleSetFor(channelId: string): Promise<RuleSet>;
   clock: Clock;
   /** How long an unpaid order (payment pending) keeps its stock. */
   unpaidReservationMinutes: number;
@@ -31,18 +35,9 @@ export interface ReservationDeps {
 }
 
 export type ReservationOutcome =
-  | { outcome: 'reserved' | 'backordered' | 'held'; orderId: string; allocations: Allocation[]; shortages: Need[]; attempts: number }
+  | { outcome: 'reserved' | 'backordered' | 'held'; orderId: string; allocations: Allocation[]; shortages: Need[]; attempts: number; routing?: RoutingDecision }
   /** Nothing to do: not reservable now (cancelled, paid elsewhere, already reserved), or still short as before. */
   | { outcome: 'skipped' | 'unchanged'; orderId: string; reason: string; attempts: number };
-
-/** Where an order may take stock from: the placeholder rule (routing replaces it). */
-export function eligibleLocations(order: Order, locations: readonly Location[]): Set<string> {
-  if (order.fulfillment.type !== 'ship') {
-    const store = locations.find((l) => l.locationId === order.fulfillment.locationId && l.active);
-    return new Set(store && (order.fulfillment.type === 'carry_out' || store.capabilities.includes('pickup')) ? [store.locationId] : []);
-  }
-  return new Set(locations.filter((l) => l.active && l.capabilities.includes('ship')).map((l) => l.locationId));
-}
 
 function reservable(order: Order): string | undefined {
   if (order.fulfillment.fulfilledBy === 'channel') return 'fulfilled by the channel';
@@ -72,43 +67,56 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     if (demand.length === 0 && order.status !== 'received') return { outcome: 'skipped', orderId: order.orderId, reason: 'already fully reserved', attempts: attempt };
 
     const now = deps.clock.now();
-    const [stocks, locations] = await Promise.all([deps.inventory.positionsOf(demand.map((d) => d.sku)), deps.activeLocations()]);
-    const plan = planReservation(
-      demand,
-      new Map([...stocks].map(([sku, stock]) => [sku, stock.positions])),
-      eligibleLocations(order, locations),
-      random,
+    const [stocks, locations, ruleSet] = await Promise.all([
+      deps.inventory.positionsOf(demand.map((d) => d.sku)),
+      deps.activeLocations(),
+      deps.ruleSetFor(order.channel.channelId),
+    ]);
+    const positions = new Map([...stocks].map(([sku, stock]) => [sku, stock.positions]));
+    const decision = route(
+      { fulfillment: order.fulfillment, destination: order.shippingAddress, demand, excludeLocationIds: existing?.excludedLocationIds ?? [] },
+      { ruleSet, locations, stock: positions, now },
     );
-    const canWait = plan.shortages.every((s) => backorderable(stocks.get(s.sku)?.policy ?? { backorder: 'not_allowed', shards: 1, reorderPoint: 0, channelBuffers: {} }, now));
-    const outcome: 'reserved' | 'backordered' | 'held' = plan.shortages.length === 0 ? 'reserved' : canWait ? 'backordered' : 'held';
+    const plan = allocateShipments(decision.shipments, positions, random);
+    const shortages = mergeNeeds([...decision.shortages, ...plan.shortages]);
+    const heldBy: 'routing_review' | 'pickup_unavailable' | undefined =
+      decision.outcome === 'held' ? (decision.action === 'pickup_unavailable' ? 'pickup_unavailable' : 'routing_review') : undefined;
+    const canWait = !heldBy && shortages.every((s) => backorderable(stocks.get(s.sku)?.policy ?? DEFAULT_POLICY, now));
+    const outcome: 'reserved' | 'backordered' | 'held' = shortages.length === 0 ? 'reserved' : canWait ? 'backordered' : 'held';
     // Held orders reserve nothing new: their stock stays free for orders that can be served.
     const taken = outcome === 'held' ? [] : plan.allocations;
     const nextStatus = outcome === 'reserved' ? 'reserved' : outcome === 'backordered' ? 'backordered' : 'on_hold';
+    const holdReason = heldBy ?? 'out_of_stock';
     const shortagesBefore = JSON.stringify(existing?.backordered ?? []);
-    if (taken.length === 0 && nextStatus === order.status && JSON.stringify(plan.shortages) === shortagesBefore) {
+    if (taken.length === 0 && nextStatus === order.status && (nextStatus !== 'on_hold' || order.hold?.reason === holdReason) && JSON.stringify(shortages) === shortagesBefore) {
       return { outcome: 'unchanged', orderId: order.orderId, reason: 'still short of stock', attempts: attempt };
     }
 
     const at = now.toISOString();
     const placedAt = order.channelCreatedAt;
-    const shortNow = new Set(plan.shortages.map((s) => s.sku));
+    // Orders short of stock wait on the SKU's list (receipts serve them); orders held for a person do not.
+    const waitsForStock = outcome !== 'held' || holdReason === 'out_of_stock';
+    const shortNow = new Set((waitsForStock ? shortages : []).map((s) => s.sku));
     const shortBefore = new Set((existing?.backordered ?? []).map((s) => s.sku));
     const waiting = {
       add: [...shortNow].filter((sku) => !shortBefore.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
       remove: [...shortBefore].filter((sku) => !shortNow.has(sku)).map((sku) => ({ sku, placedAt, orderId: order.orderId })),
     };
     // One transaction holds at most 100 items: two per position, the waiting entries, the record, the order, its timeline and events.
-    const positions = mergeAllocations([...(existing?.allocations ?? []), ...taken]).length;
-    if (positions > MAX_POSITIONS_PER_ORDER || 2 * taken.length + waiting.add.length + waiting.remove.length + 8 > MAX_TRANSACTION_ITEMS) {
-      return holdTooLarge(deps, order, demand, positions, command, attempt);
+    const held = mergeAllocations([...(existing?.allocations ?? []), ...taken]).length;
+    if (held > MAX_POSITIONS_PER_ORDER || 2 * taken.length + waiting.add.length + waiting.remove.length + 8 > MAX_TRANSACTION_ITEMS) {
+      return holdTooLarge(deps, order, demand, held, command, attempt);
     }
     const unpaid = order.payment.state === 'pending';
     const record: Reservation = {
       orderId: order.orderId,
       status: 'active',
       allocations: mergeAllocations([...(existing?.allocations ?? []), ...taken]),
-      backordered: plan.shortages,
+      backordered: waitsForStock ? shortages : [],
       sold: existing?.sold ?? [],
+      routing: decision,
+      ...(existing?.excludedLocationIds?.length ? { excludedLocationIds: existing.excludedLocationIds } : {}),
+      ...(decision.cancelIfShortBy && outcome === 'backordered' ? { cancelIfShortBy: existing?.cancelIfShortBy ?? decision.cancelIfShortBy } : {}),
       ...(unpaid ? { paymentDueBy: existing?.paymentDueBy ?? new Date(now.getTime() + deps.unpaidReservationMinutes * 60_000).toISOString() } : {}),
       version: (existing?.version ?? 0) + 1,
       createdAt: existing?.createdAt ?? at,
@@ -119,16 +127,16 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
       status: nextStatus,
       version: order.version + 1,
       updatedAt: at,
-      ...(outcome === 'held' ? { hold: { reason: 'out_of_stock' as const, since: order.hold?.since ?? at } } : {}),
+      ...(outcome === 'held' ? { hold: { reason: holdReason, since: order.hold?.since ?? at } } : {}),
     };
     if (outcome !== 'held') delete next.hold;
     const context = { occurredAt: now, ...actorOf(command) };
     const events: OutboxEvent[] = [];
     if (taken.length > 0) {
-      events.push(StockReserved.create({ orderId: order.orderId, status: outcome === 'reserved' ? 'reserved' : 'backordered', allocations: taken, backordered: plan.shortages }, context));
+      events.push(StockReserved.create({ orderId: order.orderId, status: outcome === 'reserved' ? 'reserved' : 'backordered', allocations: taken, backordered: shortages }, context));
     }
-    if (plan.shortages.length > 0 && JSON.stringify(plan.shortages) !== shortagesBefore) {
-      events.push(OrderBackordered.create({ orderId: order.orderId, held: outcome === 'held', shortages: plan.shortages }, context));
+    if (shortages.length > 0 && (JSON.stringify(shortages) !== shortagesBefore || order.status !== nextStatus)) {
+      events.push(OrderBackordered.create({ orderId: order.orderId, held: outcome === 'held', reason: outcome === 'held' ? holdReason : 'out_of_stock', shortages }, context));
     }
     try {
       await deps.inventory.commit({
@@ -139,14 +147,14 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
         reference: order.orderId,
         reservation: { record, expectedVersion: existing?.version ?? null },
         order: { next, expectedVersion: order.version },
-        timeline: { orderId: order.orderId, entries: reservationTimeline(order, outcome, taken, plan.shortages, at, command) },
+        timeline: { orderId: order.orderId, entries: reservationTimeline(order, outcome, taken, shortages, at, command, decision, holdReason) },
         waiting,
         events,
         // Unique per attempt: it only makes the SDK's own retries of this request safe.
         idempotencyToken: `reserve:${order.orderId}:${newId()}`,
         ...(deps.capacity ? { capacity: deps.capacity } : {}),
       });
-      return { outcome, orderId: order.orderId, allocations: taken, shortages: plan.shortages, attempts: attempt };
+      return { outcome, orderId: order.orderId, allocations: taken, shortages, attempts: attempt, routing: decision };
     } catch (error) {
       if (!(error instanceof InventoryConflictError)) throw error;
       // Someone took the stock (position), or the order/reservation moved on: decide again on fresh state.
@@ -199,7 +207,16 @@ async function holdTooLarge(deps: ReservationDeps, order: Order, demand: Need[],
   return { outcome: 'held', orderId: order.orderId, allocations: [], shortages: demand, attempts: attempt };
 }
 
-function reservationTimeline(order: Order, outcome: 'reserved' | 'backordered' | 'held', taken: Allocation[], shortages: Need[], at: string, actor: Actor): TimelineEntry[] {
+function reservationTimeline(
+  order: Order,
+  outcome: 'reserved' | 'backordered' | 'held',
+  taken: Allocation[],
+  shortages: Need[],
+  at: string,
+  actor: Actor,
+  decision: RoutingDecision,
+  holdReason: 'out_of_stock' | 'routing_review' | 'pickup_unavailable',
+): TimelineEntry[] {
   const entry = (type: string, message: string, data?: Record<string, unknown>): TimelineEntry => ({
     at,
     type,
@@ -212,10 +229,39 @@ function reservationTimeline(order: Order, outcome: 'reserved' | 'backordered' |
   const short = shortages.map((s) => `${s.quantity} × ${s.sku}`).join(', ');
   const entries: TimelineEntry[] = [];
   if (taken.length > 0) entries.push(entry('stock_reserved', `Reserved ${where}.`, { allocations: taken }));
-  if (outcome === 'backordered') entries.push(entry('backordered', `Backordered ${short}: reserved when stock arrives.`, { shortages }));
-  if (outcome === 'held') entries.push(entry('held', `Held: out of stock for ${short}, and backorders are not allowed. Nothing reserved.`, { shortages }));
+  if (outcome === 'backordered') {
+    entries.push(entry('backordered', `Backordered ${short}: reserved when stock arrives${decision.cancelIfShortBy ? `; cancelled if still short on ${decision.cancelIfShortBy}` : ''}.`, { shortages }));
+  }
+  if (outcome === 'held') {
+    const why =
+      holdReason === 'routing_review'
+        ? `rule ${decision.ruleId} holds orders it cannot fully allocate for review`
+        : holdReason === 'pickup_unavailable'
+          ? `the pickup store cannot serve it (${decision.candidates[0]?.excludedBecause ?? 'unknown store'})`
+          : `out of stock for ${short}, and backorders are not allowed`;
+    entries.push(entry('held', `Held: ${why}. Nothing reserved.`, { shortages, reason: holdReason }));
+  }
+  // The routing decision rides on the first entry (one item less per reservation); GET /v1/orders/{id}/routing has it all.
+  const [first] = entries;
+  if (first) {
+    first.message = `${first.message} ${explainDecision(decision)}`;
+    first.data = { ...first.data, routing: { ruleSetId: decision.ruleSetId, ruleId: decision.ruleId, outcome: decision.outcome } };
+  }
   if (outcome === 'reserved' && order.status !== 'received') entries.push(entry('backorder_filled', 'Every unit is now reserved.'));
   return entries;
+}
+
+/** One sentence for the timeline: which rule decided, and how. */
+export function explainDecision(decision: RoutingDecision): string {
+  const rule = decision.ruleId ? `rule ${decision.ruleId} of rule set ${decision.ruleSetId}` : decision.rules.length ? `no rule of ${decision.ruleSetId} allocated everything` : 'the chosen store';
+  const where = decision.shipments.map((s) => `${s.locationId}${s.distanceKm !== undefined ? ` (${Math.round(s.distanceKm)} km)` : ''}`).join(', ');
+  return `Routed by ${rule}: ${where || 'no location'}${decision.shortages.length ? `; short ${decision.shortages.map((s) => `${s.quantity} × ${s.sku}`).join(', ')}` : ''}.`;
+}
+
+function mergeNeeds(needs: readonly Need[]): Need[] {
+  const merged = new Map<string, number>();
+  for (const n of needs) merged.set(n.sku, (merged.get(n.sku) ?? 0) + n.quantity);
+  return [...merged].map(([sku, quantity]) => ({ sku, quantity }));
 }
 
 /**
@@ -223,7 +269,7 @@ function reservationTimeline(order: Order, outcome: 'reserved' | 'backordered' |
  * handed its reservations to shard 0, so an allocation whose shard no longer
  * holds them points at shard 0.
  */
-async function locate(inventory: InventoryRepository, allocations: readonly Allocation[]): Promise<Allocation[]> {
+export async function locate(inventory: InventoryRepository, allocations: readonly Allocation[]): Promise<Allocation[]> {
   if (allocations.every((a) => a.shard === 0)) return [...allocations];
   const stocks = await inventory.positionsOf([...new Set(allocations.map((a) => a.sku))]);
   return mergeAllocations(
@@ -317,6 +363,8 @@ export async function recordShipment(
     lines: { sku: string; quantity: number }[];
     carrier?: string | undefined;
     trackingNumber?: string | undefined;
+    /** Shipping a fulfillment: its id becomes the shipment id and it is marked shipped in the same transaction. */
+    fulfillment?: Fulfillment | undefined;
   } & Actor,
 ): Promise<{ shipmentId: string; orderStatus: 'partially_shipped' | 'shipped' }> {
   for (let attempt = 1; attempt <= 8; attempt++) {
@@ -351,7 +399,18 @@ export async function recordShipment(
     const shippedUnits = allSold.reduce((sum, a) => sum + a.quantity, 0);
     const orderStatus = shippedUnits >= ordered ? 'shipped' : 'partially_shipped';
     const left = remaining.filter((a) => a.quantity > 0);
-    const shipmentId = newId();
+    const shipmentId = command.fulfillment?.fulfillmentId ?? newId();
+    const shipped: Fulfillment | undefined = command.fulfillment
+      ? {
+          ...command.fulfillment,
+          status: 'shipped',
+          allocations: sold,
+          shippedAt: at,
+          ...(command.fulfillment.carrier ? { tracking: { status: 'label_created', updatedAt: at, events: [{ status: 'label_created', at }] } } : {}),
+          version: command.fulfillment.version + 1,
+          updatedAt: at,
+        }
+      : undefined;
     try {
       await deps.inventory.commit({
         changes: sold.map((a) => ({
@@ -385,6 +444,7 @@ export async function recordShipment(
           ],
         },
         shipment: { orderId: order.orderId, shipmentId, locationId: command.locationId, lines: command.lines, carrier: command.carrier, trackingNumber: command.trackingNumber, shippedAt: at },
+        ...(shipped && command.fulfillment ? { fulfillments: [{ record: shipped, expectedVersion: command.fulfillment.version }] } : {}),
         events: [
           ShipmentShipped.create(
             { orderId: order.orderId, shipmentId, locationId: command.locationId, lines: command.lines, orderStatus, ...(command.carrier ? { carrier: command.carrier } : {}), ...(command.trackingNumber ? { trackingNumber: command.trackingNumber } : {}) },
@@ -395,6 +455,7 @@ export async function recordShipment(
       return { shipmentId, orderStatus };
     } catch (error) {
       if (!(error instanceof InventoryConflictError)) throw error;
+      if (error.kind === 'fulfillment') throw new ConcurrentModificationError(`Fulfillment ${shipmentId} changed while it was being shipped`);
       await pause(attempt);
     }
   }
@@ -440,6 +501,26 @@ export async function sweepLapsedReservations(deps: Pick<ReservationDeps, 'order
     }
   }
   return { released, kept };
+}
+
+/**
+ * Scheduled with the expiry sweep: orders a routing rule backordered with
+ * `cancel_after` and that are still short at the deadline are cancelled
+ * (their stock is released by the OrderCancelled rule).
+ */
+export async function cancelOverdueBackorders(deps: Pick<ReservationDeps, 'orders' | 'inventory' | 'clock'>): Promise<{ cancelled: string[] }> {
+  const now = deps.clock.now();
+  const cancelled: string[] = [];
+  for (const { orderId } of await deps.inventory.shortDeadlinesPassed(now, 48)) {
+    const reservation = await deps.inventory.reservation(orderId);
+    if (!reservation?.cancelIfShortBy || reservation.status !== 'active' || reservation.backordered.length === 0 || reservation.cancelIfShortBy > now.toISOString()) continue;
+    const short = reservation.backordered.map((b) => `${b.quantity} × ${b.sku}`).join(', ');
+    await cancelOrder(deps, { orderId, reason: `still short of ${short} at the routing rule's deadline (${reservation.cancelIfShortBy})`, actor: 'schedule:backorder-deadline' }).catch((error: unknown) => {
+      if (!(error instanceof ConflictError)) throw error;
+    });
+    cancelled.push(orderId);
+  }
+  return { cancelled };
 }
 
 /** A reservation whose order got paid no longer expires. */

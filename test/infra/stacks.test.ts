@@ -57,6 +57,15 @@ describe('stateless stack', () => {
     synth.statelessTemplate.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('stays inside the CloudFormation budget of 500 resources per stack, with room to grow', () => {
+    for (const template of [synth.statelessTemplate, synth.statefulTemplate]) {
+      const count = Object.keys(template.toJSON().Resources as object).length;
+      expect(count).toBeLessThan(450);
+    }
+    // Functions with the same access share an execution role: far fewer roles than functions.
+    expect(Object.keys(synth.statelessTemplate.findResources('AWS::IAM::Role')).length).toBeLessThan(functionNames.length / 2);
+  });
+
   it('gives no function the right to scan the table', () => {
     const policies = Object.values(synth.statelessJson.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
     expect(JSON.stringify(policies)).toContain('dynamodb:Query');

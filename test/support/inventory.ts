@@ -5,6 +5,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { rebuild, total, type StockMovement } from '#shared/domain/inventory.ts';
 import { LocationInput, applyLocationInput, type Location } from '#shared/domain/location.ts';
 import { initialStatus, type Order, type OrderDraft } from '#shared/domain/order.ts';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
 import { DynamoInventoryRepository } from '#shared/store/inventory-repository.ts';
 import { DynamoChannelRepository } from '#shared/store/channel-repository.ts';
 import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
@@ -29,6 +30,7 @@ export function inventoryWorld(db: DynamoDBDocumentClient, tableName: string) {
     orders,
     inventory,
     activeLocations,
+    ruleSetFor: async () => BUILT_IN_RULE_SET,
     clock: systemClock,
     unpaidReservationMinutes: 60,
   };

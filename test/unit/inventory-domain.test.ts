@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changesFor, rebuild, spread, total, type PositionChange, type StockPosition } from '#shared/domain/inventory.ts';
-import { mergeAllocations, needs, planReservation } from '#shared/domain/reservation.ts';
+import { allocateShipments, mergeAllocations, needs } from '#shared/domain/reservation.ts';
 import { rebalanceChanges } from '#shared/use-cases/inventory.ts';
 import { availabilityChange } from '#shared/use-cases/availability.ts';
 
@@ -91,7 +91,7 @@ describe('ledger rebuild', () => {
   });
 });
 
-describe('planReservation', () => {
+describe('allocating routed shipments', () => {
   const stock = new Map([['SKU-1', [position('a', 0, 3), position('b', 0, 5), position('c', 0, 100)]]]);
 
   it('sums lines of the same SKU before planning', () => {
@@ -102,8 +102,16 @@ describe('planReservation', () => {
     expect(needs([{ sku: 'SKU-1', quantity: 3 }], [{ sku: 'SKU-1', locationId: 'a', shard: 0, quantity: 2 }])).toEqual([{ sku: 'SKU-1', quantity: 1 }]);
   });
 
-  it('takes from the eligible location with most available first, splitting when it must', () => {
-    expect(planReservation([{ sku: 'SKU-1', quantity: 7 }], stock, new Set(['a', 'b']))).toEqual({
+  it('puts each shipment on the positions of its location', () => {
+    expect(
+      allocateShipments(
+        [
+          { locationId: 'b', lines: [{ sku: 'SKU-1', quantity: 5 }] },
+          { locationId: 'a', lines: [{ sku: 'SKU-1', quantity: 2 }] },
+        ],
+        stock,
+      ),
+    ).toEqual({
       allocations: [
         { sku: 'SKU-1', locationId: 'b', shard: 0, quantity: 5 },
         { sku: 'SKU-1', locationId: 'a', shard: 0, quantity: 2 },
@@ -112,9 +120,9 @@ describe('planReservation', () => {
     });
   });
 
-  it('reports what it cannot cover and never plans more than is available', () => {
-    const plan = planReservation([{ sku: 'SKU-1', quantity: 10 }, { sku: 'NONE', quantity: 1 }], stock, new Set(['a', 'b']));
-    expect(plan.allocations.reduce((sum, a) => sum + a.quantity, 0)).toBe(8);
+  it('reports what a stale routing read asked for but the location no longer has', () => {
+    const plan = allocateShipments([{ locationId: 'a', lines: [{ sku: 'SKU-1', quantity: 5 }, { sku: 'NONE', quantity: 1 }] }], stock);
+    expect(plan.allocations.reduce((sum, a) => sum + a.quantity, 0)).toBe(3);
     expect(plan.shortages).toEqual([
       { sku: 'SKU-1', quantity: 2 },
       { sku: 'NONE', quantity: 1 },
@@ -123,7 +131,7 @@ describe('planReservation', () => {
 
   it('spreads hot-SKU buyers over shards in random order', () => {
     const hot = new Map([['SKU-1', [position('a', 0, 1), position('a', 1, 1), position('a', 2, 1)]]]);
-    const shards = new Set(Array.from({ length: 30 }, (_, i) => planReservation([{ sku: 'SKU-1', quantity: 1 }], hot, new Set(['a']), () => (i % 3) / 3).allocations[0]?.shard));
+    const shards = new Set(Array.from({ length: 30 }, (_, i) => allocateShipments([{ locationId: 'a', lines: [{ sku: 'SKU-1', quantity: 1 }] }], hot, () => (i % 3) / 3).allocations[0]?.shard));
     expect(shards.size).toBe(3);
   });
 

@@ -1,0 +1,13 @@
+import * as z from 'zod';
+import { paymentDeps } from '#shared/adapters/dependencies.ts';
+import { taskHandler } from '#shared/tasks/handler.ts';
+import { capturePayment } from '#shared/use-cases/payments.ts';
+import { StepInput, correlationOf, stepActor } from './step-input.ts';
+
+const deps = paymentDeps();
+
+/** completeShipment workflow: capture the shipped share of the order. */
+export const handler = taskHandler(StepInput.extend({ shipmentId: z.string() }), (input) =>
+  capturePayment(deps, { orderId: input.orderId, shipmentId: input.shipmentId, ...stepActor('completeShipment', input) }),
+  { correlationId: correlationOf },
+);

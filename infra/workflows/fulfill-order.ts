@@ -1,0 +1,79 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { WorkflowBuilder } from './index.ts';
+
+/** Retries for a task whose Lambda is idempotent: throttles and transient failures, with back-off. */
+export function retried(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
+  task.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+  task.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+  return task;
+}
+
+/** The order (from the event) and the event's metadata: what every step of the order workflows receives. */
+export const orderStep = (extra: Record<string, unknown> = {}) =>
+  sfn.TaskInput.fromObject({ orderId: sfn.JsonPath.stringAt('$.detail.data.orderId'), metadata: sfn.JsonPath.objectAt('$.detail.metadata'), ...extra });
+
+/**
+ * StockReserved (status reserved) → ConfirmPayment → declined? cancel :
+ * CreateFulfillments → created? NotifyOrderConfirmed. Runs straight
+ * through in a second or two; the waits (the location's confirmation, the
+ * carrier's tracking) live in the order's state and events, not here.
+ */
+export const fulfillOrder: WorkflowBuilder = (scope: Construct, fn) => {
+  const confirm = retried(
+    new tasks.LambdaInvoke(scope, 'ConfirmPayment', { lambdaFunction: fn('confirmPayment'), payload: orderStep(), payloadResponseOnly: true, resultPath: '$.payment' }),
+  );
+  const cancel = retried(
+    new tasks.LambdaInvoke(scope, 'CancelUnpaidOrder', {
+      lambdaFunction: fn('cancelUnpaidOrder'),
+      payload: orderStep({ payment: sfn.JsonPath.objectAt('$.payment') }),
+      payloadResponseOnly: true,
+      resultPath: '$.cancelled',
+    }),
+  );
+  const create = retried(
+    new tasks.LambdaInvoke(scope, 'CreateFulfillments', { lambdaFunction: fn('createFulfillments'), payload: orderStep(), payloadResponseOnly: true, resultPath: '$.fulfillment' }),
+  );
+  const notify = retried(
+    new tasks.LambdaInvoke(scope, 'NotifyOrderConfirmed', {
+      lambdaFunction: fn('notifyCustomer'),
+      payload: orderStep({ template: 'order_confirmed' }),
+      payloadResponseOnly: true,
+      resultPath: '$.notified',
+    }),
+  );
+  const done = new sfn.Succeed(scope, 'OrderHandled');
+  const created = new sfn.Choice(scope, 'FulfillmentsCreated').when(sfn.Condition.stringEquals('$.fulfillment.outcome', 'created'), notify.next(done)).otherwise(done);
+  const paid = new sfn.Choice(scope, 'PaymentOutcome')
+    .when(sfn.Condition.stringEquals('$.payment.outcome', 'declined'), cancel.next(done))
+    .when(sfn.Condition.stringEquals('$.payment.outcome', 'confirmed'), create.next(created))
+    .otherwise(done);
+  return confirm.next(paid);
+};
+
+/** ShipmentShipped → CapturePayment → IssueInvoice → NotifyShipped. */
+export const completeShipment: WorkflowBuilder = (scope: Construct, fn) => {
+  const shipment = { shipmentId: sfn.JsonPath.stringAt('$.detail.data.shipmentId') };
+  const capture = retried(
+    new tasks.LambdaInvoke(scope, 'CapturePayment', { lambdaFunction: fn('capturePayment'), payload: orderStep(shipment), payloadResponseOnly: true, resultPath: '$.capture' }),
+  );
+  const invoice = retried(
+    new tasks.LambdaInvoke(scope, 'IssueInvoice', {
+      lambdaFunction: fn('issueInvoice'),
+      payload: orderStep({ ...shipment, lines: sfn.JsonPath.objectAt('$.detail.data.lines'), orderStatus: sfn.JsonPath.stringAt('$.detail.data.orderStatus') }),
+      payloadResponseOnly: true,
+      resultPath: '$.invoice',
+    }),
+  );
+  const notify = retried(
+    new tasks.LambdaInvoke(scope, 'NotifyShipped', {
+      lambdaFunction: fn('notifyCustomer'),
+      payload: orderStep({ ...shipment, template: 'shipped' }),
+      payloadResponseOnly: true,
+      resultPath: '$.notified',
+    }),
+  );
+  return capture.next(invoice).next(notify).next(new sfn.Succeed(scope, 'Shipped'));
+};

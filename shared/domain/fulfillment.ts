@@ -1,0 +1,120 @@
+import * as z from 'zod';
+import { Timestamp } from './common.ts';
+import { Allocation } from './reservation.ts';
+
+/**
+ * A fulfillment is the part of an order one location ships: its lines, the
+ * positions they are reserved at, the carrier label bought for it, and its
+ * progress as the location reports it (accepted → picked → packed →
+ * shipped) and then as the carrier tracks the parcel. One fulfillment is one
+ * parcel, so its id is also the shipment id.
+ */
+
+export const FulfillmentId = z
+  .string()
+  .regex(/^[0-9A-HJKMNP-TV-Z]{26}-F\d{1,3}$/, 'A fulfillment id is <orderId>-F<n>')
+  .meta({ example: '01JB8Z3Q4W5E6R7T8Y9U0I1O2P-F1' });
+
+export const FulfillmentStatus = z.enum(['created', 'accepted', 'picked', 'packed', 'shipped', 'rejected', 'timed_out', 'cancelled']);
+export type FulfillmentStatus = z.infer<typeof FulfillmentStatus>;
+
+export const TrackingStatus = z.enum(['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception']);
+export type TrackingStatus = z.infer<typeof TrackingStatus>;
+
+export const OPEN_FULFILLMENT: readonly FulfillmentStatus[] = ['created', 'accepted', 'picked', 'packed'];
+
+export const CarrierLabel = z
+  .object({
+    carrierId: z.string(),
+    serviceLevel: z.string(),
+    rate: z.number().int().meta({ description: 'What the label cost, minor units of `currency`.' }),
+    currency: z.string(),
+    estimatedDelivery: Timestamp,
+    trackingNumber: z.string(),
+    trackingUrl: z.string(),
+    labelFormat: z.enum(['ZPL', 'PDF']),
+    label: z.string().meta({ description: 'The label document (ZPL text, or base64 PDF).' }),
+    weightGrams: z.number().int(),
+    zone: z.number().int(),
+  })
+  .meta({ id: 'CarrierLabel' });
+export type CarrierLabel = z.infer<typeof CarrierLabel>;
+
+export const Fulfillment = z
+  .object({
+    fulfillmentId: z.string(),
+    orderId: z.string(),
+    locationId: z.string(),
+    status: FulfillmentStatus,
+    lines: z.array(z.object({ sku: z.string(), quantity: z.number().int().min(1) })),
+    allocations: z.array(Allocation).meta({ description: 'The reserved positions these lines hold.' }),
+    acceptBy: Timestamp.meta({ description: 'The location must accept before this, or the lines are re-routed.' }),
+    carrier: CarrierLabel.optional(),
+    reason: z.string().optional().meta({ description: 'Why the location rejected it, or why it was cancelled.' }),
+    tracking: z
+      .object({
+        status: TrackingStatus,
+        updatedAt: Timestamp,
+        events: z.array(z.object({ status: TrackingStatus, at: Timestamp, description: z.string().optional(), location: z.string().optional() })),
+      })
+      .optional(),
+    shippedAt: Timestamp.optional(),
+    reroutedAt: Timestamp.optional().meta({ description: 'When the lines of a rejected or timed-out fulfillment were routed again.' }),
+    deliveredAt: Timestamp.optional(),
+    version: z.number().int().min(1),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Fulfillment' });
+export type Fulfillment = z.infer<typeof Fulfillment>;
+
+/** What a location (or its WMS) reports. */
+export const FulfillmentEventInput = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('accepted') }),
+    z.strictObject({ type: z.literal('rejected'), reason: z.string().min(1).max(500) }),
+    z.strictObject({ type: z.literal('picked') }),
+    z.strictObject({ type: z.literal('packed') }),
+    z.strictObject({
+      type: z.literal('shipped'),
+      carrierId: z.string().min(1).max(64).optional().meta({ description: 'Only when the location shipped with another carrier than the label bought.' }),
+      trackingNumber: z.string().min(1).max(100).optional(),
+    }),
+  ])
+  .meta({ id: 'FulfillmentEventInput' });
+export type FulfillmentEventInput = z.infer<typeof FulfillmentEventInput>;
+
+const NEXT: Record<FulfillmentStatus, readonly FulfillmentStatus[]> = {
+  created: ['accepted', 'picked', 'packed', 'shipped', 'rejected', 'timed_out', 'cancelled'],
+  accepted: ['picked', 'packed', 'shipped', 'rejected', 'cancelled'],
+  picked: ['packed', 'shipped', 'rejected', 'cancelled'],
+  packed: ['shipped', 'rejected', 'cancelled'],
+  shipped: [],
+  rejected: [],
+  timed_out: [],
+  cancelled: [],
+};
+
+/** `unchanged` for a repeat of the current status (a retried report), `invalid` for a step back or out of a final status. */
+export function transition(current: FulfillmentStatus, next: FulfillmentStatus): 'apply' | 'unchanged' | 'invalid' {
+  if (current === next) return 'unchanged';
+  return NEXT[current].includes(next) ? 'apply' : 'invalid';
+}
+
+const TRACKING_ORDER: Record<TrackingStatus, number> = { label_created: 0, in_transit: 1, out_for_delivery: 2, exception: 2, delivered: 3 };
+
+/** Carriers deliver tracking updates out of order; a stale one is kept in the history but does not move the status back. */
+export function trackingAdvances(current: TrackingStatus | undefined, next: TrackingStatus): boolean {
+  if (current === undefined) return true;
+  if (current === 'delivered') return false;
+  if (next === 'exception' || current === 'exception') return true;
+  return TRACKING_ORDER[next] > TRACKING_ORDER[current];
+}
+
+export function fulfillmentIdOf(orderId: string, n: number): string {
+  return `${orderId}-F${n}`;
+}
+
+export function orderIdOfFulfillment(fulfillmentId: string): string {
+  return fulfillmentId.replace(/-F\d+$/, '');
+}

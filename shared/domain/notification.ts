@@ -1,0 +1,107 @@
+import * as z from 'zod';
+import { Timestamp } from './common.ts';
+import type { Order } from './order.ts';
+
+/**
+ * Messages to the customer. Each is keyed by what caused it (template +
+ * subject, e.g. `shipped` + the shipment id), and that key is claimed with a
+ * conditional write before anything is sent: a retried workflow step or a
+ * redelivered event finds the claim and sends nothing.
+ */
+
+export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled']);
+export type NotificationTemplate = z.infer<typeof NotificationTemplate>;
+
+export const NotificationChannel = z.enum(['email', 'sms']);
+export type NotificationChannel = z.infer<typeof NotificationChannel>;
+
+export const Notification = z
+  .object({
+    notificationId: z.string(),
+    orderId: z.string(),
+    template: NotificationTemplate,
+    channel: NotificationChannel,
+    subject: z.string().meta({ description: 'What the message is about: the order, a shipment id…' }),
+    to: z.string(),
+    title: z.string().optional().meta({ description: 'E-mail subject line.' }),
+    body: z.string(),
+    status: z.enum(['sending', 'sent', 'failed']),
+    messageId: z.string().optional().meta({ description: 'SES or SNS message id.' }),
+    error: z.string().optional(),
+    attempts: z.number().int(),
+    createdAt: Timestamp,
+    sentAt: Timestamp.optional(),
+  })
+  .meta({ id: 'Notification' });
+export type Notification = z.infer<typeof Notification>;
+
+export interface NotificationContext {
+  shipmentId?: string | undefined;
+  carrierId?: string | undefined;
+  trackingNumber?: string | undefined;
+  trackingUrl?: string | undefined;
+  estimatedDelivery?: string | undefined;
+  shortages?: { sku: string; quantity: number }[] | undefined;
+  reason?: string | undefined;
+  lines?: { sku: string; quantity: number }[] | undefined;
+}
+
+export interface RenderedMessage {
+  title: string;
+  text: string;
+  sms: string;
+}
+
+/** Where each channel's message goes, if anywhere: e-mail when there is an address, SMS only with a phone and consent. */
+export function recipients(order: Pick<Order, 'customer'>): { channel: NotificationChannel; to: string }[] {
+  const out: { channel: NotificationChannel; to: string }[] = [];
+  if (order.customer.email) out.push({ channel: 'email', to: order.customer.email });
+  if (order.customer.phone && order.customer.smsConsent === true) out.push({ channel: 'sms', to: order.customer.phone });
+  return out;
+}
+
+export function render(template: NotificationTemplate, order: Pick<Order, 'orderId' | 'channel' | 'customer' | 'lines'>, context: NotificationContext): RenderedMessage {
+  const ref = order.channel.externalNumber ?? order.orderId;
+  const hello = order.customer.name ? `Hello ${order.customer.name.split(' ')[0]},` : 'Hello,';
+  const items = (lines: readonly { sku: string; quantity: number }[]) =>
+    lines.map((l) => `  ${l.quantity} × ${order.lines.find((o) => o.sku === l.sku)?.title ?? l.sku}`).join('\n');
+  const tracking = context.trackingNumber ? `Tracking: ${context.trackingUrl ?? context.trackingNumber}` : '';
+  switch (template) {
+    case 'order_confirmed':
+      return {
+        title: `Order ${ref} confirmed`,
+        text: `${hello}\n\nThank you for your order ${ref}. We are preparing it:\n${items(order.lines)}\n\nWe will write again when it ships.`,
+        sms: `Order ${ref} confirmed. We will text you when it ships.`,
+      };
+    case 'backordered':
+      return {
+        title: `Order ${ref}: some items are on backorder`,
+        text: `${hello}\n\nSome items of order ${ref} are not in stock right now:\n${items(context.shortages ?? [])}\n\nWe will ship them as soon as they arrive.`,
+        sms: `Order ${ref}: some items are on backorder; we ship them when they arrive.`,
+      };
+    case 'shipped':
+      return {
+        title: `Order ${ref} has shipped`,
+        text: `${hello}\n\nA parcel of order ${ref} is on its way:\n${items(context.lines ?? [])}\n\n${tracking}${context.estimatedDelivery ? `\nExpected by ${context.estimatedDelivery.slice(0, 10)}.` : ''}`,
+        sms: `Order ${ref} shipped. ${tracking}`.trim(),
+      };
+    case 'out_for_delivery':
+      return {
+        title: `Order ${ref} is out for delivery`,
+        text: `${hello}\n\nYour parcel of order ${ref} is out for delivery today.\n\n${tracking}`,
+        sms: `Order ${ref} is out for delivery today. ${tracking}`.trim(),
+      };
+    case 'delivered':
+      return {
+        title: `Order ${ref} was delivered`,
+        text: `${hello}\n\nYour parcel of order ${ref} was delivered. We hope you enjoy it.\n\n${tracking}`,
+        sms: `Order ${ref} was delivered.`,
+      };
+    case 'cancelled':
+      return {
+        title: `Order ${ref} was cancelled`,
+        text: `${hello}\n\nOrder ${ref} was cancelled${context.reason ? `: ${context.reason}` : ''}. You have not been charged for anything that did not ship.`,
+        sms: `Order ${ref} was cancelled.`,
+      };
+  }
+}

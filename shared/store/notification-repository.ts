@@ -1,0 +1,78 @@
+import { QueryCommand, TransactWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { OutboxEvent } from '#events/define.ts';
+import { Notification } from '#shared/domain/notification.ts';
+import type { NotificationRepository } from '#shared/ports.ts';
+import { entityOf } from './items.ts';
+import { keys } from './keys.ts';
+import { outboxPut } from './outbox.ts';
+import { table } from './table.ts';
+
+/**
+ * Customer messages, one item per (template, subject, channel) in the
+ * order's partition. The claim is a conditional put: it succeeds once, or
+ * again only when an earlier claim failed or went stale (a sender that
+ * crashed mid-send), so a redelivered event never sends a second message.
+ */
+export class DynamoNotificationRepository implements NotificationRepository {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    this.#db = db;
+    this.#tableName = tableName;
+  }
+
+  async claim(notification: Notification, staleAfterMs: number, now: Date): Promise<'claimed' | 'sent' | 'in_progress'> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: { ...this.#key(notification), [table.entityAttribute]: 'Notification', ...notification },
+          ConditionExpression: `attribute_not_exists(${table.partitionKey}) OR #status = :failed OR (#status = :sending AND createdAt < :stale)`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':sending': 'sending', ':stale': new Date(now.getTime() - staleAfterMs).toISOString() },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error.Item?.['status']?.S === 'sent' ? 'sent' : 'in_progress';
+    }
+  }
+
+  async finish(notification: Notification, events: OutboxEvent[]): Promise<void> {
+    await this.#db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.#tableName, Item: { ...this.#key(notification), [table.entityAttribute]: 'Notification', ...notification } } },
+          ...events.map((event) => outboxPut(this.#tableName, event)),
+        ],
+      }),
+    );
+  }
+
+  async forOrder(orderId: string): Promise<Notification[]> {
+    const found: Notification[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+          ExpressionAttributeValues: { ':pk': keys.orderPartition(orderId), ':prefix': keys.notificationPrefix },
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...(result.Items ?? []).map((item) => Notification.parse(entityOf(item))));
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return found.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.notificationId.localeCompare(b.notificationId));
+  }
+
+  #key(n: Notification) {
+    return keys.notification(n.orderId, n.template, n.subject, n.channel);
+  }
+}

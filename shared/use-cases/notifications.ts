@@ -1,0 +1,122 @@
+import { NotificationSent } from '#events/notification-sent.ts';
+import type { Clock } from '#shared/domain/clock.ts';
+import { NotFoundError } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { recipients, render, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
+import type { FulfillmentRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
+import { assertOrderId } from './orders.ts';
+
+export interface NotificationDeps {
+  orders: Pick<OrderRepository, 'get'>;
+  fulfillments: Pick<FulfillmentRepository, 'get'>;
+  notifications: NotificationRepository;
+  mailer: Mailer;
+  sms: SmsSender;
+  clock: Clock;
+}
+
+/** A claim older than this whose send never finished (the sender crashed) may be sent again. */
+const STALE_CLAIM_MS = 10 * 60 * 1000;
+
+/**
+ * Sends one template to the customer, once per (template, subject, channel):
+ * each message is claimed with a conditional write before it is sent, and
+ * recorded as sent (with a NotificationSent event) after. A retried step or
+ * a redelivered event finds the claim and sends nothing. A failed send is
+ * recorded and thrown, so the workflow or the rule retries it.
+ */
+export async function notifyCustomer(
+  deps: NotificationDeps,
+  command: { orderId: string; template: NotificationTemplate; subject: string; context?: NotificationContext; actor: string },
+): Promise<{ sent: number; skipped: number }> {
+  const order = await deps.orders.get(command.orderId);
+  if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
+  const message = render(command.template, order, command.context ?? {});
+  let sent = 0;
+  let skipped = 0;
+  for (const { channel, to } of recipients(order)) {
+    const now = deps.clock.now();
+    const claim: Notification = {
+      notificationId: newId(),
+      orderId: order.orderId,
+      template: command.template,
+      channel,
+      subject: command.subject,
+      to,
+      ...(channel === 'email' ? { title: message.title } : {}),
+      body: channel === 'email' ? message.text : message.sms,
+      status: 'sending',
+      attempts: 1,
+      createdAt: now.toISOString(),
+    };
+    const state = await deps.notifications.claim(claim, STALE_CLAIM_MS, now);
+    if (state !== 'claimed') {
+      skipped++;
+      continue;
+    }
+    try {
+      const tags = { orderId: order.orderId, template: command.template };
+      const { messageId } =
+        channel === 'email'
+          ? await deps.mailer.send({ to: [to], subject: message.title, text: message.text, tags })
+          : await deps.sms.send({ to, text: message.sms, tags });
+      const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
+      await deps.notifications.finish(done, [
+        NotificationSent.create({ notificationId: claim.notificationId, orderId: order.orderId, template: command.template, channel, messageId }, { occurredAt: deps.clock.now(), actor: command.actor }),
+      ]);
+      sent++;
+    } catch (error) {
+      await deps.notifications.finish({ ...claim, status: 'failed', error: error instanceof Error ? error.message : String(error) }, []);
+      throw error;
+    }
+  }
+  return { sent, skipped };
+}
+
+/** `GET /v1/notifications?orderId=`: what the customer was sent about an order (the outbox locally). */
+export async function listNotifications(deps: Pick<NotificationDeps, 'notifications' | 'orders'>, orderId: string): Promise<Notification[]> {
+  assertOrderId(orderId);
+  if (!(await deps.orders.get(orderId))) throw new NotFoundError(`Order ${orderId} does not exist`);
+  return deps.notifications.forOrder(orderId);
+}
+
+/** What a published event tells the customer, if anything (the rules that target notifyCustomer). */
+export function notificationForEvent(event: { detailType: string; eventId: string; data: Record<string, unknown> }):
+  | { orderId: string; template: NotificationTemplate; subject: string; context: NotificationContext }
+  | undefined {
+  const data = event.data;
+  const orderId = String((data['order'] as { orderId?: string } | undefined)?.orderId ?? data['orderId'] ?? '');
+  switch (event.detailType) {
+    case 'OrderBackordered':
+      return data['held'] === true ? undefined : { orderId, template: 'backordered', subject: event.eventId, context: { shortages: data['shortages'] as NotificationContext['shortages'] } };
+    case 'OrderCancelled':
+      return { orderId, template: 'cancelled', subject: orderId, context: { reason: String(data['reason'] ?? '') } };
+    case 'ShipmentTrackingUpdated':
+      return data['status'] === 'out_for_delivery'
+        ? { orderId, template: 'out_for_delivery', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } }
+        : undefined;
+    case 'ShipmentDelivered':
+      return { orderId, template: 'delivered', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
+    default:
+      return undefined;
+  }
+}
+
+/** Adds what the shipment knows (carrier, tracking link, lines, estimated delivery) to a message about it. */
+export async function withShipment(deps: Pick<NotificationDeps, 'fulfillments'>, context: NotificationContext): Promise<NotificationContext> {
+  if (!context.shipmentId) return context;
+  const fulfillment = await deps.fulfillments.get(context.shipmentId).catch(() => undefined);
+  if (!fulfillment) return context;
+  return {
+    ...context,
+    lines: fulfillment.lines,
+    ...(fulfillment.carrier
+      ? {
+          carrierId: fulfillment.carrier.carrierId,
+          trackingNumber: fulfillment.carrier.trackingNumber,
+          trackingUrl: fulfillment.carrier.trackingUrl,
+          estimatedDelivery: fulfillment.carrier.estimatedDelivery,
+        }
+      : {}),
+  };
+}

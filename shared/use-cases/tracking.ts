@@ -1,0 +1,105 @@
+import { ShipmentDelivered } from '#events/shipment-delivered.ts';
+import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
+import type { Clock } from '#shared/domain/clock.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { OPEN_FULFILLMENT, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
+import type { Order, OrderStatus } from '#shared/domain/order.ts';
+import type { FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
+import { pause } from './inventory.ts';
+
+export interface TrackingDeps {
+  orders: Pick<OrderRepository, 'get'>;
+  inventory: Pick<InventoryRepository, 'reservation'>;
+  fulfillments: FulfillmentRepository;
+  clock: Clock;
+}
+
+export interface TrackingUpdate {
+  carrierId: string;
+  trackingNumber: string;
+  status: Exclude<TrackingStatus, 'label_created'>;
+  occurredAt: string;
+  description?: string | undefined;
+  location?: string | undefined;
+}
+
+/**
+ * A carrier's tracking update (webhook). Updates arrive late, twice, and out
+ * of order: each is kept in the parcel's history, but only one that moves
+ * the parcel forward changes its status (an exception always does). When
+ * every shipped parcel is delivered and nothing is left to ship, the order
+ * is delivered.
+ */
+export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
+  const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
+  if (!fulfillmentId) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const fulfillment = await deps.fulfillments.get(fulfillmentId);
+    if (!fulfillment) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
+    const order = await deps.orders.get(fulfillment.orderId);
+    if (!order) throw new NotFoundError(`Order ${fulfillment.orderId} does not exist`);
+    if (fulfillment.status !== 'shipped') {
+      throw new ConflictError(`Shipment ${fulfillmentId} has not been reported shipped by ${fulfillment.locationId} yet (it is ${fulfillment.status})`, 'not_shipped');
+    }
+    const history = fulfillment.tracking?.events ?? [];
+    if (history.some((e) => e.status === update.status && e.at === update.occurredAt)) return { outcome: 'unchanged', shipmentId: fulfillmentId, orderStatus: order.status };
+    const advances = trackingAdvances(fulfillment.tracking?.status, update.status);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const tracking = {
+      status: advances ? update.status : (fulfillment.tracking?.status ?? 'label_created'),
+      updatedAt: advances ? at : (fulfillment.tracking?.updatedAt ?? at),
+      events: [...history, { status: update.status, at: update.occurredAt, ...(update.description ? { description: update.description } : {}), ...(update.location ? { location: update.location } : {}) }].slice(-30),
+    };
+    const next: Fulfillment = {
+      ...fulfillment,
+      tracking,
+      ...(advances && update.status === 'delivered' ? { deliveredAt: update.occurredAt } : {}),
+      version: fulfillment.version + 1,
+      updatedAt: at,
+    };
+    const orderStatus = advances ? await orderStatusAfter(deps, order, next) : order.status;
+    const actor = `carrier:${update.carrierId}`;
+    const context = { occurredAt: now, actor };
+    const base = { shipmentId: fulfillmentId, orderId: order.orderId, carrierId: update.carrierId, trackingNumber: update.trackingNumber, orderStatus };
+    try {
+      await deps.fulfillments.update(next, fulfillment.version, {
+        ...(orderStatus !== order.status ? { order: { next: { ...order, status: orderStatus, version: order.version + 1, updatedAt: at }, expectedVersion: order.version } } : {}),
+        timeline: advances
+          ? [
+              {
+                at,
+                type: `shipment_${update.status}`,
+                actor,
+                message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}.${orderStatus !== order.status ? ` Order is ${orderStatus}.` : ''}`,
+                data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt },
+              },
+            ]
+          : [],
+        events: !advances
+          ? []
+          : update.status === 'delivered'
+            ? [ShipmentDelivered.create({ ...base, deliveredAt: update.occurredAt }, context)]
+            : [ShipmentTrackingUpdated.create({ ...base, status: update.status, occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) }, context)],
+      });
+      return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus };
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      await pause(attempt);
+    }
+  }
+  throw new ConcurrentModificationError(`Shipment ${fulfillmentId} kept changing`);
+}
+
+/** The order's status once this parcel's tracking changed. */
+async function orderStatusAfter(deps: TrackingDeps, order: Order, changed: Fulfillment): Promise<OrderStatus> {
+  if (order.status === 'cancelled') return order.status;
+  const all = (await deps.fulfillments.forOrder(order.orderId)).map((f) => (f.fulfillmentId === changed.fulfillmentId ? changed : f));
+  const shipped = all.filter((f) => f.status === 'shipped');
+  if (shipped.some((f) => f.tracking?.status === 'exception')) return 'exception';
+  const reservation = await deps.inventory.reservation(order.orderId);
+  const everythingShipped = !!reservation && reservation.allocations.length === 0 && reservation.backordered.length === 0 && !all.some((f) => OPEN_FULFILLMENT.includes(f.status));
+  if (everythingShipped && shipped.length > 0 && shipped.every((f) => f.tracking?.status === 'delivered')) return 'delivered';
+  if (order.status === 'exception') return everythingShipped ? 'shipped' : 'partially_shipped';
+  return order.status;
+}
