@@ -54,7 +54,8 @@ OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
   API token   ${oms.apiToken}
               export OMS_TOKEN=${oms.apiToken}
   Data        ${dataDir ?? 'in memory (gone when stopped)'}
-  Mail        ${oms.mail.file ?? 'in memory'}
+  Mail, SMS   ${oms.mail.file ?? 'in memory'}${oms.sms.file ? `, ${oms.sms.file}` : ''}
+  Carriers    tracking webhooks at ${oms.url}/webhooks/carriers/{parcelco|swiftship}, signed with "${oms.carrierWebhookSecret}"
   DynamoDB    ${oms.dynamoEndpoint} (table ${oms.tableName})
   Workflows   ${oms.workflows.workflows.join(', ')}
   Schedules   ${Object.entries(oms.scheduler.nextRuns()).map(([id, at]) => `${id} next at ${at}`).join('; ')}

@@ -44,11 +44,16 @@ export interface OmsOptions {
   marketplaceRetry?: { attempts: number; baseDelayMs: number };
   /** Batching window of queues that have one (default: the queue's own, e.g. 2 s); tests shorten it. */
   queueBatchingWindowMs?: number;
+  /** Signing secret of carrier tracking webhooks (default: a fixed local value, printed at start). */
+  carrierWebhookSecret?: string;
+  /** The merchant's name on invoices. */
+  sellerName?: string;
 }
 
 export interface RunningOms {
   url: string;
   apiToken: string;
+  carrierWebhookSecret: string;
   tableName: string;
   dynamoEndpoint: string;
   dataDir: string | undefined;
@@ -86,6 +91,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     if (dataDir && options.reset) rmSync(dataDir, { recursive: true, force: true });
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const apiToken = options.apiToken ?? loadOrCreateToken(dataDir);
+    const carrierWebhookSecret = options.carrierWebhookSecret ?? 'local-carrier-webhook-secret';
     const tableName = options.tableName ?? 'oms';
 
     // DynamoDB Local and the CDK synthesis are independent; the JVM start and the synth overlap.
@@ -155,6 +161,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       TABLE_NAME: tableName,
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
+      CARRIER_WEBHOOK_SECRET: carrierWebhookSecret,
+      SELLER_NAME: options.sellerName ?? 'Local OMS merchant',
       OPS_EMAIL: options.opsEmail ?? 'ops@localhost.test',
       ...(options.marketplaceRetry
         ? {
@@ -254,6 +262,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     return {
       url,
       apiToken,
+      carrierWebhookSecret,
       tableName,
       dynamoEndpoint: dynamo.endpoint,
       dataDir,

@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { newId } from '#shared/domain/ids.ts';
 import { keys } from '#shared/store/keys.ts';
 import { table } from '#shared/store/table.ts';
@@ -75,59 +75,95 @@ export class SandboxPaymentProvider implements PaymentProvider {
 
   async capture(request: { authorizationId: string; amount: number; idempotencyKey: string }) {
     return this.#once(request.idempotencyKey, async () => {
-      const authorization = await this.#authorization(request.authorizationId);
-      if (authorization.status !== 'authorized') throw new PaymentRequestError('authorization_voided', `Authorization ${request.authorizationId} was voided`);
       if (request.amount <= 0) throw new PaymentRequestError('invalid_amount', 'A capture must be positive');
-      try {
-        await this.#db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.#tableName,
-                  Key: keys.sandboxAuthorization(request.authorizationId),
-                  UpdateExpression: 'SET captured = captured + :amount',
-                  ConditionExpression: 'captured + :amount <= amount AND #status = :authorized',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':amount': request.amount, ':authorized': 'authorized' },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (error) {
-        if (error instanceof TransactionCanceledException) {
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const authorization = await this.#authorization(request.authorizationId);
+        if (authorization.status !== 'authorized') throw new PaymentRequestError('authorization_voided', `Authorization ${request.authorizationId} was voided`);
+        if (authorization.captured + request.amount > authorization.amount) {
           throw new PaymentRequestError('amount_too_large', `Capturing ${request.amount} would exceed the authorized ${authorization.amount} (captured so far ${authorization.captured})`);
         }
-        throw error;
+        try {
+          await this.#db.send(
+            new UpdateCommand({
+              TableName: this.#tableName,
+              Key: keys.sandboxAuthorization(request.authorizationId),
+              UpdateExpression: 'SET captured = :captured',
+              ConditionExpression: 'captured = :before AND #status = :authorized',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':captured': authorization.captured + request.amount, ':before': authorization.captured, ':authorized': 'authorized' },
+            }),
+          );
+          const captureId = `sbx_cap_${newId()}`;
+          await this.#db.send(
+            new PutCommand({
+              TableName: this.#tableName,
+              Item: { ...keys.sandboxAuthorization(captureId), [table.entityAttribute]: 'SandboxCapture', captureId, authorizationId: request.authorizationId, amount: request.amount, refunded: 0 },
+            }),
+          );
+          return { captureId, amount: request.amount };
+        } catch (error) {
+          // Another capture of the same authorization landed first: read again.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
       }
-      return { captureId: `sbx_cap_${newId()}`, amount: request.amount };
+      throw new PaymentRequestError('conflict', `Authorization ${request.authorizationId} kept changing`);
     });
   }
 
   async void(request: { authorizationId: string; idempotencyKey: string }) {
     await this.#once(request.idempotencyKey, async () => {
-      await this.#authorization(request.authorizationId);
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: { ...(await this.#raw(request.authorizationId)), status: 'voided' },
-        }),
-      );
+      try {
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: keys.sandboxAuthorization(request.authorizationId),
+            UpdateExpression: 'SET #status = :voided',
+            ConditionExpression: '#status = :authorized AND captured = :zero',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':voided': 'voided', ':authorized': 'authorized', ':zero': 0 },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const authorization = await this.#authorization(request.authorizationId);
+        if (authorization.status !== 'voided') throw new PaymentRequestError('already_captured', `Authorization ${request.authorizationId} has captures; refund them instead`);
+      }
       return { voided: true };
     });
   }
 
+  /** Refunds part or all of one capture (refunds of a capture never exceed it). */
   async refund(request: { captureId: string; amount: number; idempotencyKey: string }) {
     return this.#once(request.idempotencyKey, async () => {
       if (request.amount <= 0) throw new PaymentRequestError('invalid_amount', 'A refund must be positive');
-      return { refundId: `sbx_ref_${newId()}` };
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const capture = (await this.#raw(request.captureId)) as { amount: number; refunded: number };
+        if (capture.refunded + request.amount > capture.amount) {
+          throw new PaymentRequestError('amount_too_large', `Refunding ${request.amount} would exceed the captured ${capture.amount} (refunded so far ${capture.refunded})`);
+        }
+        try {
+          await this.#db.send(
+            new UpdateCommand({
+              TableName: this.#tableName,
+              Key: keys.sandboxAuthorization(request.captureId),
+              UpdateExpression: 'SET refunded = :refunded',
+              ConditionExpression: 'refunded = :before',
+              ExpressionAttributeValues: { ':refunded': capture.refunded + request.amount, ':before': capture.refunded },
+            }),
+          );
+          return { refundId: `sbx_ref_${newId()}` };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      throw new PaymentRequestError('conflict', `Capture ${request.captureId} kept changing`);
     });
   }
 
-  async #raw(authorizationId: string): Promise<Record<string, unknown>> {
-    const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.sandboxAuthorization(authorizationId), ConsistentRead: true }));
-    if (!Item) throw new PaymentRequestError('unknown_authorization', `No authorization ${authorizationId}`);
+  /** An authorization or a capture, by id. */
+  async #raw(id: string): Promise<Record<string, unknown>> {
+    const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.sandboxAuthorization(id), ConsistentRead: true }));
+    if (!Item) throw new PaymentRequestError('unknown_reference', `No authorization or capture ${id}`);
     return Item;
   }
 

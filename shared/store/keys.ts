@@ -195,15 +195,19 @@ export const keys = {
   /** One invoice per subject (a shipment, or the whole order): its conditional put makes issuing exactly-once. */
   invoiceFor: (orderId: string, subject: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `INVOICEFOR#${subject}` }),
 
-  /** One customer message per (template, subject, channel): claimed before sending, so it is sent once. */
+  /**
+   * One customer message per (template, subject, channel): claimed before
+   * sending, so it is sent once. (`TOCUSTOMER#` sorts after `ORDER`, outside
+   * the order body range read by every order fetch.)
+   */
   notification: (orderId: string, template: string, subject: string, channel: string): ItemKey => ({
     PK: `ORDER#${orderId}`,
-    SK: `NOTIFICATION#${template}#${hash(subject)}#${channel}`,
+    SK: `TOCUSTOMER#${template}#${hash(subject)}#${channel}`,
   }),
-  notificationPrefix: 'NOTIFICATION#',
+  notificationPrefix: 'TOCUSTOMER#',
 
-  /** The sandbox payment provider's own records (it stands in for a remote provider). */
-  sandboxAuthorization: (authorizationId: string): ItemKey => ({ PK: `SANDBOXPAY#${authorizationId}`, SK: 'AUTHORIZATION' }),
+  /** The sandbox payment provider's own records, authorizations and captures by id (it stands in for a remote provider). */
+  sandboxAuthorization: (id: string): ItemKey => ({ PK: `SANDBOXPAY#${id}`, SK: 'RECORD' }),
   sandboxIdempotency: (key: string): ItemKey => ({ PK: `SANDBOXPAY#IDEM#${hash(key)}`, SK: 'IDEMPOTENCY' }),
 
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
