@@ -52,6 +52,11 @@ export interface RenderedMessage {
   sms: string;
 }
 
+/** Messages that make no sense for an order: a pickup is not "shipped", it is collected (delivered). */
+export function applies(template: NotificationTemplate, order: Pick<Order, 'fulfillment'>): boolean {
+  return !(order.fulfillment.type !== 'ship' && (template === 'shipped' || template === 'out_for_delivery'));
+}
+
 /** Where each channel's message goes, if anywhere: e-mail when there is an address, SMS only with a phone and consent. */
 export function recipients(order: Pick<Order, 'customer'>): { channel: NotificationChannel; to: string }[] {
   const out: { channel: NotificationChannel; to: string }[] = [];
@@ -60,7 +65,7 @@ export function recipients(order: Pick<Order, 'customer'>): { channel: Notificat
   return out;
 }
 
-export function render(template: NotificationTemplate, order: Pick<Order, 'orderId' | 'channel' | 'customer' | 'lines'>, context: NotificationContext): RenderedMessage {
+export function render(template: NotificationTemplate, order: Pick<Order, 'orderId' | 'channel' | 'customer' | 'lines' | 'fulfillment'>, context: NotificationContext): RenderedMessage {
   const ref = order.channel.externalNumber ?? order.orderId;
   const hello = order.customer.name ? `Hello ${order.customer.name.split(' ')[0]},` : 'Hello,';
   const items = (lines: readonly { sku: string; quantity: number }[]) =>
@@ -92,6 +97,9 @@ export function render(template: NotificationTemplate, order: Pick<Order, 'order
         sms: `Order ${ref} is out for delivery today. ${tracking}`.trim(),
       };
     case 'delivered':
+      if (order.fulfillment.type !== 'ship') {
+        return { title: `Order ${ref} collected`, text: `${hello}\n\nYou collected order ${ref} at the store. Thank you!`, sms: `Order ${ref} collected. Thank you!` };
+      }
       return {
         title: `Order ${ref} was delivered`,
         text: `${hello}\n\nYour parcel of order ${ref} was delivered. We hope you enjoy it.\n\n${tracking}`,

@@ -26,6 +26,7 @@ import type { CarrierGateway, FulfillmentRepository, InventoryRepository, Locati
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
 import { explainDecision, locate, recordShipment } from './reservations.ts';
+import { recordHandover } from './tracking.ts';
 
 export interface FulfillmentDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -263,6 +264,11 @@ export async function applyFulfillmentEvent(
           actor: command.actor,
           correlationId: command.correlationId,
         });
+        if (order.fulfillment.type !== 'ship') {
+          // Pickup and carry-out: handing the parcel over is the delivery.
+          const handed = await recordHandover(deps, fulfillment.fulfillmentId, deps.clock.now().toISOString());
+          return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: handed.orderStatus };
+        }
         return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: result.orderStatus };
       }
       const status = command.event.type;
@@ -468,4 +474,36 @@ export async function cancelOpenFulfillments(deps: Pick<FulfillmentDeps, 'fulfil
     }
   }
   return { cancelled };
+}
+
+/**
+ * `POST /v1/orders/{orderId}/shipments`: a location reports units shipped
+ * without naming a fulfillment. When an open fulfillment there holds exactly
+ * these lines, it is that fulfillment that shipped; other open fulfillments
+ * there make the report ambiguous (409, naming them); with none, the units
+ * are recorded as a shipment of their own.
+ */
+export async function recordOrderShipment(
+  deps: FulfillmentDeps,
+  command: { orderId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier?: string | undefined; trackingNumber?: string | undefined } & Actor,
+): Promise<{ shipmentId: string; orderStatus: string }> {
+  const open = (await deps.fulfillments.forOrder(command.orderId)).filter((f) => f.locationId === command.locationId && OPEN_FULFILLMENT.includes(f.status));
+  const key = (lines: readonly { sku: string; quantity: number }[]) => JSON.stringify(mergeLines(lines).sort((a, b) => a.sku.localeCompare(b.sku)));
+  const same = open.find((f) => key(f.lines) === key(command.lines));
+  if (same) {
+    const result = await applyFulfillmentEvent(deps, {
+      fulfillmentId: same.fulfillmentId,
+      event: { type: 'shipped', ...(command.carrier ? { carrierId: command.carrier } : {}), ...(command.trackingNumber ? { trackingNumber: command.trackingNumber } : {}) },
+      actor: command.actor,
+      correlationId: command.correlationId,
+    });
+    return { shipmentId: same.fulfillmentId, orderStatus: result.orderStatus };
+  }
+  if (open.length > 0) {
+    throw new ConflictError(
+      `${command.locationId} has open fulfillments for this order (${open.map((f) => f.fulfillmentId).join(', ')}); report on them with POST /v1/fulfillments/{fulfillmentId}/events`,
+      'fulfillment_open',
+    );
+  }
+  return recordShipment(deps, command);
 }

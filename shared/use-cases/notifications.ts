@@ -2,7 +2,7 @@ import { NotificationSent } from '#events/notification-sent.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { recipients, render, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
+import { applies, recipients, render, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
 import type { FulfillmentRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
 import { assertOrderId } from './orders.ts';
 
@@ -31,6 +31,7 @@ export async function notifyCustomer(
 ): Promise<{ sent: number; skipped: number }> {
   const order = await deps.orders.get(command.orderId);
   if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
+  if (!applies(command.template, order)) return { sent: 0, skipped: 0 };
   const message = render(command.template, order, command.context ?? {});
   let sent = 0;
   let skipped = 0;

@@ -406,7 +406,7 @@ export async function recordShipment(
           status: 'shipped',
           allocations: sold,
           shippedAt: at,
-          ...(command.fulfillment.carrier ? { tracking: { status: 'label_created', updatedAt: at, events: [{ status: 'label_created', at }] } } : {}),
+          tracking: { status: 'label_created', updatedAt: at, events: [{ status: 'label_created', at }] },
           version: command.fulfillment.version + 1,
           updatedAt: at,
         }

@@ -33,6 +33,15 @@ export interface TrackingUpdate {
 export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
   const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
   if (!fulfillmentId) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
+  return applyTracking(deps, fulfillmentId, update);
+}
+
+/** A pickup handed over at the store is delivered: the same step as a carrier's delivery scan. */
+export function recordHandover(deps: TrackingDeps, fulfillmentId: string, at: string) {
+  return applyTracking(deps, fulfillmentId, { carrierId: 'pickup', trackingNumber: fulfillmentId, status: 'delivered', occurredAt: at, description: 'Collected by the customer at the store' });
+}
+
+async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
   for (let attempt = 1; attempt <= 5; attempt++) {
     const fulfillment = await deps.fulfillments.get(fulfillmentId);
     if (!fulfillment) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);

@@ -230,6 +230,10 @@ describe('fulfillment, end to end in the local runtime', () => {
       ['wh-east', [{ sku: 'SPLIT-1', quantity: 2 }]],
       ['wh-west', expect.arrayContaining([{ sku: 'SPLIT-1', quantity: 2 }, { sku: 'SPLIT-2', quantity: 1 }])],
     ]);
+    // A shipment reported without a fulfillment must match one; a partial one is ambiguous.
+    const ambiguous = await api('POST', `/v1/orders/${orderId}/shipments`, { locationId: 'wh-east', lines: [{ sku: 'SPLIT-1', quantity: 1 }] });
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.body.error).toMatchObject({ code: 'fulfillment_open', message: expect.stringContaining(parcels[0]!.fulfillmentId) });
     await ship(parcels[0]!.fulfillmentId);
     expect((await order(orderId))['status']).toBe('partially_shipped');
     await ship(parcels[1]!.fulfillmentId);
@@ -325,6 +329,12 @@ describe('fulfillment, end to end in the local runtime', () => {
     const [parcel] = await settled(() => fulfillments(orderId));
     expect(parcel).toMatchObject({ locationId: 'store-nyc', status: 'created' });
     expect(parcel?.carrier).toBeUndefined();
+    // Handing it over at the counter is the delivery.
+    await ship(parcel!.fulfillmentId);
+    expect(await order(orderId)).toMatchObject({ status: 'delivered' });
+    const told = await notifications(orderId);
+    expect(told.map((n) => n.template).sort()).toEqual(['delivered', 'delivered', 'order_confirmed', 'order_confirmed']);
+    expect(told.find((n) => n.template === 'delivered' && n.channel === 'email')?.body).toContain('You collected order');
 
     const noPickups = await placeOrder([{ sku: 'PICKUP-1', quantity: 1 }], { fulfillment: { type: 'pickup', locationId: 'outlet-nj' }, payment: { state: 'paid' } });
     expect(await settled(() => order(noPickups))).toMatchObject({ status: 'on_hold', hold: { reason: 'pickup_unavailable' } });

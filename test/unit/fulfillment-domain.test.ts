@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
+import { trackingAdvances, transition } from '#shared/domain/fulfillment.ts';
+import { invoiceBody, invoiceIdOf, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
+import { applies, recipients, render } from '#shared/domain/notification.ts';
+import type { Order } from '#shared/domain/order.ts';
+import { captureTarget, paymentModeOf } from '#shared/domain/payment.ts';
+import { CarrierSelection } from '#shared/domain/routing.ts';
+import { SANDBOX_RATE_CARDS, addBusinessDays, ratesFromCard, selectRate, zoneFor, type Rate } from '#shared/domain/shipping.ts';
+import { fixture } from '../support/channel-fixtures.ts';
+
+const shopify = shopifyToDraft(ShopifyOrder.parse(fixture('shopify-orders-create.json')), { channelId: 'shopify-us' });
+const order: Order = { ...shopify, orderId: '01JB8Z3Q4W5E6R7T8Y9U0I1O2P', status: 'reserved', version: 3, createdAt: shopify.channelCreatedAt, updatedAt: shopify.channelCreatedAt };
+
+describe('fulfillment status', () => {
+  it('moves forward, repeats are unchanged, and nothing leaves a final status', () => {
+    expect(transition('created', 'accepted')).toBe('apply');
+    expect(transition('created', 'shipped')).toBe('apply');
+    expect(transition('packed', 'packed')).toBe('unchanged');
+    expect(transition('packed', 'picked')).toBe('invalid');
+    expect(transition('accepted', 'timed_out')).toBe('invalid');
+    for (const final of ['shipped', 'rejected', 'timed_out', 'cancelled'] as const) expect(transition(final, 'accepted')).toBe('invalid');
+  });
+
+  it('lets tracking move forward only, except for exceptions', () => {
+    expect(trackingAdvances(undefined, 'in_transit')).toBe(true);
+    expect(trackingAdvances('out_for_delivery', 'in_transit')).toBe(false);
+    expect(trackingAdvances('in_transit', 'exception')).toBe(true);
+    expect(trackingAdvances('exception', 'in_transit')).toBe(true);
+    expect(trackingAdvances('delivered', 'exception')).toBe(false);
+  });
+});
+
+describe('carrier rates and selection', () => {
+  it('zones by distance within a country and a zone of its own abroad', () => {
+    expect([0, 100, 300, 700, 1200, 2000, 4000].map((km) => zoneFor(km, true))).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(zoneFor(10, false)).toBe(9);
+    expect(zoneFor(undefined, true)).toBe(5);
+  });
+
+  it('prices by zone and started kilogram, and counts business days only', () => {
+    const friday = new Date('2026-11-27T12:00:00.000Z');
+    const [ground] = ratesFromCard(SANDBOX_RATE_CARDS[0]!, { zone: 2, weightGrams: 2100, currency: 'USD', shipDate: friday });
+    expect(ground).toMatchObject({ carrierId: 'parcelco', serviceLevel: 'ground', amount: 845 + 2 * 95, transitDays: 1 });
+    expect(ground?.estimatedDelivery.slice(0, 10)).toBe('2026-11-30');
+    expect(addBusinessDays(friday, 2).toISOString().slice(0, 10)).toBe('2026-12-01');
+  });
+
+  it('chooses the cheapest rate that arrives by the promised date, else the fastest; or as configured', () => {
+    const rate = (carrierId: string, amount: number, days: number): Rate => ({ carrierId, serviceLevel: 's', amount, currency: 'USD', zone: 5, transitDays: days, estimatedDelivery: `2026-12-0${days}T20:00:00.000Z` });
+    const rates = [rate('slow', 500, 5), rate('mid', 900, 3), rate('fast', 2000, 1)];
+    const cheapestOnTime = CarrierSelection.parse({});
+    expect(selectRate(rates, cheapestOnTime, '2026-12-04T00:00:00.000Z')?.rate.carrierId).toBe('mid');
+    expect(selectRate(rates, cheapestOnTime, undefined)?.rate.carrierId).toBe('slow');
+    expect(selectRate(rates, cheapestOnTime, '2026-11-30T00:00:00.000Z')).toMatchObject({ rate: { carrierId: 'fast' }, why: expect.stringContaining('no rate arrives by') });
+    expect(selectRate(rates, CarrierSelection.parse({ strategy: 'fastest' }), undefined)?.rate.carrierId).toBe('fast');
+    expect(selectRate(rates, CarrierSelection.parse({ strategy: 'fixed', carrierId: 'mid', serviceLevel: 's' }), undefined)?.rate.carrierId).toBe('mid');
+    expect(selectRate(rates, CarrierSelection.parse({ strategy: 'fixed', carrierId: 'gone', serviceLevel: 's' }), undefined)).toBeUndefined();
+    expect(selectRate([], cheapestOnTime, undefined)).toBeUndefined();
+  });
+});
+
+describe('payments', () => {
+  it('captures the shipped share of each line plus shipping with the first parcel, and the exact total with the last', () => {
+    // The Shopify fixture: 2 tees and a mug, with a discount, shipping and tax.
+    const total = order.totals.total;
+    const none = captureTarget(order, new Map());
+    expect(none).toBe(0);
+    const oneTee = captureTarget(order, new Map([['TEE-ORG-M-BLK', 1]]));
+    expect(oneTee).toBeGreaterThan(order.totals.shipping);
+    expect(oneTee).toBeLessThan(total);
+    const everything = captureTarget(order, new Map([['TEE-ORG-M-BLK', 2], ['MUG-CER-350', 1]]));
+    expect(everything).toBe(total);
+  });
+
+  it('tells who takes the money: the OMS for its providers, else the channel, or the courier in cash', () => {
+    expect(paymentModeOf({ payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } })).toBe('provider');
+    expect(paymentModeOf({ payment: { state: 'authorized', provider: 'shopify_payments' } })).toBe('channel');
+    expect(paymentModeOf({ payment: { state: 'paid' } })).toBe('channel');
+    expect(paymentModeOf({ payment: { state: 'cod' } })).toBe('cash_on_delivery');
+  });
+});
+
+describe('invoices', () => {
+  it('invoices each shipment its share; the invoices of an order add up to its total to the cent', () => {
+    const first = invoiceBody(order, new Map([['TEE-ORG-M-BLK', 1]]), new Map(), true);
+    const second = invoiceBody(order, new Map([['TEE-ORG-M-BLK', 1], ['MUG-CER-350', 1]]), new Map([['TEE-ORG-M-BLK', 1]]), false);
+    expect(first.totals.shipping).toBe(order.totals.shipping);
+    expect(second.totals.shipping).toBe(0);
+    expect(first.totals.total + second.totals.total).toBe(order.totals.total);
+    expect(first.totals.tax + second.totals.tax).toBe(order.totals.tax);
+    expect(first.lines).toEqual([expect.objectContaining({ sku: 'TEE-ORG-M-BLK', quantity: 1 })]);
+    const whole = invoiceBody(order, new Map([['TEE-ORG-M-BLK', 2], ['MUG-CER-350', 1]]), new Map(), true);
+    expect(whole.totals.total).toBe(order.totals.total);
+  });
+
+  it('numbers invoices per series and renders a document a person can read, escaping what came from channels', () => {
+    expect(invoiceIdOf('INV', 42)).toBe('INV-000042');
+    const body = invoiceBody({ ...order, lines: order.lines.map((l) => ({ ...l, title: '<script>alert(1)</script>' })) }, new Map([['MUG-CER-350', 1]]), new Map(), true);
+    const invoice: Invoice = { ...body, invoiceId: 'INV-000042', series: 'INV', number: 42, orderId: order.orderId, shipmentId: `${order.orderId}-F1`, issuedAt: '2026-11-27T12:00:00.000Z' };
+    const html = renderInvoiceHtml(invoice, { name: 'Acme & Co' });
+    expect(html).toContain('<title>Invoice INV-000042</title>');
+    expect(html).toContain('Acme &amp; Co');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain(`${(invoice.totals.total / 100).toFixed(2)} USD`);
+  });
+});
+
+describe('customer messages', () => {
+  it('go by e-mail when there is an address, and by SMS only with a phone number and consent', () => {
+    expect(recipients({ customer: { email: 'a@example.com', phone: '+15550100' } })).toEqual([{ channel: 'email', to: 'a@example.com' }]);
+    expect(recipients({ customer: { email: 'a@example.com', phone: '+15550100', smsConsent: true } })).toHaveLength(2);
+    expect(recipients({ customer: {} })).toEqual([]);
+  });
+
+  it('carry the tracking link, and pickups are collected rather than shipped', () => {
+    const shipped = render('shipped', order, { lines: [{ sku: 'MUG-CER-350', quantity: 1 }], trackingNumber: 'PC1', trackingUrl: 'https://track.example.com/parcelco/PC1' });
+    expect(shipped.text).toContain('https://track.example.com/parcelco/PC1');
+    expect(shipped.text).toContain('1 × Ceramic Mug 350 ml');
+    expect(shipped.sms.length).toBeLessThan(160);
+    const pickup = { ...order, fulfillment: { type: 'pickup' as const, locationId: 'store-nyc', fulfilledBy: 'merchant' as const } };
+    expect(applies('shipped', pickup)).toBe(false);
+    expect(applies('delivered', pickup)).toBe(true);
+    expect(render('delivered', pickup, {}).title).toContain('collected');
+  });
+});
