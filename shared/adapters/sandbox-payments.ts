@@ -76,7 +76,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   async capture(request: { authorizationId: string; amount: number; idempotencyKey: string }) {
     return this.#once(request.idempotencyKey, async () => {
       if (request.amount <= 0) throw new PaymentRequestError('invalid_amount', 'A capture must be positive');
-      for (let attempt = 1; attempt <= 5; attempt++) {
+      for (let attempt = 1; attempt <= 25; attempt++) {
         const authorization = await this.#authorization(request.authorizationId);
         if (authorization.status !== 'authorized') throw new PaymentRequestError('authorization_voided', `Authorization ${request.authorizationId} was voided`);
         if (authorization.captured + request.amount > authorization.amount) {
@@ -102,8 +102,9 @@ export class SandboxPaymentProvider implements PaymentProvider {
           );
           return { captureId, amount: request.amount };
         } catch (error) {
-          // Another capture of the same authorization landed first: read again.
+          // Another capture of the same authorization landed first: read again (a real provider serializes them).
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
         }
       }
       throw new PaymentRequestError('conflict', `Authorization ${request.authorizationId} kept changing`);

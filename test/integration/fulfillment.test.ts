@@ -1,0 +1,143 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PaymentRequestError, SandboxPaymentProvider } from '#shared/adapters/sandbox-payments.ts';
+import { fixedClock } from '#shared/domain/clock.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { invoiceBody } from '#shared/domain/invoice.ts';
+import type { Notification } from '#shared/domain/notification.ts';
+import type { Order } from '#shared/domain/order.ts';
+import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
+import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
+import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
+import type { MailMessage } from '#shared/ports.ts';
+import { notifyCustomer } from '#shared/use-cases/notifications.ts';
+import { inventoryWorld } from '../support/inventory.ts';
+import { allItems, useTestTable } from '../support/table.ts';
+
+/** The money, paperwork and messages of fulfillment against DynamoDB Local: the parts that must hold under concurrency. */
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let world: ReturnType<typeof inventoryWorld>;
+
+beforeAll(async () => {
+  ({ db, tableName } = await useTestTable());
+  world = inventoryWorld(db, tableName);
+});
+
+async function storedOrder(lines = [{ sku: 'INV-1', quantity: 2 }]): Promise<Order> {
+  return world.order(lines);
+}
+
+describe('invoice numbers', () => {
+  it('are gap-free and unique per series when 40 invoices are issued at once, and each subject gets exactly one', async () => {
+    const invoices = new DynamoInvoiceRepository(db, tableName);
+    const orders = await Promise.all(Array.from({ length: 20 }, () => storedOrder()));
+    const issue = (order: Order, subject: string) =>
+      invoices.issue({ ...invoiceBody(order, new Map([['INV-1', 2]]), new Map(), true), series: 'CONC', orderId: order.orderId, issuedAt: new Date().toISOString() }, subject, {
+        timeline: () => [],
+        events: () => [],
+      });
+    // Every order's invoice is asked for twice at the same moment (a retried workflow step).
+    const results = await Promise.all(orders.flatMap((order) => [issue(order, 'order'), issue(order, 'order')]));
+    expect(results.filter((r) => r.outcome === 'issued')).toHaveLength(20);
+    const numbers = results.filter((r) => r.outcome === 'issued').map((r) => r.invoice.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const order of orders) {
+      const pair = results.filter((r) => r.invoice.orderId === order.orderId);
+      expect(new Set(pair.map((r) => r.invoice.invoiceId)).size).toBe(1);
+      expect(await invoices.forOrder(order.orderId)).toHaveLength(1);
+    }
+    const stored = (await allItems(db, tableName)).filter((item) => item['entity'] === 'Invoice' && item['series'] === 'CONC');
+    expect(stored).toHaveLength(20);
+    // Another series counts on its own.
+    const other = await invoices.issue({ ...invoiceBody(orders[0]!, new Map([['INV-1', 2]]), new Map(), true), series: 'OTHER', orderId: orders[0]!.orderId, issuedAt: new Date().toISOString() }, 'x', {
+      timeline: () => [],
+      events: () => [],
+    });
+    expect(other.invoice.invoiceId).toBe('OTHER-000001');
+  });
+});
+
+describe('customer notifications', () => {
+  it('send one message per template, subject and channel, however many deliveries race, and retry a failed send', async () => {
+    const order = await world.order([{ sku: 'N-1', quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com', phone: '+16175550100', smsConsent: true } });
+    const mail: MailMessage[] = [];
+    const texts: string[] = [];
+    let failNext = false;
+    const deps = {
+      orders: new DynamoOrderRepository(db, tableName),
+      fulfillments: new DynamoFulfillmentRepository(db, tableName),
+      notifications: new DynamoNotificationRepository(db, tableName),
+      mailer: {
+        send: async (message: MailMessage) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('SES throttled');
+          }
+          mail.push(message);
+          return { messageId: `m-${mail.length}` };
+        },
+      },
+      sms: { send: async (message: { text: string }) => (texts.push(message.text), { messageId: `s-${texts.length}` }) },
+      clock: fixedClock(new Date()),
+    };
+    const send = () => notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', subject: order.orderId, actor: 'test' });
+    const results = await Promise.all(Array.from({ length: 12 }, send));
+    expect(results.reduce((sum, r) => sum + r.sent, 0)).toBe(2);
+    expect(mail).toHaveLength(1);
+    expect(texts).toHaveLength(1);
+
+    failNext = true;
+    await expect(notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', subject: order.orderId, actor: 'test' })).rejects.toThrow('SES throttled');
+    const failed = (await deps.notifications.forOrder(order.orderId)).find((n: Notification) => n.template === 'cancelled' && n.channel === 'email');
+    expect(failed).toMatchObject({ status: 'failed', error: 'SES throttled' });
+    await notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', subject: order.orderId, actor: 'test' });
+    expect(mail.map((m) => m.subject)).toEqual([expect.stringContaining('confirmed'), expect.stringContaining('cancelled')]);
+    expect((await deps.notifications.forOrder(order.orderId)).map((n) => `${n.template}/${n.channel}/${n.status}`).sort()).toEqual([
+      'cancelled/email/sent',
+      'cancelled/sms/sent',
+      'order_confirmed/email/sent',
+      'order_confirmed/sms/sent',
+    ]);
+  });
+});
+
+describe('the sandbox payment provider', () => {
+  it('declines by test method, replays an idempotency key, captures partially up to the authorization even when captures race, and refunds within a capture', async () => {
+    const provider = new SandboxPaymentProvider(db, tableName);
+    const declined = await provider.authorize({ amount: 1000, currency: 'USD', paymentMethod: 'pm_card_declined', reference: 'o1', idempotencyKey: newId() });
+    expect(declined).toMatchObject({ status: 'declined', declineCode: 'card_declined' });
+    expect(await provider.authorize({ amount: 1000, currency: 'USD', paymentMethod: 'pm_card_expired', reference: 'o1', idempotencyKey: newId() })).toMatchObject({ declineCode: 'expired_card' });
+
+    const key = newId();
+    const auth = await provider.authorize({ amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa', reference: 'o2', idempotencyKey: key });
+    const again = await provider.authorize({ amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa', reference: 'o2', idempotencyKey: key });
+    expect(auth.status).toBe('authorized');
+    expect(again).toEqual(auth);
+    if (auth.status !== 'authorized') throw new Error('not authorized');
+
+    // Ten captures of 150 race for an authorization of 1000: six fit, none beyond.
+    const attempts = await Promise.allSettled(Array.from({ length: 10 }, () => provider.capture({ authorizationId: auth.authorizationId, amount: 150, idempotencyKey: newId() })));
+    const ok = attempts.filter((a) => a.status === 'fulfilled');
+    expect(ok).toHaveLength(6);
+    for (const failure of attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected')) {
+      expect(failure.reason).toBeInstanceOf(PaymentRequestError);
+      expect((failure.reason as PaymentRequestError).code).toBe('amount_too_large');
+    }
+    const captureKey = newId();
+    const last = await provider.capture({ authorizationId: auth.authorizationId, amount: 100, idempotencyKey: captureKey });
+    expect(await provider.capture({ authorizationId: auth.authorizationId, amount: 100, idempotencyKey: captureKey })).toEqual(last);
+    await expect(provider.capture({ authorizationId: auth.authorizationId, amount: 1, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'amount_too_large' });
+    await expect(provider.void({ authorizationId: auth.authorizationId, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'already_captured' });
+
+    await provider.refund({ captureId: last.captureId, amount: 60, idempotencyKey: newId() });
+    await expect(provider.refund({ captureId: last.captureId, amount: 41, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'amount_too_large' });
+    await provider.refund({ captureId: last.captureId, amount: 40, idempotencyKey: newId() });
+
+    const fresh = await provider.authorize({ amount: 500, currency: 'USD', paymentMethod: 'pm_card_mastercard', reference: 'o3', idempotencyKey: newId() });
+    if (fresh.status !== 'authorized') throw new Error('not authorized');
+    await provider.void({ authorizationId: fresh.authorizationId, idempotencyKey: newId() });
+    await expect(provider.capture({ authorizationId: fresh.authorizationId, amount: 1, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'authorization_voided' });
+  });
+});
