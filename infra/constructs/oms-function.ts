@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { ManagedPolicy, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
@@ -14,26 +14,24 @@ export interface OmsFunctionProps {
   name: FunctionName;
   spec: FunctionSpec;
   environment: Record<string, string>;
-  logRetention: RetentionDays;
   /** The execution role, shared by the functions with the same access (see the stateless stack). */
   role: IRole;
+  /** The log group all OMS functions write to (JSON lines carrying `function_name`). */
+  logGroup: ILogGroup;
 }
 
 /**
  * The only way the OMS creates a Lambda function: Node.js 22 on arm64,
  * bundled by esbuild as minified ESM with source maps (AWS SDK v3 comes from
- * the runtime), X-Ray tracing, JSON logs in a log group with a retention
- * period, and the Powertools environment.
+ * the runtime), X-Ray tracing, JSON logs in the OMS functions' log group
+ * (one group with a retention period; each line names its function), and
+ * the Powertools environment.
  */
 export class OmsFunction extends Construct {
   readonly function: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: OmsFunctionProps) {
     super(scope, id);
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(repoRoot, props.spec.entry),
       handler: 'handler',
@@ -44,7 +42,7 @@ export class OmsFunction extends Construct {
       timeout: Duration.seconds(props.spec.timeoutSeconds ?? 10),
       tracing: Tracing.ACTIVE,
       role: props.role,
-      logGroup,
+      logGroup: props.logGroup,
       loggingFormat: LoggingFormat.JSON,
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpStage, LogGroupLogDestination, type HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -170,6 +170,9 @@ export class StatelessStack extends Stack {
     };
     const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
     const created = {} as Record<FunctionName, IFunction>;
+    // One log group for every function: JSON lines carry `function_name` (Logs Insights filters on it),
+    // and the stack saves a resource per function against CloudFormation's 500.
+    const logGroup = new LogGroup(this, 'FunctionLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const roles = new Map<string, Role>();
     const roleFor = (spec: FunctionSpec): Role => {
       const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []);
@@ -183,7 +186,7 @@ export class StatelessStack extends Stack {
     };
     for (const name of functionNames) {
       const spec: FunctionSpec = functions[name];
-      const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, logRetention: props.logRetention, role: roleFor(spec) }).function;
+      const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, role: roleFor(spec), logGroup }).function;
       this.#alarm(`Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`);
       created[name] = fn;
     }
