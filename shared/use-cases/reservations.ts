@@ -11,7 +11,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { DEFAULT_POLICY, backorderable, type PositionChange } from '#shared/domain/inventory.ts';
 import type { Fulfillment } from '#shared/domain/fulfillment.ts';
 import type { Location } from '#shared/domain/location.ts';
-import { SHIPPED_OR_LATER, type Order, type TimelineEntry } from '#shared/domain/order.ts';
+import { SHIPPED_OR_LATER, type Order, type OrderStatus, type TimelineEntry } from '#shared/domain/order.ts';
 import { allocateShipments, mergeAllocations, needs, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
 import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routing.ts';
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
@@ -39,6 +39,8 @@ export type ReservationOutcome =
   /** Nothing to do: not reservable now (cancelled, paid elsewhere, already reserved), or still short as before. */
   | { outcome: 'skipped' | 'unchanged'; orderId: string; reason: string; attempts: number };
 
+const IN_FLIGHT: readonly OrderStatus[] = ['routed', 'fulfilling', 'partially_shipped'];
+
 function reservable(order: Order): string | undefined {
   if (order.fulfillment.fulfilledBy === 'channel') return 'fulfilled by the channel';
   if (order.status === 'received' || order.status === 'backordered') return undefined;
@@ -60,9 +62,11 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
   for (let attempt = 1; attempt <= 12; attempt++) {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
-    const notReservable = reservable(order);
-    if (notReservable) return { outcome: 'skipped', orderId: order.orderId, reason: notReservable, attempts: attempt };
     const existing = await deps.inventory.reservation(order.orderId);
+    // An order already on its way whose re-routed lines wait for stock is topped up where it stands.
+    const topUp = IN_FLIGHT.includes(order.status) && existing?.status === 'active' && existing.backordered.length > 0;
+    const notReservable = topUp ? undefined : reservable(order);
+    if (notReservable) return { outcome: 'skipped', orderId: order.orderId, reason: notReservable, attempts: attempt };
     const demand = needs(order.lines, [...(existing?.allocations ?? []), ...(existing?.sold ?? [])]);
     if (demand.length === 0 && order.status !== 'received') return { outcome: 'skipped', orderId: order.orderId, reason: 'already fully reserved', attempts: attempt };
 
@@ -81,11 +85,11 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     const shortages = mergeNeeds([...decision.shortages, ...plan.shortages]);
     const heldBy: 'routing_review' | 'pickup_unavailable' | undefined =
       decision.outcome === 'held' ? (decision.action === 'pickup_unavailable' ? 'pickup_unavailable' : 'routing_review') : undefined;
-    const canWait = !heldBy && shortages.every((s) => backorderable(stocks.get(s.sku)?.policy ?? DEFAULT_POLICY, now));
+    const canWait = topUp || (!heldBy && shortages.every((s) => backorderable(stocks.get(s.sku)?.policy ?? DEFAULT_POLICY, now)));
     const outcome: 'reserved' | 'backordered' | 'held' = shortages.length === 0 ? 'reserved' : canWait ? 'backordered' : 'held';
     // Held orders reserve nothing new: their stock stays free for orders that can be served.
     const taken = outcome === 'held' ? [] : plan.allocations;
-    const nextStatus = outcome === 'reserved' ? 'reserved' : outcome === 'backordered' ? 'backordered' : 'on_hold';
+    const nextStatus = topUp ? order.status : outcome === 'reserved' ? 'reserved' : outcome === 'backordered' ? 'backordered' : 'on_hold';
     const holdReason = heldBy ?? 'out_of_stock';
     const shortagesBefore = JSON.stringify(existing?.backordered ?? []);
     if (taken.length === 0 && nextStatus === order.status && (nextStatus !== 'on_hold' || order.hold?.reason === holdReason) && JSON.stringify(shortages) === shortagesBefore) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
 import { hmacBase64 } from '#shared/channels/signatures.ts';
 import { fixtureText } from '../support/channel-fixtures.ts';
-import { locationBody } from '../support/fixtures.ts';
+import { locationBody, must } from '../support/fixtures.ts';
 
 /**
  * From reserved order to delivered parcel in the running local OMS: the
@@ -170,31 +170,31 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(String(parcel?.carrier?.['label'])).toMatch(/^\^XA[\s\S]*Ada Lovelace[\s\S]*\^XZ$/);
     expect((await notifications(orderId)).map((n) => `${n.template}/${n.channel}/${n.status}`).sort()).toEqual(['order_confirmed/email/sent', 'order_confirmed/sms/sent']);
 
-    expect((await report(parcel!.fulfillmentId, { type: 'accepted' })).body).toMatchObject({ outcome: 'applied', orderStatus: 'fulfilling' });
-    expect((await report(parcel!.fulfillmentId, { type: 'accepted' })).body).toMatchObject({ outcome: 'unchanged' });
-    await report(parcel!.fulfillmentId, { type: 'picked' });
-    await report(parcel!.fulfillmentId, { type: 'packed' });
-    const shipped = await report(parcel!.fulfillmentId, { type: 'shipped' });
+    expect((await report(must(parcel).fulfillmentId, { type: 'accepted' })).body).toMatchObject({ outcome: 'applied', orderStatus: 'fulfilling' });
+    expect((await report(must(parcel).fulfillmentId, { type: 'accepted' })).body).toMatchObject({ outcome: 'unchanged' });
+    await report(must(parcel).fulfillmentId, { type: 'picked' });
+    await report(must(parcel).fulfillmentId, { type: 'packed' });
+    const shipped = await report(must(parcel).fulfillmentId, { type: 'shipped' });
     expect(shipped.body).toMatchObject({ outcome: 'applied', orderStatus: 'shipped', fulfillment: { status: 'shipped' } });
-    expect((await report(parcel!.fulfillmentId, { type: 'picked' })).body.error).toMatchObject({ code: 'invalid_transition' });
+    expect((await report(must(parcel).fulfillmentId, { type: 'picked' })).body.error).toMatchObject({ code: 'invalid_transition' });
 
     const total = Number((await order(orderId))['totals'] && ((await order(orderId))['totals'] as Json)['total']);
     expect(total).toBe(2 * 2500 + 160 + 500);
     expect(events('PaymentCaptured', orderId).map((e) => e.detail.data)).toEqual([expect.objectContaining({ amount: total, capturedTotal: total, complete: true })]);
     const [invoice] = await invoices(orderId);
-    expect(invoice).toMatchObject({ shipmentId: parcel!.fulfillmentId, totals: { total } });
-    const document = await api('GET', `/v1/invoices/${invoice!.invoiceId}`, undefined, { accept: 'text/html' });
+    expect(invoice).toMatchObject({ shipmentId: must(parcel).fulfillmentId, totals: { total } });
+    const document = await api('GET', `/v1/invoices/${must(invoice).invoiceId}`, undefined, { accept: 'text/html' });
     expect(document.contentType).toContain('text/html');
-    expect(document.text).toContain(`Invoice ${invoice!.invoiceId}`);
+    expect(document.text).toContain(`Invoice ${must(invoice).invoiceId}`);
     expect(document.text).toContain('Item HAPPY-1');
 
-    expect((await track(parcel!, 'in_transit', 1)).status).toBe(200);
-    expect((await track(parcel!, 'out_for_delivery', 2)).status).toBe(200);
-    const delivered = await track(parcel!, 'delivered', 3);
+    expect((await track(must(parcel), 'in_transit', 1)).status).toBe(200);
+    expect((await track(must(parcel), 'out_for_delivery', 2)).status).toBe(200);
+    const delivered = await track(must(parcel), 'delivered', 3);
     expect(await delivered.json()).toMatchObject({ outcome: 'applied', orderStatus: 'delivered' });
     expect((await order(orderId))['status']).toBe('delivered');
     // A late, out-of-order update is kept in the history but does not move the parcel back.
-    expect(await (await track(parcel!, 'in_transit', 1.5)).json()).toMatchObject({ outcome: 'recorded', orderStatus: 'delivered' });
+    expect(await (await track(must(parcel), 'in_transit', 1.5)).json()).toMatchObject({ outcome: 'recorded', orderStatus: 'delivered' });
 
     // Redelivered events and retried workflows send nothing twice.
     for (const type of ['ShipmentShipped', 'ShipmentDelivered', 'StockReserved']) {
@@ -208,7 +208,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(await invoices(orderId)).toHaveLength(1);
     expect(events('PaymentCaptured', orderId)).toHaveLength(1);
     const shippedMail = (await notifications(orderId)).find((n) => n.template === 'shipped' && n.channel === 'email');
-    expect(shippedMail?.body).toContain(String(parcel!.carrier?.['trackingUrl']));
+    expect(shippedMail?.body).toContain(String(must(parcel).carrier?.['trackingUrl']));
 
     expect(await timeline(orderId)).toEqual(
       expect.arrayContaining(['received', 'stock_reserved', 'payment_confirmed', 'fulfillment_created', 'fulfillment_accepted', 'fulfillment_picked', 'fulfillment_packed', 'shipped', 'payment_captured', 'invoice_issued', 'shipment_in_transit', 'shipment_out_for_delivery', 'shipment_delivered']),
@@ -233,17 +233,17 @@ describe('fulfillment, end to end in the local runtime', () => {
     // A shipment reported without a fulfillment must match one; a partial one is ambiguous.
     const ambiguous = await api('POST', `/v1/orders/${orderId}/shipments`, { locationId: 'wh-east', lines: [{ sku: 'SPLIT-1', quantity: 1 }] });
     expect(ambiguous.status).toBe(409);
-    expect(ambiguous.body.error).toMatchObject({ code: 'fulfillment_open', message: expect.stringContaining(parcels[0]!.fulfillmentId) });
-    await ship(parcels[0]!.fulfillmentId);
+    expect(ambiguous.body.error).toMatchObject({ code: 'fulfillment_open', message: expect.stringContaining(must(parcels[0]).fulfillmentId) });
+    await ship(must(parcels[0]).fulfillmentId);
     expect((await order(orderId))['status']).toBe('partially_shipped');
-    await ship(parcels[1]!.fulfillmentId);
+    await ship(must(parcels[1]).fulfillmentId);
     expect((await order(orderId))['status']).toBe('shipped');
 
     const total = ((await order(orderId))['totals'] as Json)['total'] as number;
     const issued = await invoices(orderId);
     expect(issued).toHaveLength(2);
     expect(issued.reduce((sum, i) => sum + i.totals.total, 0)).toBe(total);
-    expect(issued[1]!.number).toBe(issued[0]!.number + 1);
+    expect(must(issued[1]).number).toBe(must(issued[0]).number + 1);
     const captures = events('PaymentCaptured', orderId).map((e) => e.detail.data['amount'] as number);
     expect(captures).toHaveLength(2);
     expect(captures.reduce((a, b) => a + b, 0)).toBe(total);
@@ -255,7 +255,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     const orderId = await placeOrder([{ sku: 'REJECT-1', quantity: 2 }]);
     const [first] = await settled(() => fulfillments(orderId));
     expect(first?.locationId).toBe('wh-east');
-    expect((await report(first!.fulfillmentId, { type: 'rejected', reason: 'water damage in aisle 4' })).status).toBe(200);
+    expect((await report(must(first).fulfillmentId, { type: 'rejected', reason: 'water damage in aisle 4' })).status).toBe(200);
 
     const after = await settled(() => fulfillments(orderId));
     expect(after.map((f) => [f.locationId, f.status])).toEqual([
@@ -270,8 +270,33 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(await timeline(orderId)).toEqual(expect.arrayContaining(['fulfillment_rejected', 'rerouted']));
     // Re-routing confirmed the order once, not twice.
     expect((await notifications(orderId)).filter((n) => n.template === 'order_confirmed')).toHaveLength(2);
-    await ship(after[1]!.fulfillmentId);
+    await ship(must(after[1]).fulfillmentId);
     expect((await order(orderId))['status']).toBe('shipped');
+  });
+
+  it('keeps an order on its way when a rejected line has no other source, and ships that line when stock arrives', async () => {
+    expect((await api('PUT', '/v1/inventory/TOPUP-2/policy', { backorder: 'allowed' })).status).toBe(200);
+    await receive('TOPUP-1', 'wh-east', 1);
+    await receive('TOPUP-2', 'wh-west', 1);
+    const orderId = await placeOrder([
+      { sku: 'TOPUP-1', quantity: 1 },
+      { sku: 'TOPUP-2', quantity: 1 },
+    ]);
+    const [east, west] = await settled(() => fulfillments(orderId));
+    expect([east?.locationId, west?.locationId]).toEqual(['wh-east', 'wh-west']);
+    await report(must(east).fulfillmentId, { type: 'accepted' });
+    await report(must(west).fulfillmentId, { type: 'rejected', reason: 'cannot find it' });
+    expect(await settled(() => order(orderId))).toMatchObject({ status: 'fulfilling' });
+    expect((await api('GET', `/v1/orders/${orderId}/reservation`)).body).toMatchObject({ backordered: [{ sku: 'TOPUP-2', quantity: 1 }] });
+
+    await receive('TOPUP-2', 'wh-east', 1);
+    const after = await settled(() => fulfillments(orderId));
+    expect(after.map((f) => [f.locationId, f.status, f.lines])).toEqual([
+      ['wh-east', 'accepted', [{ sku: 'TOPUP-1', quantity: 1 }]],
+      ['wh-west', 'rejected', [{ sku: 'TOPUP-2', quantity: 1 }]],
+      ['wh-east', 'created', [{ sku: 'TOPUP-2', quantity: 1 }]],
+    ]);
+    expect((await order(orderId))['status']).toBe('fulfilling');
   });
 
   it('times out a fulfillment the location never accepts, and re-routes it', async () => {
@@ -283,7 +308,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     // Nothing is overdue yet.
     expect(await oms.lambdas.invoke('expireFulfillments', { job: 'fulfillment-timeouts' })).toEqual({ timedOut: [] });
     const later = new Date(Date.now() + 5 * 3_600_000).toISOString();
-    expect(await oms.lambdas.invoke('expireFulfillments', { job: 'fulfillment-timeouts', asOf: later })).toEqual({ timedOut: [first!.fulfillmentId] });
+    expect(await oms.lambdas.invoke('expireFulfillments', { job: 'fulfillment-timeouts', asOf: later })).toEqual({ timedOut: [must(first).fulfillmentId] });
     const after = await settled(() => fulfillments(orderId));
     // No other warehouse has it: the stores rule takes over.
     expect(after.map((f) => [f.locationId, f.status])).toEqual([
@@ -310,13 +335,13 @@ describe('fulfillment, end to end in the local runtime', () => {
     await receive('CANCEL-1', 'wh-east', 2);
     const orderId = await placeOrder([{ sku: 'CANCEL-1', quantity: 1 }]);
     const [parcel] = await settled(() => fulfillments(orderId));
-    expect((await report(parcel!.fulfillmentId, { type: 'accepted' })).status).toBe(200);
+    expect((await report(must(parcel).fulfillmentId, { type: 'accepted' })).status).toBe(200);
     expect((await api('POST', `/v1/orders/${orderId}/cancel`, { reason: 'customer changed their mind' })).status).toBe(200);
     await oms.settle();
     expect((await fulfillments(orderId)).map((f) => f.status)).toEqual(['cancelled']);
     expect(((await api('GET', '/v1/inventory/CANCEL-1')).body as { total: Json }).total).toMatchObject({ reserved: 0, available: 2 });
     expect(await timeline(orderId)).toEqual(expect.arrayContaining(['fulfillment_cancelled', 'payment_voided', 'stock_released']));
-    const late = await report(parcel!.fulfillmentId, { type: 'shipped' });
+    const late = await report(must(parcel).fulfillmentId, { type: 'shipped' });
     expect(late.status).toBe(409);
     expect(late.body.error?.code).toBe('invalid_transition');
     expect((await notifications(orderId)).filter((n) => n.template === 'cancelled')).toHaveLength(2);
@@ -330,7 +355,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(parcel).toMatchObject({ locationId: 'store-nyc', status: 'created' });
     expect(parcel?.carrier).toBeUndefined();
     // Handing it over at the counter is the delivery.
-    await ship(parcel!.fulfillmentId);
+    await ship(must(parcel).fulfillmentId);
     expect(await order(orderId)).toMatchObject({ status: 'delivered' });
     const told = await notifications(orderId);
     expect(told.map((n) => n.template).sort()).toEqual(['delivered', 'delivered', 'order_confirmed', 'order_confirmed']);
@@ -359,11 +384,11 @@ describe('fulfillment, end to end in the local runtime', () => {
     const [parcel, ...more] = await fulfillments(orderId);
     expect(more).toEqual([]);
     expect(parcel).toMatchObject({ locationId: 'wh-west', carrier: expect.objectContaining({ zone: 8 }) });
-    await ship(parcel!.fulfillmentId);
+    await ship(must(parcel).fulfillmentId);
     expect(events('PaymentCaptured', orderId)).toEqual([]);
     expect(await timeline(orderId)).toEqual(expect.arrayContaining(['payment_confirmed', 'invoice_issued']));
-    await track(parcel!, 'in_transit', 1);
-    await track(parcel!, 'delivered', 2);
+    await track(must(parcel), 'in_transit', 1);
+    await track(must(parcel), 'delivered', 2);
     expect((await order(orderId))['status']).toBe('delivered');
     expect((await notifications(orderId)).map((n) => n.template).sort()).toEqual(['delivered', 'order_confirmed', 'shipped']);
   });

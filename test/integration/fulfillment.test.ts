@@ -14,6 +14,7 @@ import type { MailMessage } from '#shared/ports.ts';
 import { notifyCustomer } from '#shared/use-cases/notifications.ts';
 import { inventoryWorld } from '../support/inventory.ts';
 import { allItems, useTestTable } from '../support/table.ts';
+import { must } from '../support/fixtures.ts';
 
 /** The money, paperwork and messages of fulfillment against DynamoDB Local: the parts that must hold under concurrency. */
 let db: DynamoDBDocumentClient;
@@ -51,7 +52,7 @@ describe('invoice numbers', () => {
     const stored = (await allItems(db, tableName)).filter((item) => item['entity'] === 'Invoice' && item['series'] === 'CONC');
     expect(stored).toHaveLength(20);
     // Another series counts on its own.
-    const other = await invoices.issue({ ...invoiceBody(orders[0]!, new Map([['INV-1', 2]]), new Map(), true), series: 'OTHER', orderId: orders[0]!.orderId, issuedAt: new Date().toISOString() }, 'x', {
+    const other = await invoices.issue({ ...invoiceBody(must(orders[0]), new Map([['INV-1', 2]]), new Map(), true), series: 'OTHER', orderId: must(orders[0]).orderId, issuedAt: new Date().toISOString() }, 'x', {
       timeline: () => [],
       events: () => [],
     });

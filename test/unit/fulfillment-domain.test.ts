@@ -8,6 +8,7 @@ import { captureTarget, paymentModeOf } from '#shared/domain/payment.ts';
 import { CarrierSelection } from '#shared/domain/routing.ts';
 import { SANDBOX_RATE_CARDS, addBusinessDays, ratesFromCard, selectRate, zoneFor, type Rate } from '#shared/domain/shipping.ts';
 import { fixture } from '../support/channel-fixtures.ts';
+import { must } from '../support/fixtures.ts';
 
 const shopify = shopifyToDraft(ShopifyOrder.parse(fixture('shopify-orders-create.json')), { channelId: 'shopify-us' });
 const order: Order = { ...shopify, orderId: '01JB8Z3Q4W5E6R7T8Y9U0I1O2P', status: 'reserved', version: 3, createdAt: shopify.channelCreatedAt, updatedAt: shopify.channelCreatedAt };
@@ -40,7 +41,7 @@ describe('carrier rates and selection', () => {
 
   it('prices by zone and started kilogram, and counts business days only', () => {
     const friday = new Date('2026-11-27T12:00:00.000Z');
-    const [ground] = ratesFromCard(SANDBOX_RATE_CARDS[0]!, { zone: 2, weightGrams: 2100, currency: 'USD', shipDate: friday });
+    const [ground] = ratesFromCard(must(SANDBOX_RATE_CARDS[0]), { zone: 2, weightGrams: 2100, currency: 'USD', shipDate: friday });
     expect(ground).toMatchObject({ carrierId: 'parcelco', serviceLevel: 'ground', amount: 845 + 2 * 95, transitDays: 1 });
     expect(ground?.estimatedDelivery.slice(0, 10)).toBe('2026-11-30');
     expect(addBusinessDays(friday, 2).toISOString().slice(0, 10)).toBe('2026-12-01');

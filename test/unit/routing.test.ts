@@ -3,6 +3,7 @@ import { distanceKm, locate } from '#shared/domain/geo.ts';
 import type { StockPosition } from '#shared/domain/inventory.ts';
 import type { Location } from '#shared/domain/location.ts';
 import { BUILT_IN_RULE_SET, RuleSetInput, checkRuleSet, route, type RuleSet } from '#shared/domain/routing.ts';
+import { must } from '../support/fixtures.ts';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 
@@ -58,7 +59,7 @@ describe('geo', () => {
   it('locates an address by its own coordinates, else its ZIP, region or country centroid', () => {
     expect(locate({ country: 'US', geo: BOSTON })).toEqual({ geo: BOSTON, source: 'address' });
     expect(locate({ country: 'US', postalCode: '90012-1234' }).source).toBe('postal_centroid');
-    expect(distanceKm(locate({ country: 'US', postalCode: '90012' }).geo!, LA)).toBeLessThan(400);
+    expect(distanceKm(must(locate({ country: 'US', postalCode: '90012' }).geo), LA)).toBeLessThan(400);
     expect(locate({ country: 'US', postalCode: 'unknown', region: 'tx' }).source).toBe('region_centroid');
     expect(locate({ country: 'DE', postalCode: '10115' }).source).toBe('country_centroid');
     expect(locate({ country: 'ZZ' })).toEqual({ source: 'none' });
