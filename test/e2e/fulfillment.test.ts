@@ -297,6 +297,9 @@ describe('fulfillment, end to end in the local runtime', () => {
       ['wh-east', 'created', [{ sku: 'TOPUP-2', quantity: 1 }]],
     ]);
     expect((await order(orderId))['status']).toBe('fulfilling');
+    await ship(must(after[0]).fulfillmentId);
+    await ship(must(after[2]).fulfillmentId);
+    expect((await order(orderId))['status']).toBe('shipped');
   });
 
   it('times out a fulfillment the location never accepts, and re-routes it', async () => {
