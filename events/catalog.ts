@@ -12,6 +12,7 @@ import { ShipmentShipped } from './shipment-shipped.ts';
 import { StockReleased } from './stock-released.ts';
 import { StockReserved } from './stock-reserved.ts';
 import { OrderRouted } from './order-routed.ts';
+import { FulfillmentReported } from './fulfillment-reported.ts';
 import { FulfillmentCreated } from './fulfillment-created.ts';
 import { FulfillmentStatusChanged } from './fulfillment-status-changed.ts';
 import { ShipmentTrackingUpdated } from './shipment-tracking-updated.ts';
@@ -48,6 +49,9 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   NotificationSent,
   RoutingRulesChanged,
 ];
+
+/** Events other systems send to the OMS bus (never published by the OMS; the outbox refuses them). */
+export const inboundEvents: readonly EventDefinition<z.ZodType>[] = [FulfillmentReported];
 
 export function findEvent(source: string, detailType: string): EventDefinition<z.ZodType> | undefined {
   return eventCatalog.find((e) => e.source === source && e.detailType === detailType);

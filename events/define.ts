@@ -16,7 +16,8 @@ import { newId } from '#shared/domain/ids.ts';
  * - `metadata.correlationId` follows one request through events and workflows.
  */
 
-export const EventSource = z.enum(['oms.locations', 'oms.channels', 'oms.orders', 'oms.inventory', 'oms.fulfillment']);
+/** `oms.*`: published by the OMS. `wms`: sent to the OMS bus by warehouse systems (inbound). */
+export const EventSource = z.enum(['oms.locations', 'oms.channels', 'oms.orders', 'oms.inventory', 'oms.fulfillment', 'wms']);
 export type EventSource = z.infer<typeof EventSource>;
 
 export const EventMetadata = z

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventCatalog } from '#events/catalog.ts';
+import { eventCatalog, inboundEvents } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
 import { buildOpenApi } from '#shared/http/openapi.ts';
 import { operations } from '#shared/http/operations.ts';
@@ -21,7 +21,7 @@ export function openApiDocument() {
 
 export function eventSchemaFiles(): Record<string, unknown> {
   return Object.fromEntries(
-    eventCatalog.map((event) => [`${event.detailType}.v${event.version}.schema.json`, eventJsonSchema(event, 'draft-2020-12')]),
+    [...eventCatalog, ...inboundEvents].map((event) => [`${event.detailType}.v${event.version}.schema.json`, eventJsonSchema(event, 'draft-2020-12')]),
   );
 }
 
@@ -45,7 +45,7 @@ export function markdownSections(): Record<string, Record<string, string>> {
       'event-catalog': [
         '| detail-type | source | version | published when | schema |',
         '| --- | --- | --- | --- | --- |',
-        ...eventCatalog.map(
+        ...[...eventCatalog, ...inboundEvents].map(
           (e) => `| \`${e.detailType}\` | \`${e.source}\` | ${e.version} | ${cell(e.description)} | [schema](events/${e.detailType}.v${e.version}.schema.json) |`,
         ),
       ].join('\n'),
@@ -85,5 +85,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const path = resolve(docs, file);
     writeFileSync(path, withSections(readFileSync(path, 'utf8'), sections));
   }
-  console.log(`Wrote docs/openapi.json, ${eventCatalog.length} event schemas in docs/events/ and the generated tables in ${Object.keys(markdownSections()).join(', ')}`);
+  console.log(`Wrote docs/openapi.json, ${eventCatalog.length + inboundEvents.length} event schemas in docs/events/ and the generated tables in ${Object.keys(markdownSections()).join(', ')}`);
 }

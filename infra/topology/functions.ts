@@ -360,6 +360,12 @@ export const functions = {
     access: ['table:write'],
     timeoutSeconds: 30,
   },
+  applyWmsReport: {
+    entry: 'functions/fulfillment/apply-wms-report.ts',
+    description: 'FulfillmentReported from a WMS on the bus: apply the location report',
+    access: ['table:write'],
+    timeoutSeconds: 29,
+  },
   expireFulfillments: {
     entry: 'functions/fulfillment/expire-fulfillments.ts',
     description: 'Time out fulfillments not accepted by their deadline',

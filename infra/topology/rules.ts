@@ -11,6 +11,7 @@ import { ShipmentShipped } from '#events/shipment-shipped.ts';
 import { FulfillmentStatusChanged } from '#events/fulfillment-status-changed.ts';
 import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
 import { ShipmentDelivered } from '#events/shipment-delivered.ts';
+import { FulfillmentReported } from '#events/fulfillment-reported.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { QueueName } from './queues.ts';
@@ -118,6 +119,14 @@ export const rules: RuleSpec[] = [
     description: 'Lines a location rejected or did not accept in time are routed again without it',
     pattern: FulfillmentStatusChanged.pattern({ data: { status: ['rejected', 'timed_out'] } }),
     target: { function: 'rerouteFulfillment' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'WmsReportsFulfillment',
+    description: 'A WMS reports fulfillment progress on the bus instead of the API',
+    pattern: FulfillmentReported.pattern(),
+    target: { function: 'applyWmsReport' },
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,
   },

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
+import { FulfillmentReported } from '#events/fulfillment-reported.ts';
 import { hmacBase64 } from '#shared/channels/signatures.ts';
 import { fixtureText } from '../support/channel-fixtures.ts';
 import { locationBody, must } from '../support/fixtures.ts';
@@ -236,8 +237,16 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(ambiguous.body.error).toMatchObject({ code: 'fulfillment_open', message: expect.stringContaining(must(parcels[0]).fulfillmentId) });
     await ship(must(parcels[0]).fulfillmentId);
     expect((await order(orderId))['status']).toBe('partially_shipped');
-    await ship(must(parcels[1]).fulfillmentId);
+    // The west warehouse's WMS reports on the bus instead of the API.
+    // (A late `picked` after `shipped` is refused and logged, not retried into the dead-letter queue.)
+    for (const report of [{ type: 'accepted' }, { type: 'packed' }, { type: 'shipped' }, { type: 'picked' }] as const) {
+      const { detail } = FulfillmentReported.create({ fulfillmentId: must(parcels[1]).fulfillmentId, report }, { occurredAt: new Date(), actor: 'wms:west' });
+      oms.bus.putEvents([{ source: 'wms', detailType: 'FulfillmentReported', detail }]);
+      await oms.settle();
+    }
     expect((await order(orderId))['status']).toBe('shipped');
+    expect(oms.deadLetters.list().filter((d) => JSON.stringify(d).includes(must(parcels[1]).fulfillmentId))).toEqual([]);
+    expect(await timeline(orderId)).toEqual(expect.arrayContaining(['fulfillment_accepted', 'fulfillment_packed']));
 
     const total = ((await order(orderId))['totals'] as Json)['total'] as number;
     const issued = await invoices(orderId);
