@@ -1,10 +1,10 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { Fulfillment, OPEN_FULFILLMENT, orderIdOfFulfillment } from '#shared/domain/fulfillment.ts';
 import { Payment } from '#shared/domain/payment.ts';
 import type { FulfillmentRepository, OrderWrites, Page, PageRequest } from '#shared/ports.ts';
-import { entityOf, queryIndexPage } from './items.ts';
+import { entityOf, passedDeadlines, queryIndexPage, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
 import { orderHeaderPut, timelinePut, type TransactItem } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
@@ -59,22 +59,7 @@ export class DynamoFulfillmentRepository implements FulfillmentRepository {
   }
 
   async forOrder(orderId: string): Promise<Fulfillment[]> {
-    const found: Fulfillment[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
-          ExpressionAttributeValues: { ':pk': keys.orderPartition(orderId), ':prefix': keys.fulfillmentPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...(result.Items ?? []).map((item) => Fulfillment.parse(entityOf(item))));
-      start = result.LastEvaluatedKey;
-    } while (start);
+    const found = (await queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.fulfillmentPrefix)).map((item) => Fulfillment.parse(entityOf(item)));
     // F2 after F1, F10 after F9.
     return found.sort((a, b) => Number(a.fulfillmentId.split('-F')[1]) - Number(b.fulfillmentId.split('-F')[1]));
   }
@@ -90,27 +75,8 @@ export class DynamoFulfillmentRepository implements FulfillmentRepository {
   }
 
   async acceptanceOverdue(now: Date, hoursBack: number): Promise<{ fulfillmentId: string; acceptBy: string }[]> {
-    const overdue: { fulfillmentId: string; acceptBy: string }[] = [];
-    for (let h = hoursBack; h >= 0; h--) {
-      const hour = new Date(now.getTime() - h * 3_600_000).toISOString().slice(0, 13);
-      let start: Record<string, unknown> | undefined;
-      do {
-        const result = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#tableName,
-            IndexName: 'GSI2',
-            KeyConditionExpression: '#pk = :pk AND #sk <= :now',
-            ExpressionAttributeNames: { '#pk': table.indexes.GSI2.partitionKey, '#sk': table.indexes.GSI2.sortKey },
-            ExpressionAttributeValues: { ':pk': keys.acceptDuePartition(hour), ':now': `${now.toISOString()}#~` },
-            ProjectionExpression: 'fulfillmentId, acceptBy',
-            ExclusiveStartKey: start,
-          }),
-        );
-        overdue.push(...((result.Items ?? []) as { fulfillmentId: string; acceptBy: string }[]));
-        start = result.LastEvaluatedKey;
-      } while (start);
-    }
-    return overdue;
+    const items = await passedDeadlines(this.#db, { tableName: this.#tableName, index: 'GSI2', partitionOf: keys.acceptDuePartition, now, hoursBack });
+    return items.map((item) => ({ fulfillmentId: String(item['fulfillmentId']), acceptBy: String(item['acceptBy']) }));
   }
 
   async byTrackingNumber(carrierId: string, trackingNumber: string): Promise<string | undefined> {

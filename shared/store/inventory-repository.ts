@@ -6,7 +6,7 @@ import { DEFAULT_POLICY, SkuPolicy, StockMovement, StockPosition, type PositionC
 import { Reservation } from '#shared/domain/reservation.ts';
 import type { InventoryCommit, InventoryConflict, InventoryRepository, Page, PageRequest, SkuStock } from '#shared/ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { entityOf } from './items.ts';
+import { entityOf, passedDeadlines } from './items.ts';
 import { keys } from './keys.ts';
 import { orderHeaderPut, timelinePut, type TransactItem } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
@@ -140,43 +140,13 @@ export class DynamoInventoryRepository implements InventoryRepository {
   }
 
   async lapsedReservations(now: Date, hoursBack: number): Promise<{ orderId: string; paymentDueBy: string }[]> {
-    const index = table.indexes.GSI2;
-    const hours = Array.from({ length: hoursBack + 1 }, (_, i) => new Date(now.getTime() - i * 3_600_000).toISOString().slice(0, 13));
-    const found = await Promise.all(
-      hours.map(async (hour) => {
-        const result = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#tableName,
-            IndexName: 'GSI2',
-            KeyConditionExpression: '#pk = :pk AND #sk <= :now',
-            ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-            ExpressionAttributeValues: { ':pk': keys.reservationExpiryPartition(hour), ':now': `${now.toISOString()}~` },
-          }),
-        );
-        return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), paymentDueBy: String(item['paymentDueBy']) }));
-      }),
-    );
-    return found.flat();
+    const items = await passedDeadlines(this.#db, { tableName: this.#tableName, index: 'GSI2', partitionOf: keys.reservationExpiryPartition, now, hoursBack });
+    return items.map((item) => ({ orderId: String(item['orderId']), paymentDueBy: String(item['paymentDueBy']) }));
   }
 
   async shortDeadlinesPassed(now: Date, hoursBack: number): Promise<{ orderId: string; cancelIfShortBy: string }[]> {
-    const index = table.indexes.GSI3;
-    const hours = Array.from({ length: hoursBack + 1 }, (_, i) => new Date(now.getTime() - i * 3_600_000).toISOString().slice(0, 13));
-    const found = await Promise.all(
-      hours.map(async (hour) => {
-        const result = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#tableName,
-            IndexName: 'GSI3',
-            KeyConditionExpression: '#pk = :pk AND #sk <= :now',
-            ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-            ExpressionAttributeValues: { ':pk': keys.shortDeadlinePartition(hour), ':now': `${now.toISOString()}~` },
-          }),
-        );
-        return (result.Items ?? []).map((item) => ({ orderId: String(item['orderId']), cancelIfShortBy: String(item['cancelIfShortBy']) }));
-      }),
-    );
-    return found.flat();
+    const items = await passedDeadlines(this.#db, { tableName: this.#tableName, index: 'GSI3', partitionOf: keys.shortDeadlinePartition, now, hoursBack });
+    return items.map((item) => ({ orderId: String(item['orderId']), cancelIfShortBy: String(item['cancelIfShortBy']) }));
   }
 
   /** Copies a SKU's reorder point onto its positions, where the low-stock query compares it with `available`. */

@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Page, PageRequest } from '#shared/ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { table, type IndexName } from './table.ts';
@@ -61,4 +61,53 @@ export function conditionFailedAt(error: unknown, index: number): boolean {
   return (
     error instanceof TransactionCanceledException && error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed'
   );
+}
+
+/** Every item a query matches, all pages (for bounded result sets: one order's items, one hour's deadlines). */
+export async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(result.Items ?? []));
+    start = result.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Items of an order's partition whose sort key starts with `prefix`. */
+export function queryOrderItems(db: DynamoDBDocumentClient, tableName: string, partition: string, prefix: string): Promise<Record<string, unknown>[]> {
+  return queryAll(db, {
+    TableName: tableName,
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+    ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix },
+    ConsistentRead: true,
+  });
+}
+
+/**
+ * Deadlines that passed: items a sparse index files by the hour of their
+ * deadline (`<PREFIX>#<yyyy-mm-ddThh>`, sort key `<deadline>#<id>`), read
+ * hour by hour over the last `hoursBack` hours — a few small queries, never
+ * a scan.
+ */
+export async function passedDeadlines(
+  db: DynamoDBDocumentClient,
+  request: { tableName: string; index: IndexName; partitionOf: (hour: string) => string; now: Date; hoursBack: number },
+): Promise<Record<string, unknown>[]> {
+  const index = table.indexes[request.index];
+  const hours = Array.from({ length: request.hoursBack + 1 }, (_, i) => new Date(request.now.getTime() - i * 3_600_000).toISOString().slice(0, 13));
+  const found = await Promise.all(
+    hours.map((hour) =>
+      queryAll(db, {
+        TableName: request.tableName,
+        IndexName: request.index,
+        KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: { ':pk': request.partitionOf(hour), ':now': `${request.now.toISOString()}~` },
+      }),
+    ),
+  );
+  return found.flat();
 }

@@ -1,9 +1,9 @@
-import { QueryCommand, TransactWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { OutboxEvent } from '#events/define.ts';
 import { Notification } from '#shared/domain/notification.ts';
 import type { NotificationRepository } from '#shared/ports.ts';
-import { entityOf } from './items.ts';
+import { entityOf, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
 import { outboxPut } from './outbox.ts';
 import { table } from './table.ts';
@@ -54,21 +54,7 @@ export class DynamoNotificationRepository implements NotificationRepository {
   }
 
   async forOrder(orderId: string): Promise<Notification[]> {
-    const found: Notification[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
-          ExpressionAttributeValues: { ':pk': keys.orderPartition(orderId), ':prefix': keys.notificationPrefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...(result.Items ?? []).map((item) => Notification.parse(entityOf(item))));
-      start = result.LastEvaluatedKey;
-    } while (start);
+    const found = (await queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.notificationPrefix)).map((item) => Notification.parse(entityOf(item)));
     return found.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.notificationId.localeCompare(b.notificationId));
   }
 
