@@ -37,7 +37,7 @@ export interface ReservationFigures {
 const PARTITION_WCU = 1_000;
 const TRANSACTIONAL_WCU = 2;
 
-async function world(db: DynamoDBDocumentClient, tableName: string) {
+export async function world(db: DynamoDBDocumentClient, tableName: string) {
   const orders = new DynamoOrderRepository(db, tableName);
   const inventory = new DynamoInventoryRepository(db, tableName);
   const locations = new DynamoLocationRepository(db, tableName);
@@ -67,14 +67,15 @@ async function world(db: DynamoDBDocumentClient, tableName: string) {
       await applyMovements({ inventory, locations, clock: systemClock }, { movements: [{ type: 'receipt', movementId: newId(), sku, locationId: 'wh-east', quantity }], actor: 'bench' });
     },
     /** Stored orders of one unit each, ready to reserve. */
-    async orders(skus: (i: number) => string, count: number): Promise<string[]> {
+    /** `lineSkus`: every order has one unit of each of these SKUs instead (multi-line orders). */
+    async orders(skus: (i: number) => string, count: number, lineSkus?: readonly string[]): Promise<string[]> {
       const ids: string[] = [];
       await runConcurrently(count, 8, async (i) => {
         const input = ApiOrderInput.parse({
           channelId: 'bench',
           currency: 'USD',
           shippingAddress: { lines: ['1 Main St'], city: 'Boston', postalCode: '02108', country: 'US' },
-          lines: [{ sku: skus(i), title: 'Bench item', quantity: 1, unitPrice: 1000 }],
+          lines: (lineSkus ?? [skus(i)]).map((sku) => ({ sku, title: 'Bench item', quantity: 1, unitPrice: 1000 })),
           fulfillment: { type: 'ship' },
           payment: { state: 'paid' },
         });
@@ -95,7 +96,7 @@ async function world(db: DynamoDBDocumentClient, tableName: string) {
  * order's conditional update turned into a put of the same size (the floor
  * has no order to check).
  */
-function replay(template: TransactWriteCommandInput, tableName: string, templateStock: Record<string, unknown>, stock: Record<string, unknown>, i: number): TransactWriteCommandInput {
+export function replay(template: TransactWriteCommandInput, tableName: string, templateStock: Record<string, unknown>, stock: Record<string, unknown>, i: number): TransactWriteCommandInput {
   const fresh = (key: Record<string, unknown> | undefined, n: number) => ({ ...key, PK: `${String(key?.['PK'])}~floor~${i}~${n}` });
   return {
     TransactItems: (template.TransactItems ?? []).map((item, n) => {

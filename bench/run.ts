@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/paths.ts';
 import { reservationBench } from './reservations.ts';
+import { pipelineBench } from './pipeline.ts';
+import { coldStartBench } from './cold-start.ts';
+import { contentionBench } from './contention.ts';
 import { benchDb } from './support.ts';
 
 /**
@@ -21,7 +24,14 @@ const bench = await benchDb();
 let results;
 try {
   log(`Reservations (${flags.quick ? 'quick' : 'full'})...`);
-  results = { reservations: await reservationBench(bench, { quick: flags.quick, log }) };
+  const reservations = await reservationBench(bench, { quick: flags.quick, log });
+  log(`Pipeline (${flags.quick ? 'quick' : 'full'})...`);
+  const pipeline = await pipelineBench(bench, { quick: flags.quick, log });
+  log(`Oversell under contention (${flags.quick ? 'quick' : 'full'})...`);
+  const contention = await contentionBench(bench, { quick: flags.quick, log });
+  log(`Cold-start proxies (${flags.quick ? 'quick' : 'full'})...`);
+  const coldStart = await coldStartBench({ quick: flags.quick, log });
+  results = { reservations, pipeline, contention, coldStart };
 } finally {
   await bench.stop();
 }
@@ -46,6 +56,31 @@ const rows: [string, string, string][] = [
     `${h.attemptsPerReservation} attempts each, answers ${JSON.stringify(h.answered)}, oversold ${h.oversold}; AWS ceiling ≈ ${h.awsCeilingPerSecond}/s`,
   ]),
 ];
+const p = results.pipeline;
+const c = p.cost;
+rows.push(
+  ['Pipeline orders/s (webhook → routed)', String(p.throughput.ordersPerSecond), `${p.throughput.orders} signed Shopify webhooks, ${p.throughput.concurrency} at a time; ${p.throughput.dynamoCallsPerOrder} DynamoDB calls per order`],
+  ['Floor: reservation TransactWriteItems/s', String(p.throughput.floorTransactionsPerSecond), 'the same transaction alone, same concurrency'],
+  ['Ratio (pipeline / floor)', String(p.throughput.ratio), 'target ≥ 0.5'],
+  ['Webhook ack p50/p95/p99 ms', `${p.latency.ackMs.p50}/${p.latency.ackMs.p95}/${p.latency.ackMs.p99}`, `at ${p.latency.offeredPerSecond}/s; p50 = ${p.latency.ackRatioP50}× the floor call`],
+  ['Webhook → reserved p50/p95/p99 ms', `${p.latency.reservedMs.p50}/${p.latency.reservedMs.p95}/${p.latency.reservedMs.p99}`, `p50 = ${p.latency.reservedRatioP50}× the floor call`],
+  ['Floor call p50/p95/p99 ms', `${p.latency.floorMs.p50}/${p.latency.floorMs.p95}/${p.latency.floorMs.p99}`, 'one reservation TransactWriteItems'],
+  ['Cost per million orders, $', String(c.totalWithoutMessages), `excl. e-mail/SMS (target ≤ 30): ${Object.entries(c.dollarsPerMillionOrders).filter(([k]) => k !== 'ses' && k !== 'sns').map(([k, v]) => `${k} ${v}`).join(', ')}`],
+  ['… with e-mail, $', String(c.totalWithEmail), `${c.perOrder.emails} e-mails per order (SES $${c.dollarsPerMillionOrders['ses']})`],
+);
+for (const v of results.contention.variants) {
+  rows.push([
+    `Oversell: ${v.name}`,
+    `${v.oversold} oversold`,
+    `${v.orders} buyers on ${v.units} units: ${v.reserved} reserved, ${v.lost} lost, answers ${JSON.stringify(v.answers)}, ${v.reservationsPerSecond} res/s, every buyer answered in ${v.secondsToAnswerAll} s`,
+  ]);
+}
+const cs = results.coldStart;
+rows.push(
+  ['Bundle size median / max, KB', `${cs.bundleKb.median}/${cs.bundleKb.max}`, `${cs.functions} functions (largest ${cs.bundleKb.largest}); ${cs.bundleKb.over250.length} over 250 KB (target: none); baseline ${cs.bundleKb.baseline} KB`],
+  ['Module init median / max, ms', `${cs.initMs.median}/${cs.initMs.max}`, `baseline (Powertools logger only) ${cs.initMs.baseline} ms`],
+  ['Init ratio median / max', `${cs.initRatio.median}/${cs.initRatio.max}`, `target ≤ 2; ${cs.initRatio.over2.length} functions over`],
+);
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log(`\nOMS benchmarks — ${report.mode}, ${report.machine.cpus} CPUs, Node ${report.machine.node}, ${report.seconds} s\n`);
 for (const [name, value, note] of rows) console.log(`  ${name.padEnd(width)}  ${value.padStart(9)}   ${note}`);

@@ -19,10 +19,16 @@ export class LambdaHost {
   readonly #handlers = new Map<FunctionName, Promise<Handler>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #invocations = 0;
+  readonly #metered = new Map<FunctionName, { invocations: number; milliseconds: number }>();
 
   /** Number of invocations so far (for diagnostics and benchmarks). */
   get invocations(): number {
     return this.#invocations;
+  }
+
+  /** Invocations and their total duration, per function, so far (the benchmarks' cost model bills them). */
+  meter(): Record<string, { invocations: number; milliseconds: number }> {
+    return Object.fromEntries([...this.#metered].map(([name, m]) => [name, { ...m }]));
   }
 
   /** Imports every handler now, so configuration errors surface at start, not on first use. */
@@ -82,6 +88,7 @@ export class LambdaHost {
         timeoutMs,
       );
     });
+    const started = performance.now();
     try {
       return await Promise.race([
         store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, () => handler(event, context)),
@@ -89,6 +96,10 @@ export class LambdaHost {
       ]);
     } finally {
       clearTimeout(timer);
+      const metered = this.#metered.get(name) ?? { invocations: 0, milliseconds: 0 };
+      metered.invocations++;
+      metered.milliseconds += performance.now() - started;
+      this.#metered.set(name, metered);
     }
   }
 

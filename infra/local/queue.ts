@@ -34,6 +34,8 @@ export class LocalQueue {
   readonly #batchingWindowMs: number;
   #running = false;
   #paused = false;
+  /** Messages sent and batches delivered so far (SQS bills a send per message, a receive and a delete per batch). */
+  readonly meter = { sent: 0, batches: 0 };
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
 
@@ -63,6 +65,7 @@ export class LocalQueue {
   send(bodies: string[]): void {
     const now = Date.now();
     for (const body of bodies) this.#messages.push({ messageId: randomUUID(), body, sentAt: now, receiveCount: 0, visibleAt: now });
+    this.meter.sent += bodies.length;
     this.#wake?.();
   }
 
@@ -108,6 +111,7 @@ export class LocalQueue {
         message.receiveCount++;
         message.visibleAt = Number.POSITIVE_INFINITY; // invisible while in flight
       }
+      this.meter.batches++;
       const run = this.#deliver(batch).finally(() => this.#inFlight.delete(run));
       this.#inFlight.add(run);
     }
