@@ -20,12 +20,12 @@ export interface ContentionVariant {
   oversold: number;
   lost: number;
   answers: Record<string, number>;
-  reservationsPerSecond: number;
+  answersPerSecond: number;
   secondsToAnswerAll: number;
 }
 
 export async function contentionBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<{ variants: ContentionVariant[] }> {
-  const buyers = options.quick ? 200 : 1_000;
+  const buyers = options.quick ? 40 : 1_000;
   const tableName = await bench.table('bench-contention');
   const w = await world(bench.db, tableName);
   const deps = { inventory: w.inventory, locations: w.locations, clock: systemClock };
@@ -83,7 +83,7 @@ export async function contentionBench(bench: BenchDb, options: { quick: boolean;
       oversold: Math.max(0, reservedUnits - 10) + negative,
       lost: buyers - definite,
       answers,
-      reservationsPerSecond: round(buyers / seconds),
+      answersPerSecond: round(buyers / seconds),
       secondsToAnswerAll: round(seconds, 1),
     });
   }

@@ -150,7 +150,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     await oms.settle(120_000);
 
     // Throughput: webhooks as fast as 16 senders go; done when every order is routed.
-    const count = options.quick ? 30 : 200;
+    const count = options.quick ? 20 : 200;
     const concurrency = 16;
     options.log(`  throughput: ${count} webhooks, ${concurrency} at a time...`);
     const before = routed();
@@ -179,7 +179,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
 
     // Latency at a fixed offered load well below saturation.
     const offered = options.quick ? 4 : 5;
-    const latencyOrders = options.quick ? 12 : 60;
+    const latencyOrders = options.quick ? 8 : 60;
     options.log(`  latency: ${latencyOrders} webhooks at ${offered}/s...`);
     const sent: { externalId: number; at: number; ackMs: number }[] = [];
     const floorLatencies: number[] = [];
@@ -209,7 +209,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     const floor = percentiles(floorLatencies);
 
     // Cost: every billable operation of whole order lives, start to delivered.
-    const cost = await costModel(oms, meter, api, { orders: options.quick ? 5 : 20, nextId: () => nextId++, log: options.log });
+    const cost = await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log });
 
     return {
       throughput: {

@@ -72,7 +72,7 @@ for (const v of results.contention.variants) {
   rows.push([
     `Oversell: ${v.name}`,
     `${v.oversold} oversold`,
-    `${v.orders} buyers on ${v.units} units: ${v.reserved} reserved, ${v.lost} lost, answers ${JSON.stringify(v.answers)}, ${v.reservationsPerSecond} res/s, every buyer answered in ${v.secondsToAnswerAll} s`,
+    `${v.orders} buyers on ${v.units} units: ${v.reserved} reserved, ${v.lost} lost, answers ${JSON.stringify(v.answers)}, ${v.answersPerSecond} answers/s, every buyer answered in ${v.secondsToAnswerAll} s`,
   ]);
 }
 const cs = results.coldStart;

@@ -17,7 +17,7 @@ describe('npm run bench -- --quick', () => {
   it('produces every figure, with nothing oversold', async () => {
     const out = join(dir, 'latest.json');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 240_000 }, (error, text) =>
+      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 480_000 }, (error, text) =>
         error ? reject(error) : resolve(text),
       ),
     );
@@ -28,5 +28,28 @@ describe('npm run bench -- --quick', () => {
     for (const figure of ['reservationsPerSecond', 'floorTransactionsPerSecond', 'ratio', 'writeUnitsPerReservation']) expect(r[figure], figure).toBeGreaterThan(0);
     expect(r.hotSku.map((h) => h.oversold)).toEqual([0, 0]);
     for (const h of r.hotSku) expect(h.answered['reserved']).toBeGreaterThan(0);
-  }, 300_000);
+
+    const { pipeline, contention, coldStart } = report.results as unknown as {
+      pipeline: { throughput: Record<string, number>; latency: Record<string, { p50: number }>; cost: { perOrder: Record<string, number>; dollarsPerMillionOrders: Record<string, number>; totalWithoutMessages: number } };
+      contention: { variants: { name: string; oversold: number; lost: number; reserved: number; answers: Record<string, number> }[] };
+      coldStart: { functions: number; perFunction: { kb: number }[]; initMs: { baseline: number; median: number } };
+    };
+    for (const figure of ['ordersPerSecond', 'floorTransactionsPerSecond', 'ratio']) expect(pipeline.throughput[figure], figure).toBeGreaterThan(0);
+    for (const figure of ['ackMs', 'reservedMs', 'floorMs']) expect(pipeline.latency[figure]?.p50, figure).toBeGreaterThan(0);
+    // Every billable service is counted from the run, not assumed.
+    for (const figure of ['dynamoWriteUnits', 'dynamoReadUnits', 'lambdaInvocations', 'expressExecutions', 'eventBridgeEvents', 'sqsRequests', 'apiRequests', 'emails']) {
+      expect(pipeline.cost.perOrder[figure], figure).toBeGreaterThan(0);
+    }
+    expect(pipeline.cost.totalWithoutMessages).toBeGreaterThan(0);
+    // Oversell: none, no buyer lost, every loser a clean answer (no errors).
+    expect(contention.variants.map((v) => [v.name, v.oversold, v.lost, v.reserved])).toEqual([
+      ['one-line', 0, 0, 10],
+      ['two-line', 0, 0, 10],
+      ['hot SKU, 8 shards', 0, 0, 10],
+    ]);
+    for (const v of contention.variants) expect(Object.keys(v.answers).filter((k) => k.startsWith('error'))).toEqual([]);
+    expect(coldStart.perFunction).toHaveLength(coldStart.functions);
+    for (const f of coldStart.perFunction) expect(f.kb).toBeGreaterThan(0);
+    expect(coldStart.initMs.baseline).toBeGreaterThan(0);
+  }, 540_000);
 });
