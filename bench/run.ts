@@ -7,7 +7,7 @@ import { reservationBench } from './reservations.ts';
 import { pipelineBench } from './pipeline.ts';
 import { coldStartBench } from './cold-start.ts';
 import { contentionBench } from './contention.ts';
-import { benchDb } from './support.ts';
+import { benchDb, type BenchDb } from './support.ts';
 
 /**
  * `npm run bench [-- --quick]`: measures the OMS against its floor on this
@@ -20,21 +20,30 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 const log = (line: string) => console.error(line);
 const started = Date.now();
 
-const bench = await benchDb();
-let results;
-try {
-  log(`Reservations (${flags.quick ? 'quick' : 'full'})...`);
-  const reservations = await reservationBench(bench, { quick: flags.quick, log });
-  log(`Pipeline (${flags.quick ? 'quick' : 'full'})...`);
-  const pipeline = await pipelineBench(bench, { quick: flags.quick, log });
-  log(`Oversell under contention (${flags.quick ? 'quick' : 'full'})...`);
-  const contention = await contentionBench(bench, { quick: flags.quick, log });
-  log(`Cold-start proxies (${flags.quick ? 'quick' : 'full'})...`);
-  const coldStart = await coldStartBench({ quick: flags.quick, log });
-  results = { reservations, pipeline, contention, coldStart };
-} finally {
-  await bench.stop();
+/**
+ * Each measurement gets its own in-memory DynamoDB Local: a second table in
+ * one instance makes every transaction on it several times slower, which
+ * would charge one benchmark for another's data.
+ */
+async function withDb<T>(run: (bench: BenchDb) => Promise<T>): Promise<T> {
+  const bench = await benchDb();
+  try {
+    return await run(bench);
+  } finally {
+    await bench.stop();
+  }
 }
+
+const mode = flags.quick ? 'quick' : 'full';
+log(`Reservations (${mode})...`);
+const reservations = await withDb((bench) => reservationBench(bench, { quick: flags.quick, log }));
+log(`Pipeline (${mode})...`);
+const pipeline = await withDb((bench) => pipelineBench(bench, { quick: flags.quick, log }));
+log(`Oversell under contention (${mode})...`);
+const contention = await withDb((bench) => contentionBench(bench, { quick: flags.quick, log }));
+log(`Cold-start proxies (${mode})...`);
+const coldStart = await coldStartBench({ quick: flags.quick, log });
+const results = { reservations, pipeline, contention, coldStart };
 
 const report = {
   generatedAt: new Date().toISOString(),
