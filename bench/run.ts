@@ -7,6 +7,7 @@ import { reservationBench } from './reservations.ts';
 import { pipelineBench } from './pipeline.ts';
 import { coldStartBench } from './cold-start.ts';
 import { contentionBench } from './contention.ts';
+import { readsBench } from './reads.ts';
 import { benchDb, type BenchDb } from './support.ts';
 
 /**
@@ -41,9 +42,11 @@ log(`Pipeline (${mode})...`);
 const pipeline = await withDb((bench) => pipelineBench(bench, { quick: flags.quick, log }));
 log(`Oversell under contention (${mode})...`);
 const contention = await withDb((bench) => contentionBench(bench, { quick: flags.quick, log }));
+log(`Scale of reads (${mode})...`);
+const reads = await withDb((bench) => readsBench(bench, { quick: flags.quick, log }));
 log(`Cold-start proxies (${mode})...`);
 const coldStart = await coldStartBench({ quick: flags.quick, log });
-const results = { reservations, pipeline, contention, coldStart };
+const results = { reservations, pipeline, contention, reads, coldStart };
 
 const report = {
   generatedAt: new Date().toISOString(),
@@ -84,6 +87,11 @@ for (const v of results.contention.variants) {
     `${v.orders} buyers on ${v.units} units: ${v.reserved} reserved, ${v.lost} lost, answers ${JSON.stringify(v.answers)}, ${v.answersPerSecond} answers/s, every buyer answered in ${v.secondsToAnswerAll} s`,
   ]);
 }
+const rd = results.reads;
+rows.push(
+  [`List orders p50/p95 ms (${rd.orders} in table)`, `${rd.listMs.p50}/${rd.listMs.p95}`, `pages of 50, newest first; ${JSON.stringify(rd.callsPerListPage)} per page; p50 = ${rd.listRatioP50}× a GetItem`],
+  ['Order by id p50/p95 ms', `${rd.getMs.p50}/${rd.getMs.p95}`, `${JSON.stringify(rd.callsPerGet)} per read; p50 = ${rd.getRatioP50}× a GetItem (${rd.floorGetItemMs.p50} ms); scans: ${rd.scans}; seeded in ${rd.seedSeconds} s`],
+);
 const cs = results.coldStart;
 rows.push(
   ['Bundle size median / max, KB', `${cs.bundleKb.median}/${cs.bundleKb.max}`, `${cs.functions} functions (largest ${cs.bundleKb.largest}); ${cs.bundleKb.over250.length} over 250 KB (target: none); baseline ${cs.bundleKb.baseline} KB`],

@@ -34,6 +34,20 @@ export function orderHeaderPut(tableName: string, order: Order, expectedVersion:
   };
 }
 
+/** The order's line chunks, ORDER_LINES_PER_ITEM lines an item. */
+export function orderLinePuts(tableName: string, order: Order): TransactItem[] {
+  const chunks: TransactItem[] = [];
+  for (let i = 0; i < order.lines.length; i += ORDER_LINES_PER_ITEM) {
+    chunks.push({
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.orderLines(order.orderId, i / ORDER_LINES_PER_ITEM + 1), [table.entityAttribute]: 'OrderLines', lines: order.lines.slice(i, i + ORDER_LINES_PER_ITEM) },
+      },
+    });
+  }
+  return chunks;
+}
+
 export function timelinePut(tableName: string, orderId: string, entry: TimelineEntry): TransactItem {
   return { Put: { TableName: tableName, Item: { ...keys.timelineEntry(orderId, entry.at, newId()), [table.entityAttribute]: 'TimelineEntry', ...entry } } };
 }
@@ -289,20 +303,7 @@ export class DynamoOrderRepository implements OrderRepository {
   }
 
   #linePuts(order: Order): TransactItem[] {
-    const chunks: TransactItem[] = [];
-    for (let i = 0; i < order.lines.length; i += ORDER_LINES_PER_ITEM) {
-      chunks.push({
-        Put: {
-          TableName: this.#tableName,
-          Item: {
-            ...keys.orderLines(order.orderId, i / ORDER_LINES_PER_ITEM + 1),
-            [table.entityAttribute]: 'OrderLines',
-            lines: order.lines.slice(i, i + ORDER_LINES_PER_ITEM),
-          },
-        },
-      });
-    }
-    return chunks;
+    return orderLinePuts(this.#tableName, order);
   }
 
   #sourcePut(orderId: string, source: OrderSource, options: { onlyIfNew?: boolean } = {}): TransactItem {

@@ -17,7 +17,7 @@ describe('npm run bench -- --quick', () => {
   it('produces every figure, with nothing oversold', async () => {
     const out = join(dir, 'latest.json');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 480_000 }, (error, text) =>
+      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 480_000, env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true' } }, (error, text) =>
         error ? reject(error) : resolve(text),
       ),
     );
@@ -48,6 +48,11 @@ describe('npm run bench -- --quick', () => {
       ['hot SKU, 8 shards', 0, 0, 10],
     ]);
     for (const v of contention.variants) expect(Object.keys(v.answers).filter((k) => k.startsWith('error'))).toEqual([]);
+    const reads = (report.results as unknown as { reads: { orders: number; scans: number; callsPerListPage: Record<string, number>; callsPerGet: Record<string, number> } }).reads;
+    expect(reads.orders).toBeGreaterThan(0);
+    expect(reads.scans).toBe(0);
+    expect(Object.keys(reads.callsPerListPage)).toEqual(['Query']);
+    expect(Object.keys(reads.callsPerGet)).toEqual(['Query']);
     expect(coldStart.perFunction).toHaveLength(coldStart.functions);
     for (const f of coldStart.perFunction) expect(f.kb).toBeGreaterThan(0);
     expect(coldStart.initMs.baseline).toBeGreaterThan(0);
