@@ -102,7 +102,7 @@ export async function coldStartBench(options: { quick: boolean; log: (line: stri
       const file = join(dir, `${name}.mjs`);
       perFunction.push({ name, kb: round((await bundle(join(repoRoot, spec.entry), file)) / 1024, 1) });
     }
-    const runs = options.quick ? 1 : 3;
+    const runs = 1;
     const measured = options.quick ? perFunction.filter((_, i) => i % 8 === 0) : perFunction;
     options.log(`  importing ${measured.length} bundles in fresh processes (${runs}×)...`);
     const baselineMs = initMs(baselineFile, runs + 2);

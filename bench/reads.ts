@@ -59,7 +59,7 @@ export async function readsBench(bench: BenchDb, options: { quick: boolean; log:
   const started = performance.now();
   let written = 0;
   const perBatch = 12; // 24 items: under BatchWriteItem's 25
-  await runConcurrently(Math.ceil(count / perBatch), 4, async (batch) => {
+  await runConcurrently(Math.ceil(count / perBatch), 6, async (batch) => {
     const items: Record<string, unknown>[] = [];
     for (let i = batch * perBatch; i < Math.min(count, (batch + 1) * perBatch); i++) {
       const placedAt = new Date(now - Math.floor(((i * 7919) % count) / count * 60 * 86_400_000));

@@ -17,7 +17,7 @@ describe('npm run bench -- --quick', () => {
   it('produces every figure, with nothing oversold', async () => {
     const out = join(dir, 'latest.json');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 480_000, env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true' } }, (error, text) =>
+      execFile(process.execPath, [join(repoRoot, 'bench/run.ts'), '--quick', '--out', out], { cwd: repoRoot, timeout: 480_000, env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' } }, (error, text) =>
         error ? reject(error) : resolve(text),
       ),
     );
