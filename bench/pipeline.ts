@@ -20,7 +20,8 @@ import { round, runConcurrently, type BenchDb } from './support.ts';
  */
 
 const SECRET = 'shpss_bench_pipeline';
-const fixture = JSON.parse(readFileSync(join(repoRoot, '..', 'shared', 'fixtures', 'channels', 'shopify-orders-create.json'), 'utf8')) as Record<string, unknown>;
+/** The real Shopify orders/create payload (the repository's copy of the channel fixtures). */
+const fixture = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'channels', 'shopify-orders-create.json'), 'utf8')) as Record<string, unknown>;
 
 interface Meter {
   readUnits: number;
