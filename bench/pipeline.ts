@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { AvailabilityChanged } from '#events/availability-changed.ts';
+import { OrderRouted } from '#events/order-routed.ts';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { hmacBase64 } from '#shared/channels/signatures.ts';
@@ -143,7 +145,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     await oms.settle();
     const meter = meterDynamo();
     let nextId = 7_000_000_000;
-    const routed = () => oms.events.list().filter((e) => e['detail-type'] === 'OrderRouted').length;
+    const routed = () => oms.events.list().filter((e) => e['detail-type'] === OrderRouted.detailType).length;
 
     // Warm-up: JIT and caches, outside every measurement.
     options.log('  pipeline warm-up...');
@@ -360,7 +362,7 @@ async function costModel(
     0,
   );
   const newEvents = oms.events.list().slice(start.events, end.events);
-  const outboxEvents = newEvents.filter((e) => e['detail-type'] !== 'AvailabilityChanged').length;
+  const outboxEvents = newEvents.filter((e) => e['detail-type'] !== AvailabilityChanged.detailType).length;
   const stockEvents = newEvents.length - outboxEvents;
   const queueSends = Object.entries(end.queues).reduce((sum, [name, q]) => sum + q.sent - (start.queues[name]?.sent ?? 0), 0);
   const queueBatches = Object.entries(end.queues).reduce((sum, [name, q]) => sum + q.batches - (start.queues[name]?.batches ?? 0), 0);

@@ -47,11 +47,11 @@ export function draftFromDelivery(delivery: { channelId: string; channelType: Ch
 }
 
 /** Parses with a schema; a violation becomes a ValidationError naming each field. */
-export function validated<T>(schema: z.ZodType<T>, value: unknown): T {
+export function validated<T>(schema: z.ZodType<T>, value: unknown, message = 'The payload is not an order this channel sends'): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ValidationError(
-    'The payload is not an order this channel sends',
+    message,
     result.error.issues.map((issue) => ({ in: 'body' as const, path: issue.path.map(String).join('.'), message: issue.message, code: issue.code })),
   );
 }

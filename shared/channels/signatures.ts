@@ -20,3 +20,13 @@ export function hmacBase64Matches(rawBody: Buffer, secret: string | undefined, s
 export function hmacBase64(rawBody: Buffer | string, secret: string): string {
   return createHmac('sha256', secret).update(rawBody).digest('base64');
 }
+
+/**
+ * Carriers sign tracking webhooks as `sha256=<hex HMAC-SHA256 of the raw body>`
+ * (the GitHub style); compared in constant time like the channels' base64 form.
+ */
+export function hmacHexMatches(rawBody: Buffer, secret: string | undefined, signature: string | undefined): boolean {
+  const given = /^sha256=([0-9a-f]{64})$/i.exec(signature?.trim() ?? '')?.[1];
+  if (!secret || !given) return false;
+  return timingSafeEqual(Buffer.from(given, 'hex'), createHmac('sha256', secret).update(rawBody).digest());
+}

@@ -118,3 +118,14 @@ export function fulfillmentIdOf(orderId: string, n: number): string {
 export function orderIdOfFulfillment(fulfillmentId: string): string {
   return fulfillmentId.replace(/-F\d+$/, '');
 }
+
+/** A carrier's tracking update, as its webhook sends it. */
+export const TrackingUpdateInput = z
+  .strictObject({
+    trackingNumber: z.string().min(1).max(100),
+    status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']),
+    occurredAt: z.iso.datetime(),
+    description: z.string().max(500).optional(),
+    location: z.string().max(200).optional(),
+  })
+  .meta({ id: 'TrackingUpdateInput' });

@@ -198,7 +198,6 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
     ...(excluded.size ? { excludedLocationIds: [...excluded].sort() } : {}),
     decidedAt,
   };
-  const demandUnits = request.demand.reduce((sum, d) => sum + d.quantity, 0);
   const candidateOf = (location: Location): Candidate => ({
     location,
     distanceKm: located.geo && location.geo ? round1(distanceKm(located.geo, location.geo)) : undefined,
@@ -218,14 +217,14 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
             ? 'the store rejected this order'
             : undefined;
     if (why || !store) {
-      const candidates = store ? [describe(candidateOf(store), demandUnits, request.demand, { eligible: false, excludedBecause: why ?? 'unknown store', chosen: false })] : [];
+      const candidates = store ? [describe(candidateOf(store), request.demand, { eligible: false, excludedBecause: why ?? 'unknown store', chosen: false })] : [];
       return { ...base, ruleId: null, outcome: 'held', action: 'pickup_unavailable', rules: [], candidates, shipments: [], shortages: [...request.demand] };
     }
     // The store serves the order; what it lacks waits for stock there (if the SKU allows backorders).
     const candidate = candidateOf(store);
     const shipments = takeInOrder([candidate], request.demand);
     const shortages = shortOf(request.demand, shipments);
-    const candidates = [describe(candidate, demandUnits, request.demand, { eligible: true, rank: 1, chosen: shipments.length > 0 })];
+    const candidates = [describe(candidate, request.demand, { eligible: true, rank: 1, chosen: shipments.length > 0 })];
     if (shortages.length === 0) return { ...base, ruleId: null, outcome: 'allocated', rules: [], candidates, shipments, shortages: [] };
     return { ...base, ruleId: null, outcome: shipments.length ? 'partial' : 'unallocated', action: 'backorder', rules: [], candidates, shipments, shortages };
   }
@@ -249,8 +248,8 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
     const shortages = shortOf(request.demand, shipments);
     const chosen = new Set(shipments.map((s) => s.locationId));
     const candidates = [
-      ...eligible.map((c, index) => describe(c, demandUnits, request.demand, { eligible: true, rank: index + 1, chosen: chosen.has(c.location.locationId) })),
-      ...considered.flatMap((c) => (c.why ? [describe(c.candidate, demandUnits, request.demand, { eligible: false, excludedBecause: c.why, chosen: false })] : [])),
+      ...eligible.map((c, index) => describe(c, request.demand, { eligible: true, rank: index + 1, chosen: chosen.has(c.location.locationId) })),
+      ...considered.flatMap((c) => (c.why ? [describe(c.candidate, request.demand, { eligible: false, excludedBecause: c.why, chosen: false })] : [])),
     ].slice(0, 25);
     lastCandidates = candidates;
     if (eligible.length === 0) {
@@ -452,7 +451,7 @@ function describeSplit(rule: RoutingRule): string {
   return `within ${rule.split.maxShipments} shipments`;
 }
 
-function describe(c: Candidate, _demandUnits: number, demand: readonly Need[], extra: Pick<RoutingCandidate, 'eligible' | 'chosen'> & Partial<RoutingCandidate>): RoutingCandidate {
+function describe(c: Candidate, demand: readonly Need[], extra: Pick<RoutingCandidate, 'eligible' | 'chosen'> & Partial<RoutingCandidate>): RoutingCandidate {
   return {
     locationId: c.location.locationId,
     ...(c.distanceKm !== undefined ? { distanceKm: c.distanceKm } : {}),

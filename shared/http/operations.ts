@@ -8,7 +8,7 @@ import { Reservation } from '#shared/domain/reservation.ts';
 import { ListingInput, ListingView, PushState } from '#shared/domain/listing.ts';
 import { Sku } from '#shared/domain/order.ts';
 import { RoutingDecision, RuleSet, RuleSetId, RuleSetInput } from '#shared/domain/routing.ts';
-import { Fulfillment, FulfillmentEventInput } from '#shared/domain/fulfillment.ts';
+import { Fulfillment, FulfillmentEventInput, TrackingUpdateInput } from '#shared/domain/fulfillment.ts';
 import { Invoice } from '#shared/domain/invoice.ts';
 import { Notification } from '#shared/domain/notification.ts';
 import { FulfillmentType, OrderAddress } from '#shared/domain/order.ts';
@@ -556,13 +556,7 @@ export const operations = {
       'Signed with `X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the carrier webhook secret. Updates may come late, twice or out of order: each is kept in the parcel history; only one that moves the parcel forward changes its status.',
     tags: ['Webhooks'],
     params: z.object({ carrierId: Slug }),
-    signedBody: z.strictObject({
-      trackingNumber: z.string().min(1).max(100),
-      status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']),
-      occurredAt: z.iso.datetime(),
-      description: z.string().max(500).optional(),
-      location: z.string().max(200).optional(),
-    }),
+    signedBody: TrackingUpdateInput,
     maxBodyBytes: 16 * 1024,
     responses: {
       200: {

@@ -455,23 +455,18 @@ export async function cancelOpenFulfillments(deps: Pick<FulfillmentDeps, 'fulfil
     if (!OPEN_FULFILLMENT.includes(fulfillment.status)) continue;
     const order = await deps.orders.get(command.orderId);
     const at = deps.clock.now().toISOString();
-    try {
-      await deps.fulfillments.update({ ...fulfillment, status: 'cancelled', reason: command.reason, version: fulfillment.version + 1, updatedAt: at }, fulfillment.version, {
-        timeline: [entry(at, 'fulfillment_cancelled', command, `Fulfillment ${fulfillment.fulfillmentId} at ${fulfillment.locationId} cancelled: ${command.reason}.${fulfillment.carrier ? ` Label ${fulfillment.carrier.trackingNumber} voided.` : ''}`, { fulfillmentId: fulfillment.fulfillmentId })],
-        events: [
-          FulfillmentStatusChanged.create(
-            { fulfillmentId: fulfillment.fulfillmentId, orderId: command.orderId, locationId: fulfillment.locationId, status: 'cancelled', previousStatus: fulfillment.status, reason: command.reason, orderStatus: order?.status ?? 'cancelled' },
-            { occurredAt: deps.clock.now(), ...actorOf(command) },
-          ),
-        ],
-      });
-      if (fulfillment.carrier) await deps.carriers.voidLabel(fulfillment.carrier.carrierId, fulfillment.carrier.trackingNumber);
-      cancelled.push(fulfillment.fulfillmentId);
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      // It moved meanwhile (shipped?): the event that moved it decides; a retry of this step re-reads.
-      throw error;
-    }
+    // A fulfillment that moved meanwhile (shipped?) fails its version condition: the step is retried on fresh state.
+    await deps.fulfillments.update({ ...fulfillment, status: 'cancelled', reason: command.reason, version: fulfillment.version + 1, updatedAt: at }, fulfillment.version, {
+      timeline: [entry(at, 'fulfillment_cancelled', command, `Fulfillment ${fulfillment.fulfillmentId} at ${fulfillment.locationId} cancelled: ${command.reason}.${fulfillment.carrier ? ` Label ${fulfillment.carrier.trackingNumber} voided.` : ''}`, { fulfillmentId: fulfillment.fulfillmentId })],
+      events: [
+        FulfillmentStatusChanged.create(
+          { fulfillmentId: fulfillment.fulfillmentId, orderId: command.orderId, locationId: fulfillment.locationId, status: 'cancelled', previousStatus: fulfillment.status, reason: command.reason, orderStatus: order?.status ?? 'cancelled' },
+          { occurredAt: deps.clock.now(), ...actorOf(command) },
+        ),
+      ],
+    });
+    if (fulfillment.carrier) await deps.carriers.voidLabel(fulfillment.carrier.carrierId, fulfillment.carrier.trackingNumber);
+    cancelled.push(fulfillment.fulfillmentId);
   }
   return { cancelled };
 }
@@ -506,4 +501,22 @@ export async function recordOrderShipment(
     );
   }
   return recordShipment(deps, command);
+}
+
+/**
+ * A WMS's report from the bus (`FulfillmentReported`), applied like the
+ * API's. One that cannot apply (unknown fulfillment, a step back) is refused,
+ * not thrown: retrying the event would not change the answer.
+ */
+export async function applyWmsReport(
+  deps: FulfillmentDeps,
+  command: { fulfillmentId: string; event: FulfillmentEventInput } & Actor,
+): Promise<{ outcome: 'applied' | 'unchanged'; orderStatus: string } | { outcome: 'refused'; reason: string }> {
+  try {
+    const result = await applyFulfillmentEvent(deps, command);
+    return { outcome: result.outcome, orderStatus: result.orderStatus };
+  } catch (error) {
+    if (error instanceof ConcurrentModificationError || !(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+    return { outcome: 'refused', reason: error.message };
+  }
 }

@@ -1,4 +1,8 @@
 import { NotificationSent } from '#events/notification-sent.ts';
+import { ShipmentDelivered } from '#events/shipment-delivered.ts';
+import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
+import { OrderCancelled } from '#events/order-cancelled.ts';
+import { OrderBackordered } from '#events/order-backordered.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -88,15 +92,15 @@ export function notificationForEvent(event: { detailType: string; eventId: strin
   const data = event.data;
   const orderId = String((data['order'] as { orderId?: string } | undefined)?.orderId ?? data['orderId'] ?? '');
   switch (event.detailType) {
-    case 'OrderBackordered':
+    case OrderBackordered.detailType:
       return data['held'] === true ? undefined : { orderId, template: 'backordered', subject: event.eventId, context: { shortages: data['shortages'] as NotificationContext['shortages'] } };
-    case 'OrderCancelled':
+    case OrderCancelled.detailType:
       return { orderId, template: 'cancelled', subject: orderId, context: { reason: String(data['reason'] ?? '') } };
-    case 'ShipmentTrackingUpdated':
+    case ShipmentTrackingUpdated.detailType:
       return data['status'] === 'out_for_delivery'
         ? { orderId, template: 'out_for_delivery', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } }
         : undefined;
-    case 'ShipmentDelivered':
+    case ShipmentDelivered.detailType:
       return { orderId, template: 'delivered', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
     default:
       return undefined;

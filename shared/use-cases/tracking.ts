@@ -1,8 +1,11 @@
 import { ShipmentDelivered } from '#events/shipment-delivered.ts';
 import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConcurrentModificationError, ConflictError, NotFoundError } from '#shared/domain/errors.ts';
-import { OPEN_FULFILLMENT, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError, UnauthorizedError } from '#shared/domain/errors.ts';
+import { validated } from '#shared/channels/deliveries.ts';
+import { hmacHexMatches } from '#shared/channels/signatures.ts';
+import { parseJson } from '#shared/domain/json.ts';
+import { OPEN_FULFILLMENT, TrackingUpdateInput, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
 import type { Order, OrderStatus } from '#shared/domain/order.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { pause } from './inventory.ts';
@@ -34,6 +37,21 @@ export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate)
   const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
   if (!fulfillmentId) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
   return applyTracking(deps, fulfillmentId, update);
+}
+
+/**
+ * `POST /webhooks/carriers/{carrierId}`: the signature first (401), then JSON
+ * (400) and the schema (422) — nothing unsigned is even parsed — then the
+ * update.
+ */
+export async function receiveCarrierWebhook(
+  deps: TrackingDeps & { carrierIds: readonly string[]; secret: () => Promise<string> },
+  request: { carrierId: string; rawBody: Buffer; signature: string | undefined },
+) {
+  if (!deps.carrierIds.includes(request.carrierId)) throw new NotFoundError(`Unknown carrier ${request.carrierId}`);
+  if (!hmacHexMatches(request.rawBody, await deps.secret(), request.signature)) throw new UnauthorizedError('Missing or wrong X-Carrier-Signature');
+  const update = validated(TrackingUpdateInput, parseJson(request.rawBody.toString('utf8')), 'The body is not a tracking update');
+  return recordTracking(deps, { carrierId: request.carrierId, ...update });
 }
 
 /** A pickup handed over at the store is delivered: the same step as a carrier's delivery scan. */

@@ -400,6 +400,9 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(events('PaymentCaptured', orderId)).toEqual([]);
     expect(await timeline(orderId)).toEqual(expect.arrayContaining(['payment_confirmed', 'invoice_issued']));
     await track(must(parcel), 'in_transit', 1);
+    // A carrier exception puts the order in `exception` until the parcel moves on.
+    await track(must(parcel), 'exception', 1.5);
+    expect((await order(orderId))['status']).toBe('exception');
     await track(must(parcel), 'delivered', 2);
     expect((await order(orderId))['status']).toBe('delivered');
     expect((await notifications(orderId)).map((n) => n.template).sort()).toEqual(['delivered', 'order_confirmed', 'shipped']);

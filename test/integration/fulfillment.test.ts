@@ -12,6 +12,9 @@ import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
 import type { MailMessage } from '#shared/ports.ts';
 import { notifyCustomer } from '#shared/use-cases/notifications.ts';
+import { cancelOverdueBackorders, reserveOrder } from '#shared/use-cases/reservations.ts';
+import { RuleSetInput, type RuleSet } from '#shared/domain/routing.ts';
+import { DEFAULT_POLICY } from '#shared/domain/inventory.ts';
 import { inventoryWorld } from '../support/inventory.ts';
 import { allItems, useTestTable } from '../support/table.ts';
 import { must } from '../support/fixtures.ts';
@@ -142,3 +145,32 @@ describe('the sandbox payment provider', () => {
     await expect(provider.capture({ authorizationId: fresh.authorizationId, amount: 1, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'authorization_voided' });
   });
 });
+
+describe('routing rules in the reservation', () => {
+  it('holds an order for review when its rule says so, and cancels a backorder still short at its rule\'s deadline', async () => {
+    await world.location('rr-east');
+    await world.receive('RR-1', 'rr-east', 1);
+    const holdRules = ruleSet({ rules: [{ ruleId: 'review', split: { policy: 'never' }, whenShort: { action: 'hold' } }] });
+    const held = await world.order([{ sku: 'RR-1', quantity: 2 }]);
+    expect(await reserveOrder({ ...world.deps, ruleSetFor: async () => holdRules }, { orderId: held.orderId, actor: 'test' })).toMatchObject({ outcome: 'held' });
+    expect(await world.orders.get(held.orderId)).toMatchObject({ status: 'on_hold', hold: { reason: 'routing_review' } });
+    expect((await world.inventory.stock('RR-1')).positions[0]).toMatchObject({ reserved: 0, available: 1 });
+
+    await world.inventory.putPolicy('RR-1', { ...DEFAULT_POLICY, backorder: 'allowed' }, 0, 0);
+    const deadlineRules = ruleSet({ rules: [{ ruleId: 'wait-a-day', whenShort: { action: 'cancel_after', hours: 24 } }] });
+    const short = await world.order([{ sku: 'RR-1', quantity: 2 }]);
+    expect(await reserveOrder({ ...world.deps, ruleSetFor: async () => deadlineRules }, { orderId: short.orderId, actor: 'test' })).toMatchObject({ outcome: 'backordered' });
+    const reservation = must(await world.inventory.reservation(short.orderId), 'a reservation');
+    expect(reservation).toMatchObject({ backordered: [{ sku: 'RR-1', quantity: 1 }], routing: { ruleId: 'wait-a-day', action: 'cancel_after' } });
+    // Not yet due: nothing happens; a day later the order is cancelled.
+    expect(await cancelOverdueBackorders(world.deps)).toEqual({ cancelled: [] });
+    const tomorrow = fixedClock(new Date(Date.parse(must(reservation.cancelIfShortBy)) + 60_000));
+    expect(await cancelOverdueBackorders({ ...world.deps, clock: tomorrow })).toEqual({ cancelled: [short.orderId] });
+    expect(await world.orders.get(short.orderId)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+function ruleSet(input: unknown): RuleSet {
+  const at = new Date().toISOString();
+  return { ...RuleSetInput.parse(input), ruleSetId: 'test', version: 1, createdAt: at, updatedAt: at };
+}

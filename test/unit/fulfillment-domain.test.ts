@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { hmacHexMatches } from '#shared/channels/signatures.ts';
 import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
 import { trackingAdvances, transition } from '#shared/domain/fulfillment.ts';
 import { invoiceBody, invoiceIdOf, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
@@ -29,6 +31,18 @@ describe('fulfillment status', () => {
     expect(trackingAdvances('in_transit', 'exception')).toBe(true);
     expect(trackingAdvances('exception', 'in_transit')).toBe(true);
     expect(trackingAdvances('delivered', 'exception')).toBe(false);
+  });
+});
+
+describe('carrier webhook signatures', () => {
+  it('accept sha256=<hex HMAC of the raw body> under the secret, and nothing else', () => {
+    const body = Buffer.from('{"trackingNumber":"PC1","status":"delivered"}');
+    const good = `sha256=${createHmac('sha256', 'secret').update(body).digest('hex')}`;
+    expect(hmacHexMatches(body, 'secret', good)).toBe(true);
+    expect(hmacHexMatches(body, 'other', good)).toBe(false);
+    expect(hmacHexMatches(Buffer.from(`${body.toString()} `), 'secret', good)).toBe(false);
+    expect(hmacHexMatches(body, 'secret', good.replace('sha256=', ''))).toBe(false);
+    expect(hmacHexMatches(body, 'secret', undefined)).toBe(false);
   });
 });
 
