@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { newId } from '#shared/domain/ids.ts';
+import { formatMoney } from '#shared/domain/money.ts';
 import { keys } from '#shared/store/keys.ts';
 import { table } from '#shared/store/table.ts';
 import type { PaymentProvider } from '#shared/ports.ts';
@@ -80,7 +81,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
         const authorization = await this.#authorization(request.authorizationId);
         if (authorization.status !== 'authorized') throw new PaymentRequestError('authorization_voided', `Authorization ${request.authorizationId} was voided`);
         if (authorization.captured + request.amount > authorization.amount) {
-          throw new PaymentRequestError('amount_too_large', `Capturing ${request.amount} would exceed the authorized ${authorization.amount} (captured so far ${authorization.captured})`);
+          const money = (amount: number) => formatMoney(amount, authorization.currency);
+          throw new PaymentRequestError('amount_too_large', `Capturing ${money(request.amount)} would exceed the authorized ${money(authorization.amount)} (captured so far ${money(authorization.captured)})`);
         }
         try {
           await this.#db.send(
@@ -138,9 +140,11 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return this.#once(request.idempotencyKey, async () => {
       if (request.amount <= 0) throw new PaymentRequestError('invalid_amount', 'A refund must be positive');
       for (let attempt = 1; attempt <= 5; attempt++) {
-        const capture = (await this.#raw(request.captureId)) as { amount: number; refunded: number };
+        const capture = (await this.#raw(request.captureId)) as { amount: number; refunded: number; authorizationId: string };
         if (capture.refunded + request.amount > capture.amount) {
-          throw new PaymentRequestError('amount_too_large', `Refunding ${request.amount} would exceed the captured ${capture.amount} (refunded so far ${capture.refunded})`);
+          const { currency } = await this.#authorization(capture.authorizationId);
+          const money = (amount: number) => formatMoney(amount, currency);
+          throw new PaymentRequestError('amount_too_large', `Refunding ${money(request.amount)} would exceed the captured ${money(capture.amount)} (refunded so far ${money(capture.refunded)})`);
         }
         try {
           await this.#db.send(

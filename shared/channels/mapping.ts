@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { checkTotals, type OrderAddress, type OrderDraft, type OrderWarning } from '#shared/domain/order.ts';
-import { formatDecimal, parseDecimal } from '#shared/domain/money.ts';
+import { formatMoney, parseDecimal } from '#shared/domain/money.ts';
 
 /** A decimal amount as channels send it: a string such as "124.63" (or, from some channels, a JSON number). */
 export const Decimal = z.union([
@@ -25,7 +25,7 @@ export function moneyReader(currency: string, warnings: OrderWarning[]) {
     if (rounded) {
       warnings.push({
         code: 'amount_rounded',
-        message: `${field} ${String(value)} has more decimals than ${currency}; rounded to ${formatDecimal(amount, currency)}`,
+        message: `${field} ${String(value)} has more decimals than ${currency}; rounded to ${formatMoney(amount, currency)}`,
         details: { field, original: String(value) },
       });
     }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
-import { formatDecimal } from './money.ts';
+import { formatMoney } from './money.ts';
 import type { Order } from './order.ts';
 
 /**
@@ -124,7 +124,7 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? 
 
 /** The invoice as a self-contained HTML document a person can read and print. */
 export function renderInvoiceHtml(invoice: Invoice, seller: { name: string }): string {
-  const money = (minor: number) => escape(`${formatDecimal(minor, invoice.currency)} ${invoice.currency}`);
+  const money = (minor: number) => escape(formatMoney(minor, invoice.currency));
   const rows = invoice.lines
     .map((l) => `<tr><td>${escape(l.sku)}</td><td>${escape(l.title)}</td><td class="n">${l.quantity}</td><td class="n">${money(l.unitPrice)}</td><td class="n">${money(l.discount)}</td><td class="n">${money(l.tax)}</td><td class="n">${money(l.amount)}</td></tr>`)
     .join('\n');

@@ -67,6 +67,37 @@ export function formatDecimal(amount: number, currency: string): string {
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
+/**
+ * A minor-unit amount as a person reads money: 3000 USD → "$30.00", 1250 EUR
+ * → "€12.50", 1500 JPY → "¥1,500". For text only (timeline, messages,
+ * errors, documents); API fields stay integer minor units. The digits come
+ * from our exponent, not the formatter's own table, so what is shown is
+ * exactly the stored amount; the exact decimal string is formatted, never a
+ * float. A code Intl does not accept falls back to "12.50 XYZ".
+ */
+export function formatMoney(amount: number, currency: string): string {
+  const decimal = formatDecimal(amount, currency);
+  const format = moneyFormat(currency);
+  // Intl formats a decimal string exactly (no float on the way); the ES2023 lib types only know numbers.
+  return format ? format.format(decimal as unknown as number) : `${decimal} ${currency}`;
+}
+
+const moneyFormats = new Map<string, Intl.NumberFormat | undefined>();
+
+function moneyFormat(currency: string): Intl.NumberFormat | undefined {
+  if (!moneyFormats.has(currency)) {
+    const exponent = minorUnitExponent(currency);
+    let format: Intl.NumberFormat | undefined;
+    try {
+      format = new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+    } catch {
+      format = undefined;
+    }
+    moneyFormats.set(currency, format);
+  }
+  return moneyFormats.get(currency);
+}
+
 /** A JSON number as the decimal a person wrote (20.59, not 20.589999999999996). */
 function numberToPlainString(value: number): string {
   if (!Number.isFinite(value)) throw new MoneyFormatError(`${value} is not a decimal amount`);

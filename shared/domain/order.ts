@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ChannelType } from './channel.ts';
 import { CountryCode, GeoPoint, Timestamp } from './common.ts';
-import { CurrencyCode } from './money.ts';
+import { CurrencyCode, formatMoney } from './money.ts';
 
 /**
  * The canonical OMS order: what every channel's payload is mapped to.
@@ -179,9 +179,10 @@ export function checkTotals(totals: OrderDraft['totals'], lineCount: number, cur
   const difference = totals.total - expected;
   const tolerance = lineCount + 1;
   if (Math.abs(difference) <= tolerance) return undefined;
+  const money = (amount: number) => formatMoney(amount, currency);
   return {
     code: 'totals_mismatch',
-    message: `Lines ${totals.subtotal} − discounts ${totals.discount} + shipping ${totals.shipping}${totals.taxesIncluded ? '' : ` + tax ${totals.tax}`} = ${expected}, but the channel's total is ${totals.total} (${currency} minor units)`,
+    message: `Lines ${money(totals.subtotal)} − discounts ${money(totals.discount)} + shipping ${money(totals.shipping)}${totals.taxesIncluded ? '' : ` + tax ${money(totals.tax)}`} = ${money(expected)}, but the channel's total is ${money(totals.total)}`,
     details: { expected, actual: totals.total, difference, currency },
   };
 }

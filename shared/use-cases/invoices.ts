@@ -2,6 +2,7 @@ import { InvoiceIssued } from '#events/invoice-issued.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { InvoiceId, invoiceBody, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
+import { formatMoney } from '#shared/domain/money.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
 import type { InvoiceRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
@@ -47,7 +48,7 @@ export async function issueInvoice(
           at,
           type: 'invoice_issued',
           actor: command.actor,
-          message: `Invoice ${issued.invoiceId} issued for ${perOrder ? 'the order' : `shipment ${command.shipmentId}`}: ${issued.totals.total} ${issued.currency} (minor units).`,
+          message: `Invoice ${issued.invoiceId} issued for ${perOrder ? 'the order' : `shipment ${command.shipmentId}`}: ${formatMoney(issued.totals.total, issued.currency)}.`,
           ...(command.correlationId ? { correlationId: command.correlationId } : {}),
           data: { invoiceId: issued.invoiceId },
         },

@@ -4,6 +4,7 @@ import { PaymentFailed } from '#events/payment-failed.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError, NotFoundError } from '#shared/domain/errors.ts';
 import type { OrderStatus, TimelineEntry } from '#shared/domain/order.ts';
+import { formatMoney } from '#shared/domain/money.ts';
 import { captureTarget, paymentModeOf, type Payment } from '#shared/domain/payment.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository, PaymentProvider } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
@@ -67,7 +68,7 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
       } else {
         payment = { ...base, provider: providerName, status: 'authorized', authorizationId: result.authorizationId, authorized: result.amount };
         events = [PaymentAuthorized.create({ orderId: order.orderId, mode, provider: providerName, amount: result.amount, currency: order.currency, authorizationId: result.authorizationId }, context)];
-        message = `Payment of ${order.totals.total} ${order.currency} (minor units) authorized by ${providerName} (${result.authorizationId}); captured as it ships.`;
+        message = `Payment of ${formatMoney(order.totals.total, order.currency)} authorized by ${providerName} (${result.authorizationId}); captured as it ships.`;
       }
     } else if (mode === 'channel') {
       const channelReference = order.payment.reference ?? order.channel.externalOrderId;
@@ -134,7 +135,7 @@ export async function capturePayment(deps: PaymentDeps, command: { orderId: stri
     };
     try {
       await deps.fulfillments.savePayment(next, payment.version, {
-        timeline: [note(at, 'payment_captured', command, `Captured ${amount} ${order.currency} (minor units) for shipment ${command.shipmentId}; ${captured} of ${payment.authorized} captured.`, { captureId, amount })],
+        timeline: [note(at, 'payment_captured', command, `Captured ${formatMoney(amount, order.currency)} for shipment ${command.shipmentId}; ${formatMoney(captured, order.currency)} of ${formatMoney(payment.authorized, order.currency)} captured.`, { captureId, amount })],
         events: [PaymentCaptured.create({ orderId: order.orderId, shipmentId: command.shipmentId, captureId, amount, capturedTotal: captured, currency: order.currency, complete }, { occurredAt: now, ...actorOf(command) })],
       });
       return { outcome: 'captured', amount };

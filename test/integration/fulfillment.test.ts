@@ -15,6 +15,9 @@ import { notifyCustomer } from '#shared/use-cases/notifications.ts';
 import { cancelOverdueBackorders, reserveOrder } from '#shared/use-cases/reservations.ts';
 import { RuleSetInput, type RuleSet } from '#shared/domain/routing.ts';
 import { DEFAULT_POLICY } from '#shared/domain/inventory.ts';
+import { capturePayment } from '#shared/use-cases/payments.ts';
+import { issueInvoice } from '#shared/use-cases/invoices.ts';
+import { fulfillmentWorld } from '../support/fulfillment.ts';
 import { inventoryWorld } from '../support/inventory.ts';
 import { allItems, useTestTable } from '../support/table.ts';
 import { must } from '../support/fixtures.ts';
@@ -23,10 +26,12 @@ import { must } from '../support/fixtures.ts';
 let db: DynamoDBDocumentClient;
 let tableName: string;
 let world: ReturnType<typeof inventoryWorld>;
+let parcels: ReturnType<typeof fulfillmentWorld>;
 
 beforeAll(async () => {
   ({ db, tableName } = await useTestTable());
   world = inventoryWorld(db, tableName);
+  parcels = fulfillmentWorld(db, tableName);
 });
 
 async function storedOrder(lines = [{ sku: 'INV-1', quantity: 2 }]): Promise<Order> {
@@ -107,6 +112,24 @@ describe('customer notifications', () => {
   });
 });
 
+describe('money in the timeline', () => {
+  it('is written as money in the order\'s currency (€12.50), not as minor units, when a payment is authorized and captured and an invoice issued', async () => {
+    const { order, parcel } = await parcels.shippedParcel({ currency: 'EUR', payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } });
+    const euros = (minor: number) => `€${(minor / 100).toFixed(2)}`;
+    const captured = await capturePayment(parcels.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, actor: 'test' });
+    const issued = await issueInvoice(parcels.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, lines: parcel.lines, orderStatus: 'shipped', actor: 'test' });
+    const invoice = must(await parcels.invoices.get(must(issued.invoiceId)));
+    const said = Object.fromEntries((await parcels.orders.timeline(order.orderId, { limit: 100 })).items.map((e) => [e.type, e.message]));
+    expect(order.totals.total).toBeLessThan(100_000);
+    expect(said['payment_confirmed']).toBe(`Payment of ${euros(order.totals.total)} authorized by sandbox (${String((await parcels.fulfillments.payment(order.orderId))?.authorizationId)}); captured as it ships.`);
+    expect(said['payment_captured']).toBe(
+      `Captured ${euros(must(captured.amount))} for shipment ${parcel.fulfillmentId}; ${euros(must(captured.amount))} of ${euros(order.totals.total)} captured.`,
+    );
+    expect(said['invoice_issued']).toBe(`Invoice ${invoice.invoiceId} issued for shipment ${parcel.fulfillmentId}: ${euros(invoice.totals.total)}.`);
+    expect(Object.values(said).join('\n')).not.toContain('minor units');
+  });
+});
+
 describe('the sandbox payment provider', () => {
   it('declines by test method, replays an idempotency key, captures partially up to the authorization even when captures race, and refunds within a capture', async () => {
     const provider = new SandboxPaymentProvider(db, tableName);
@@ -132,11 +155,17 @@ describe('the sandbox payment provider', () => {
     const captureKey = newId();
     const last = await provider.capture({ authorizationId: auth.authorizationId, amount: 100, idempotencyKey: captureKey });
     expect(await provider.capture({ authorizationId: auth.authorizationId, amount: 100, idempotencyKey: captureKey })).toEqual(last);
-    await expect(provider.capture({ authorizationId: auth.authorizationId, amount: 1, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'amount_too_large' });
+    await expect(provider.capture({ authorizationId: auth.authorizationId, amount: 1, idempotencyKey: newId() })).rejects.toMatchObject({
+      code: 'amount_too_large',
+      message: 'Capturing $0.01 would exceed the authorized $10.00 (captured so far $10.00)',
+    });
     await expect(provider.void({ authorizationId: auth.authorizationId, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'already_captured' });
 
     await provider.refund({ captureId: last.captureId, amount: 60, idempotencyKey: newId() });
-    await expect(provider.refund({ captureId: last.captureId, amount: 41, idempotencyKey: newId() })).rejects.toMatchObject({ code: 'amount_too_large' });
+    await expect(provider.refund({ captureId: last.captureId, amount: 41, idempotencyKey: newId() })).rejects.toMatchObject({
+      code: 'amount_too_large',
+      message: 'Refunding $0.41 would exceed the captured $1.00 (refunded so far $0.60)',
+    });
     await provider.refund({ captureId: last.captureId, amount: 40, idempotencyKey: newId() });
 
     const fresh = await provider.authorize({ amount: 500, currency: 'USD', paymentMethod: 'pm_card_mastercard', reference: 'o3', idempotencyKey: newId() });

@@ -3,7 +3,9 @@ import { AmazonOrder, AmazonOrderItem, amazonToDraft } from '#shared/channels/am
 import { ApiOrderInput, apiOrderToDraft } from '#shared/channels/api-order.ts';
 import { EbayOrder, ebayToDraft } from '#shared/channels/ebay.ts';
 import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
+import { moneyReader } from '#shared/channels/mapping.ts';
 import { WooOrder, wooToDraft } from '#shared/channels/woocommerce.ts';
+import type { OrderWarning } from '#shared/domain/order.ts';
 import { OrderDraft, initialStatus } from '#shared/domain/order.ts';
 import { fixture } from '../support/channel-fixtures.ts';
 
@@ -86,6 +88,8 @@ describe('WooCommerce order.created → canonical order', () => {
     expect(draft.warnings).toEqual([
       expect.objectContaining({ code: 'totals_mismatch', details: { expected: 5405, actual: 5480, difference: 75, currency: 'EUR' } }),
     ]);
+    // Said as money, not as minor units.
+    expect(draft.warnings[0]?.message).toBe('Lines €41.18 − discounts €0.00 + shipping €4.12 + tax €8.75 = €54.05, but the channel\'s total is €54.80');
   });
 });
 
@@ -161,5 +165,17 @@ describe('POS / web store API order', () => {
     const base = { channelId: 'web', currency: 'USD', lines: [{ sku: 'A', title: 'a', quantity: 1, unitPrice: 100 }], payment: { state: 'paid' } };
     expect(ApiOrderInput.safeParse({ ...base, fulfillment: { type: 'ship' } }).error?.issues[0]?.path).toEqual(['shippingAddress']);
     expect(ApiOrderInput.safeParse({ ...base, fulfillment: { type: 'pickup' } }).error?.issues[0]?.path).toEqual(['fulfillment', 'locationId']);
+  });
+});
+
+describe('amounts with more decimals than the currency has', () => {
+  it('are rounded half-to-even with a warning that says the result as money', () => {
+    const warnings: OrderWarning[] = [];
+    expect(moneyReader('USD', warnings)('4.925', 'line_items.0.price')).toBe(492);
+    expect(moneyReader('JPY', warnings)('1500.5', 'total_price')).toBe(1500);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'line_items.0.price 4.925 has more decimals than USD; rounded to $4.92',
+      'total_price 1500.5 has more decimals than JPY; rounded to ¥1,500',
+    ]);
   });
 });

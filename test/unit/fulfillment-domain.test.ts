@@ -117,7 +117,8 @@ describe('invoices', () => {
     expect(html).toContain('<title>Invoice INV-000042</title>');
     expect(html).toContain('Acme &amp; Co');
     expect(html).not.toContain('<script>');
-    expect(html).toContain(`${(invoice.totals.total / 100).toFixed(2)} USD`);
+    expect(html).toContain(`$${(invoice.totals.total / 100).toFixed(2)}`);
+    expect(html).not.toContain(' USD');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MoneyFormatError, formatDecimal, parseDecimal } from '#shared/domain/money.ts';
+import { MoneyFormatError, formatDecimal, formatMoney, parseDecimal } from '#shared/domain/money.ts';
 
 describe('parseDecimal', () => {
   it.each([
@@ -46,5 +46,25 @@ describe('formatDecimal', () => {
   ])('%i %s → %s', (amount, currency, text) => {
     expect(formatDecimal(amount, currency)).toBe(text);
     expect(parseDecimal(text, currency).amount).toBe(amount);
+  });
+});
+
+describe('formatMoney', () => {
+  it.each([
+    [3000, 'USD', '$30.00'],
+    [1250, 'EUR', '€12.50'],
+    [1500, 'JPY', '¥1,500'],
+    [-492, 'USD', '-$4.92'],
+    [123456789, 'GBP', '£1,234,567.89'],
+    [1250, 'CAD', 'CA$12.50'],
+    // Our exponent decides the digits: three for dinars, none for yen.
+    [1234, 'KWD', 'KWD\u00a01.234'],
+    [9007199254740991, 'USD', '$90,071,992,547,409.91'],
+  ])('%i %s → %s, as a person reads money', (amount, currency, text) => {
+    expect(formatMoney(amount, currency)).toBe(text);
+  });
+
+  it('falls back to the decimal and the code for a code Intl does not accept', () => {
+    expect(formatMoney(1250, 'EURO')).toBe('12.50 EURO');
   });
 });
