@@ -4,11 +4,13 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { rejectedCsv, stockMovements, type RejectedRow, type StockRow } from '#shared/import/stock-csv.ts';
-import { repoRoot } from '#infra/paths.ts';
+import { defaultDataDir, findRunningOms, resolveOmsTarget } from '#infra/local/discovery.ts';
+import { Progress } from './progress.ts';
 
 /**
  * `npm run import:stock -- stock.csv`: a first load (or a full recount) of
- * stock from a CSV file with the columns sku, location, onHand. Every row
+ * stock from a CSV file whose first row names the columns sku, location,
+ * onHand (docs/examples/stock.csv). Every row
  * becomes a cycle-count movement sent to the running OMS through
  * `POST /v1/inventory/movements` in batches of 100 — the same code path as
  * the API — with a progress bar and a summary of the rejected rows and why.
@@ -17,8 +19,14 @@ import { repoRoot } from '#infra/paths.ts';
  */
 const usage = `Usage: npm run import:stock -- <file.csv> [options]
 
-  --url URL           the OMS API (default $OMS_URL or http://127.0.0.1:3000)
-  --token TOKEN       API token (default $OMS_API_TOKEN, or the one npm start keeps in .oms/api-token)
+The file's first row names the columns: sku, location (or locationId), onHand
+(or quantity); every other row sets one SKU's count at one location.
+Example: docs/examples/stock.csv
+
+  --url URL           the OMS API (default $OMS_URL, else $OMS, else the OMS npm start runs here,
+                      else http://127.0.0.1:3000)
+  --token TOKEN       API token (default $OMS_API_TOKEN, else $OMS_TOKEN, else the running OMS's,
+                      else the one npm start keeps in .oms/api-token)
   --reason TEXT       reason recorded on every movement (default "stock import")
   --rejects FILE      where to write the rejected rows (default <file>.rejected.csv)
   --import-id ID      apply the file again as a new import (default: derived from the file's content)
@@ -55,9 +63,17 @@ const file = resolve(positionals[0] ?? '');
 if (!existsSync(file)) fail(`no such file: ${file}`);
 const text = readFileSync(file, 'utf8');
 const importId = flags['import-id'] ?? createHash('sha256').update(text).digest('hex').slice(0, 12);
-const baseUrl = (flags.url ?? process.env['OMS_URL'] ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
-const tokenFile = resolve(process.env['OMS_DATA_DIR'] ?? resolve(repoRoot, '.oms'), 'api-token');
-const token = flags.token ?? process.env['OMS_API_TOKEN'] ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : fail('no API token: pass --token or set OMS_API_TOKEN'));
+const target = resolveOmsTarget({
+  flags,
+  env: process.env,
+  running: findRunningOms(),
+  tokenFile: () => {
+    const tokenFile = resolve(defaultDataDir(), 'api-token');
+    return existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+  },
+});
+const baseUrl = target.url;
+const token = target.token ?? fail('no API token: pass --token, or set OMS_TOKEN to the token npm start printed');
 const concurrency = Math.max(1, Math.min(16, Number(flags.concurrency) || 4));
 
 let parsed: ReturnType<typeof stockMovements>;
@@ -72,27 +88,7 @@ const counts = { applied: 0, duplicate: 0 };
 let done = parsed.rejected.length;
 const started = Date.now();
 
-/** A bar on a terminal, a line every 10 % otherwise (CI logs, pipes). */
-let lastDecile = -1;
-function progress(final = false): void {
-  const ratio = total === 0 ? 1 : done / total;
-  const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? done / seconds : 0;
-  const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-  const line = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows ${String(Math.floor(ratio * 100)).padStart(3)}%  ${Math.round(rate).toLocaleString('en-US')} rows/s${final ? '' : `  ETA ${eta}s`}`;
-  if (process.stderr.isTTY) {
-    const width = 30;
-    const filled = Math.round(ratio * width);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${line}  `);
-    if (final) process.stderr.write('\n');
-  } else {
-    const decile = Math.floor(ratio * 10);
-    if (decile !== lastDecile) {
-      lastDecile = decile;
-      process.stderr.write(`${line}\n`);
-    }
-  }
-}
+const progress = new Progress(process.stderr, total);
 
 interface MovementResult {
   movementId: string;
@@ -123,7 +119,7 @@ async function send(batch: StockRow[]): Promise<void> {
         } else counts[result.status]++;
       });
       done += batch.length;
-      progress();
+      progress.update(done);
       return;
     }
     if (response?.status === 401) fail('the OMS refused the token (401): pass the token npm start printed with --token');
@@ -136,23 +132,34 @@ async function send(batch: StockRow[]): Promise<void> {
   }
 }
 
+/** Fails at once, saying where the address came from, when nothing answers there (rather than after the retries). */
+async function reachable(): Promise<void> {
+  try {
+    await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
+  } catch (error) {
+    const cause = (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    fail(`cannot reach ${baseUrl} (${cause}), the address from ${target.source}. Is the OMS running (npm start)? Or pass --url, or set OMS to its address.`);
+  }
+}
+
 const batches: StockRow[][] = [];
 for (let i = 0; i < parsed.movements.length; i += BATCH) batches.push(parsed.movements.slice(i, i + BATCH));
 let next = 0;
-progress();
+await reachable();
+progress.update(done);
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < batches.length) await send(batches[next++] as StockRow[]);
   }),
 );
-progress(true);
+progress.finish();
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const rejectsFile = resolve(flags.rejects ?? `${file}.rejected.csv`);
 rejected.sort((a, b) => a.row - b.row);
 if (rejected.length > 0) writeFileSync(rejectsFile, rejectedCsv(rejected));
 console.log(`
-Imported ${file} (import id ${importId}) in ${seconds} s
+Imported ${file} (import id ${importId}) into ${baseUrl}: ${total.toLocaleString('en-US')} rows in ${seconds} s
   applied    ${String(counts.applied).padStart(8)}
   duplicate  ${String(counts.duplicate).padStart(8)}   already applied by an earlier run of this file (use --import-id to apply it again)
   rejected   ${String(rejected.length).padStart(8)}${rejected.length > 0 ? `   written to ${rejectsFile}` : ''}`);
