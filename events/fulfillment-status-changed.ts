@@ -6,7 +6,7 @@ export const FulfillmentStatusChanged = defineEvent({
   source: 'oms.fulfillment',
   version: 1,
   description:
-    'A location reported progress on a fulfillment (accepted, picked, packed), rejected it, did not accept it in time (timed_out), or it was cancelled with its order. `rejected` and `timed_out` re-route its lines.',
+    'A location reported progress on a fulfillment (accepted, picked, packed), rejected it, did not accept it in time (timed_out), or it was cancelled with its order. `rejected` and `timed_out` re-route its lines. A fulfillment becoming `shipped` is `ShipmentShipped`; becoming `delivered`, `ShipmentDelivered`.',
   data: z.object({
     fulfillmentId: z.string(),
     orderId: z.string(),

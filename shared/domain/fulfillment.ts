@@ -6,8 +6,9 @@ import { Allocation } from './reservation.ts';
  * A fulfillment is the part of an order one location ships: its lines, the
  * positions they are reserved at, the carrier label bought for it, and its
  * progress as the location reports it (accepted → picked → packed →
- * shipped) and then as the carrier tracks the parcel. One fulfillment is one
- * parcel, so its id is also the shipment id.
+ * shipped) and then as the carrier tracks the parcel, until the carrier's
+ * delivery scan (or the store's handover of a pickup) makes it `delivered`.
+ * One fulfillment is one parcel, so its id is also the shipment id.
  */
 
 export const FulfillmentId = z
@@ -15,13 +16,18 @@ export const FulfillmentId = z
   .regex(/^[0-9A-HJKMNP-TV-Z]{26}-F\d{1,3}$/, 'A fulfillment id is <orderId>-F<n>')
   .meta({ example: '01JB8Z3Q4W5E6R7T8Y9U0I1O2P-F1' });
 
-export const FulfillmentStatus = z.enum(['created', 'accepted', 'picked', 'packed', 'shipped', 'rejected', 'timed_out', 'cancelled']);
+export const FulfillmentStatus = z.enum(['created', 'accepted', 'picked', 'packed', 'shipped', 'delivered', 'rejected', 'timed_out', 'cancelled']).meta({
+  description:
+    'The location reports `accepted`, `picked`, `packed`, `shipped` (or `rejected`); `timed_out` and `cancelled` are the OMS\'s. `delivered` follows `shipped` when the carrier scans the parcel delivered, or the store hands a pickup over.',
+});
 export type FulfillmentStatus = z.infer<typeof FulfillmentStatus>;
 
 export const TrackingStatus = z.enum(['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception']);
 export type TrackingStatus = z.infer<typeof TrackingStatus>;
 
 export const OPEN_FULFILLMENT: readonly FulfillmentStatus[] = ['created', 'accepted', 'picked', 'packed'];
+/** Statuses of a parcel that has left its location: its units are sold, and the carrier tracks it. */
+export const LEFT_LOCATION: readonly FulfillmentStatus[] = ['shipped', 'delivered'];
 
 export const CarrierLabel = z
   .object({
@@ -60,7 +66,10 @@ export const Fulfillment = z
       .optional(),
     shippedAt: Timestamp.optional(),
     reroutedAt: Timestamp.optional().meta({ description: 'When the lines of a rejected or timed-out fulfillment were routed again.' }),
-    deliveredAt: Timestamp.optional(),
+    deliveredAt: Timestamp.optional().meta({
+      description:
+        'When the parcel was delivered (or the pickup collected). Never before `shippedAt`: a delivery scan dated earlier (the carrier\'s and the location\'s clocks disagree) is recorded at `shippedAt`; the carrier\'s own time stays in `tracking.events`.',
+    }),
     version: z.number().int().min(1),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -89,15 +98,20 @@ const NEXT: Record<FulfillmentStatus, readonly FulfillmentStatus[]> = {
   accepted: ['picked', 'packed', 'shipped', 'rejected', 'cancelled'],
   picked: ['packed', 'shipped', 'rejected', 'cancelled'],
   packed: ['shipped', 'rejected', 'cancelled'],
-  shipped: [],
+  // Only a carrier's delivery scan or a store's handover moves a parcel on; a location cannot report it.
+  shipped: ['delivered'],
+  delivered: [],
   rejected: [],
   timed_out: [],
   cancelled: [],
 };
 
-/** `unchanged` for a repeat of the current status (a retried report), `invalid` for a step back or out of a final status. */
+/**
+ * `unchanged` for a repeat of the current status (a retried report), `invalid` for a step back or out of a final status.
+ * A location's `shipped` repeated after the parcel was delivered is still a retried report, not a step back.
+ */
 export function transition(current: FulfillmentStatus, next: FulfillmentStatus): 'apply' | 'unchanged' | 'invalid' {
-  if (current === next) return 'unchanged';
+  if (current === next || (current === 'delivered' && next === 'shipped')) return 'unchanged';
   return NEXT[current].includes(next) ? 'apply' : 'invalid';
 }
 
@@ -109,6 +123,24 @@ export function trackingAdvances(current: TrackingStatus | undefined, next: Trac
   if (current === 'delivered') return false;
   if (next === 'exception' || current === 'exception') return true;
   return TRACKING_ORDER[next] > TRACKING_ORDER[current];
+}
+
+/**
+ * Whether the parcel was delivered. Fulfillments delivered before the
+ * `delivered` status existed kept `status: shipped`; their tracking says it.
+ */
+export function isDelivered(fulfillment: Pick<Fulfillment, 'status' | 'tracking'>): boolean {
+  return fulfillment.status === 'delivered' || (fulfillment.status === 'shipped' && fulfillment.tracking?.status === 'delivered');
+}
+
+/**
+ * The fulfillment's `deliveredAt` for a delivery scanned at `scannedAt`: a
+ * parcel cannot arrive before it left, so a scan dated before `shippedAt`
+ * (clock skew between carrier and location) is recorded at `shippedAt`.
+ */
+export function deliveryTime(shippedAt: string | undefined, scannedAt: string): { deliveredAt: string; adjusted: boolean } {
+  if (shippedAt && Date.parse(scannedAt) < Date.parse(shippedAt)) return { deliveredAt: shippedAt, adjusted: true };
+  return { deliveredAt: scannedAt, adjusted: false };
 }
 
 export function fulfillmentIdOf(orderId: string, n: number): string {

@@ -13,7 +13,8 @@ import { table } from './table.ts';
 /**
  * A fulfillment item: in the order's partition; while open it is in its
  * location's work queue (GSI1), and while it waits for acceptance in the
- * timeout sweep's index (GSI2). Sparse indexes: a shipped fulfillment leaves
+ * timeout sweep's index (GSI2). Sparse indexes: a fulfillment that is no
+ * longer open (shipped, delivered, rejected, timed out, cancelled) leaves
  * both by not carrying their attributes.
  */
 export function fulfillmentPut(tableName: string, record: Fulfillment, expectedVersion: number | null): TransactItem {

@@ -171,7 +171,7 @@ export const keys = {
   /** What one location ships of an order (one parcel), in the order's partition. */
   fulfillment: (orderId: string, fulfillmentId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `FULFILLMENT#${fulfillmentId}` }),
   fulfillmentPrefix: 'FULFILLMENT#',
-  /** GSI1 of an open fulfillment: a location's work queue, oldest first (removed once shipped, rejected or cancelled). */
+  /** GSI1 of an open fulfillment: a location's work queue, oldest first (removed once shipped, rejected, timed out or cancelled; a delivered one has long left). */
   openFulfillment: (locationId: string, createdAt: string, fulfillmentId: string) => ({
     GSI1PK: `OPENFULFILLMENTS#${locationId}`,
     GSI1SK: `${createdAt}#${fulfillmentId}`,

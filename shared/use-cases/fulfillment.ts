@@ -9,6 +9,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError, ConflictError, InventoryConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import {
   FulfillmentId,
+  LEFT_LOCATION,
   OPEN_FULFILLMENT,
   fulfillmentIdOf,
   transition,
@@ -229,10 +230,11 @@ export async function listFulfillments(
 
 /**
  * `POST /v1/fulfillments/{id}/events`: what the location reports. A repeat
- * of the current status is answered `unchanged` (a retried report); a step
- * back or out of a final status is a 409. `shipped` turns the units'
- * reservation into a sale in the same transaction that marks the
- * fulfillment shipped.
+ * of the current status is answered `unchanged` (a retried report, also
+ * `shipped` for a parcel delivered since); a step back or out of a final
+ * status is a 409. `shipped` turns the units' reservation into a sale in the
+ * same transaction that marks the fulfillment shipped; for a pickup or
+ * carry-out, the handover then makes it delivered.
  */
 export async function applyFulfillmentEvent(
   deps: FulfillmentDeps,
@@ -375,7 +377,7 @@ export async function rerouteFulfillment(
 
     // What the order holds afterwards: everything but the released units, plus the new ones.
     const remaining = subtract(reservation.allocations, released);
-    const others = (await deps.fulfillments.forOrder(order.orderId)).some((f) => f.fulfillmentId !== fulfillment.fulfillmentId && (OPEN_FULFILLMENT.includes(f.status) || f.status === 'shipped'));
+    const others = (await deps.fulfillments.forOrder(order.orderId)).some((f) => f.fulfillmentId !== fulfillment.fulfillmentId && (OPEN_FULFILLMENT.includes(f.status) || LEFT_LOCATION.includes(f.status)));
     const nextStatus: OrderStatus = outcome === 'rerouted' ? (others ? order.status : 'reserved') : outcome === 'backordered' ? (others ? order.status : 'backordered') : others ? order.status : 'on_hold';
     const backordered = mergeLines([...reservation.backordered, ...shortages]);
     const context = { occurredAt: now, ...actorOf(command) };

@@ -5,7 +5,7 @@ import { ConcurrentModificationError, ConflictError, NotFoundError, Unauthorized
 import { validated } from '#shared/channels/deliveries.ts';
 import { hmacHexMatches } from '#shared/channels/signatures.ts';
 import { parseJson } from '#shared/domain/json.ts';
-import { OPEN_FULFILLMENT, TrackingUpdateInput, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
+import { LEFT_LOCATION, OPEN_FULFILLMENT, TrackingUpdateInput, deliveryTime, isDelivered, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
 import type { Order, OrderStatus } from '#shared/domain/order.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { pause } from './inventory.ts';
@@ -29,9 +29,10 @@ export interface TrackingUpdate {
 /**
  * A carrier's tracking update (webhook). Updates arrive late, twice, and out
  * of order: each is kept in the parcel's history, but only one that moves
- * the parcel forward changes its status (an exception always does). When
- * every shipped parcel is delivered and nothing is left to ship, the order
- * is delivered.
+ * the parcel forward changes its status (an exception always does). A
+ * delivery makes the fulfillment `delivered` too, never earlier than it
+ * shipped. When every shipped parcel is delivered and nothing is left to
+ * ship, the order is delivered.
  */
 export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
   const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
@@ -65,14 +66,18 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
     if (!fulfillment) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
     const order = await deps.orders.get(fulfillment.orderId);
     if (!order) throw new NotFoundError(`Order ${fulfillment.orderId} does not exist`);
-    if (fulfillment.status !== 'shipped') {
+    // A delivered parcel still takes updates: a repeat is answered `unchanged`, a late one is kept in the history.
+    if (!LEFT_LOCATION.includes(fulfillment.status)) {
       throw new ConflictError(`Shipment ${fulfillmentId} has not been reported shipped by ${fulfillment.locationId} yet (it is ${fulfillment.status})`, 'not_shipped');
     }
     const history = fulfillment.tracking?.events ?? [];
     if (history.some((e) => e.status === update.status && e.at === update.occurredAt)) return { outcome: 'unchanged', shipmentId: fulfillmentId, orderStatus: order.status };
     const advances = trackingAdvances(fulfillment.tracking?.status, update.status);
+    const delivers = advances && update.status === 'delivered';
+    const delivery = deliveryTime(fulfillment.shippedAt, update.occurredAt);
     const now = deps.clock.now();
     const at = now.toISOString();
+    // The history keeps the carrier's own time, even when the fulfillment's deliveredAt cannot use it.
     const tracking = {
       status: advances ? update.status : (fulfillment.tracking?.status ?? 'label_created'),
       updatedAt: advances ? at : (fulfillment.tracking?.updatedAt ?? at),
@@ -80,11 +85,12 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
     };
     const next: Fulfillment = {
       ...fulfillment,
+      ...(delivers ? { status: 'delivered' as const, deliveredAt: delivery.deliveredAt } : {}),
       tracking,
-      ...(advances && update.status === 'delivered' ? { deliveredAt: update.occurredAt } : {}),
       version: fulfillment.version + 1,
       updatedAt: at,
     };
+    const skew = delivers && delivery.adjusted ? ` The carrier dated the scan ${update.occurredAt}, before the parcel shipped (${delivery.deliveredAt}): recorded as delivered when it shipped.` : '';
     const orderStatus = advances ? await orderStatusAfter(deps, order, next) : order.status;
     const actor = `carrier:${update.carrierId}`;
     const context = { occurredAt: now, actor };
@@ -98,15 +104,15 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
                 at,
                 type: `shipment_${update.status}`,
                 actor,
-                message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}.${orderStatus !== order.status ? ` Order is ${orderStatus}.` : ''}`,
-                data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt },
+                message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}.${skew}${orderStatus !== order.status ? ` Order is ${orderStatus}.` : ''}`,
+                data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt, ...(delivers ? { deliveredAt: delivery.deliveredAt } : {}) },
               },
             ]
           : [],
         events: !advances
           ? []
           : update.status === 'delivered'
-            ? [ShipmentDelivered.create({ ...base, deliveredAt: update.occurredAt }, context)]
+            ? [ShipmentDelivered.create({ ...base, deliveredAt: delivery.deliveredAt, scannedAt: update.occurredAt }, context)]
             : [ShipmentTrackingUpdated.create({ ...base, status: update.status, occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) }, context)],
       });
       return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus };
@@ -122,11 +128,11 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
 async function orderStatusAfter(deps: TrackingDeps, order: Order, changed: Fulfillment): Promise<OrderStatus> {
   if (order.status === 'cancelled') return order.status;
   const all = (await deps.fulfillments.forOrder(order.orderId)).map((f) => (f.fulfillmentId === changed.fulfillmentId ? changed : f));
-  const shipped = all.filter((f) => f.status === 'shipped');
+  const shipped = all.filter((f) => LEFT_LOCATION.includes(f.status));
   if (shipped.some((f) => f.tracking?.status === 'exception')) return 'exception';
   const reservation = await deps.inventory.reservation(order.orderId);
   const everythingShipped = !!reservation && reservation.allocations.length === 0 && reservation.backordered.length === 0 && !all.some((f) => OPEN_FULFILLMENT.includes(f.status));
-  if (everythingShipped && shipped.length > 0 && shipped.every((f) => f.tracking?.status === 'delivered')) return 'delivered';
+  if (everythingShipped && shipped.length > 0 && shipped.every(isDelivered)) return 'delivered';
   if (order.status === 'exception') return everythingShipped ? 'shipped' : 'partially_shipped';
   return order.status;
 }

@@ -39,13 +39,21 @@ export function fulfillmentWorld(db: DynamoDBDocumentClient, tableName: string, 
     sellerName: 'Acme',
     clock,
   };
-  let warehouse: Promise<unknown> | undefined;
+  const opened = new Map<string, Promise<unknown>>();
 
-  /** An order reserved at one warehouse, its payment confirmed, its fulfillment created (not yet accepted). */
-  async function routedOrder(lines: { sku: string; quantity: number }[], overrides: Partial<OrderDraft> = {}): Promise<{ order: Order; parcels: Fulfillment[] }> {
-    await (warehouse ??= world.location('wh-parcels'));
-    for (const line of lines) await world.receive(line.sku, 'wh-parcels', line.quantity);
-    const placed = await world.order(lines, overrides);
+  /**
+   * An order reserved where its lines' stock is (`at`, default `wh-parcels`;
+   * every location ships and serves pickups), its payment confirmed, one
+   * fulfillment per location created (not yet accepted).
+   */
+  async function routedOrder(lines: { sku: string; quantity: number; at?: string }[], overrides: Partial<OrderDraft> = {}): Promise<{ order: Order; parcels: Fulfillment[] }> {
+    for (const line of lines) {
+      const locationId = line.at ?? 'wh-parcels';
+      if (!opened.has(locationId)) opened.set(locationId, world.location(locationId, { capabilities: ['ship', 'pickup'] }));
+      await opened.get(locationId);
+      await world.receive(line.sku, locationId, line.quantity);
+    }
+    const placed = await world.order(lines.map(({ sku, quantity }) => ({ sku, quantity })), overrides);
     const reserved = await reserveOrder(world.deps, { orderId: placed.orderId, actor: 'test' });
     if (reserved.outcome !== 'reserved') throw new Error(`Expected the order to be reserved, got ${JSON.stringify(reserved)}`);
     await confirmPayment(deps, { orderId: placed.orderId, actor: 'test' });

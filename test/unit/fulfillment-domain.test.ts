@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hmacHexMatches } from '#shared/channels/signatures.ts';
 import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
-import { trackingAdvances, transition } from '#shared/domain/fulfillment.ts';
+import { deliveryTime, isDelivered, trackingAdvances, transition } from '#shared/domain/fulfillment.ts';
 import { invoiceBody, invoiceIdOf, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
 import { applies, recipients, render } from '#shared/domain/notification.ts';
 import type { Order } from '#shared/domain/order.ts';
@@ -22,7 +22,25 @@ describe('fulfillment status', () => {
     expect(transition('packed', 'packed')).toBe('unchanged');
     expect(transition('packed', 'picked')).toBe('invalid');
     expect(transition('accepted', 'timed_out')).toBe('invalid');
-    for (const final of ['shipped', 'rejected', 'timed_out', 'cancelled'] as const) expect(transition(final, 'accepted')).toBe('invalid');
+    for (const final of ['shipped', 'delivered', 'rejected', 'timed_out', 'cancelled'] as const) expect(transition(final, 'accepted')).toBe('invalid');
+  });
+
+  it('goes from shipped to delivered, where a retried `shipped` report is a repeat, not a step back', () => {
+    expect(transition('shipped', 'delivered')).toBe('apply');
+    expect(transition('packed', 'delivered')).toBe('invalid');
+    expect(transition('delivered', 'shipped')).toBe('unchanged');
+    expect(transition('delivered', 'packed')).toBe('invalid');
+    expect(isDelivered({ status: 'delivered' })).toBe(true);
+    // Written before the status existed: shipped, with the carrier's delivery in its tracking.
+    expect(isDelivered({ status: 'shipped', tracking: { status: 'delivered', updatedAt: '2026-11-27T10:00:00.000Z', events: [] } })).toBe(true);
+    expect(isDelivered({ status: 'shipped', tracking: { status: 'in_transit', updatedAt: '2026-11-27T10:00:00.000Z', events: [] } })).toBe(false);
+  });
+
+  it('never delivers a parcel before it shipped: an earlier scan is recorded at the shipping time', () => {
+    expect(deliveryTime('2026-11-27T10:00:00.000Z', '2026-11-27T09:53:00Z')).toEqual({ deliveredAt: '2026-11-27T10:00:00.000Z', adjusted: true });
+    expect(deliveryTime('2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00Z')).toEqual({ deliveredAt: '2026-11-27T10:00:00Z', adjusted: false });
+    expect(deliveryTime('2026-11-27T10:00:00.000Z', '2026-11-28T08:00:00Z')).toEqual({ deliveredAt: '2026-11-28T08:00:00Z', adjusted: false });
+    expect(deliveryTime(undefined, '2026-11-28T08:00:00Z')).toEqual({ deliveredAt: '2026-11-28T08:00:00Z', adjusted: false });
   });
 
   it('lets tracking move forward only, except for exceptions', () => {
