@@ -5,7 +5,7 @@ export const NotificationSent = defineEvent({
   detailType: 'NotificationSent',
   source: 'oms.fulfillment',
   version: 1,
-  description: 'A message went to the customer (once per template, subject and channel).',
+  description: 'A message went to the customer (once per template, what caused it — the order, a shipment — and channel).',
   data: z.object({
     notificationId: z.string(),
     orderId: z.string(),

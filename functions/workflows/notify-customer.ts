@@ -16,8 +16,8 @@ const Event = z.object({ 'detail-type': z.string(), detail: z.object({ metadata:
 export const handler = taskHandler(z.union([Step, Event]), async (input) => {
   if ('template' in input) {
     const context = await withShipment(deps, input.shipmentId ? { shipmentId: input.shipmentId } : {});
-    const subject = input.shipmentId ?? input.orderId;
-    return notifyCustomer(deps, { orderId: input.orderId, template: input.template, subject, context, actor: 'workflow' });
+    const about = input.shipmentId ?? input.orderId;
+    return notifyCustomer(deps, { orderId: input.orderId, template: input.template, about, context, actor: 'workflow' });
   }
   const wanted = notificationForEvent({ detailType: input['detail-type'], eventId: input.detail.metadata.eventId, data: input.detail.data });
   if (!wanted) {

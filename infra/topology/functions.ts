@@ -344,7 +344,7 @@ export const functions = {
   },
   notifyCustomer: {
     entry: 'functions/workflows/notify-customer.ts',
-    description: 'Customer e-mail and SMS, once per template and subject (workflows and event rules)',
+    description: 'Customer e-mail and SMS, once per template and what caused it (workflows and event rules)',
     access: ['table:write', 'mail:send', 'sms:send'],
     timeoutSeconds: 30,
   },

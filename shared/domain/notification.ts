@@ -4,9 +4,9 @@ import type { Order } from './order.ts';
 
 /**
  * Messages to the customer. Each is keyed by what caused it (template +
- * subject, e.g. `shipped` + the shipment id), and that key is claimed with a
- * conditional write before anything is sent: a retried workflow step or a
- * redelivered event finds the claim and sends nothing.
+ * what it is about, e.g. `shipped` + the shipment id), and that key is
+ * claimed with a conditional write before anything is sent: a retried
+ * workflow step or a redelivered event finds the claim and sends nothing.
  */
 
 export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled']);
@@ -21,9 +21,11 @@ export const Notification = z
     orderId: z.string(),
     template: NotificationTemplate,
     channel: NotificationChannel,
-    subject: z.string().meta({ description: 'What the message is about: the order, a shipment id…' }),
+    about: z.string().meta({
+      description: 'What caused the message: the order id, a shipment id, or the event of a backorder. With `template` and `channel` it makes the message exactly-once.',
+    }),
     to: z.string(),
-    title: z.string().optional().meta({ description: 'E-mail subject line.' }),
+    subject: z.string().optional().meta({ description: 'The e-mail\'s subject line (e-mail only).' }),
     body: z.string(),
     status: z.enum(['sending', 'sent', 'failed']),
     messageId: z.string().optional().meta({ description: 'SES or SNS message id.' }),
@@ -47,7 +49,8 @@ export interface NotificationContext {
 }
 
 export interface RenderedMessage {
-  title: string;
+  /** The e-mail's subject line. */
+  subject: string;
   text: string;
   sms: string;
 }
@@ -74,40 +77,40 @@ export function render(template: NotificationTemplate, order: Pick<Order, 'order
   switch (template) {
     case 'order_confirmed':
       return {
-        title: `Order ${ref} confirmed`,
+        subject: `Order ${ref} confirmed`,
         text: `${hello}\n\nThank you for your order ${ref}. We are preparing it:\n${items(order.lines)}\n\nWe will write again when it ships.`,
         sms: `Order ${ref} confirmed. We will text you when it ships.`,
       };
     case 'backordered':
       return {
-        title: `Order ${ref}: some items are on backorder`,
+        subject: `Order ${ref}: some items are on backorder`,
         text: `${hello}\n\nSome items of order ${ref} are not in stock right now:\n${items(context.shortages ?? [])}\n\nWe will ship them as soon as they arrive.`,
         sms: `Order ${ref}: some items are on backorder; we ship them when they arrive.`,
       };
     case 'shipped':
       return {
-        title: `Order ${ref} has shipped`,
+        subject: `Order ${ref} has shipped`,
         text: `${hello}\n\nA parcel of order ${ref} is on its way:\n${items(context.lines ?? [])}\n\n${tracking}${context.estimatedDelivery ? `\nExpected by ${context.estimatedDelivery.slice(0, 10)}.` : ''}`,
         sms: `Order ${ref} shipped. ${tracking}`.trim(),
       };
     case 'out_for_delivery':
       return {
-        title: `Order ${ref} is out for delivery`,
+        subject: `Order ${ref} is out for delivery`,
         text: `${hello}\n\nYour parcel of order ${ref} is out for delivery today.\n\n${tracking}`,
         sms: `Order ${ref} is out for delivery today. ${tracking}`.trim(),
       };
     case 'delivered':
       if (order.fulfillment.type !== 'ship') {
-        return { title: `Order ${ref} collected`, text: `${hello}\n\nYou collected order ${ref} at the store. Thank you!`, sms: `Order ${ref} collected. Thank you!` };
+        return { subject: `Order ${ref} collected`, text: `${hello}\n\nYou collected order ${ref} at the store. Thank you!`, sms: `Order ${ref} collected. Thank you!` };
       }
       return {
-        title: `Order ${ref} was delivered`,
+        subject: `Order ${ref} was delivered`,
         text: `${hello}\n\nYour parcel of order ${ref} was delivered. We hope you enjoy it.\n\n${tracking}`,
         sms: `Order ${ref} was delivered.`,
       };
     case 'cancelled':
       return {
-        title: `Order ${ref} was cancelled`,
+        subject: `Order ${ref} was cancelled`,
         text: `${hello}\n\nOrder ${ref} was cancelled${context.reason ? `: ${context.reason}` : ''}. You have not been charged for anything that did not ship.`,
         sms: `Order ${ref} was cancelled.`,
       };

@@ -196,13 +196,13 @@ export const keys = {
   invoiceFor: (orderId: string, subject: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `INVOICEFOR#${subject}` }),
 
   /**
-   * One customer message per (template, subject, channel): claimed before
-   * sending, so it is sent once. (`TOCUSTOMER#` sorts after `ORDER`, outside
-   * the order body range read by every order fetch.)
+   * One customer message per (template, what it is about, channel): claimed
+   * before sending, so it is sent once. (`TOCUSTOMER#` sorts after `ORDER`,
+   * outside the order body range read by every order fetch.)
    */
-  notification: (orderId: string, template: string, subject: string, channel: string): ItemKey => ({
+  notification: (orderId: string, template: string, about: string, channel: string): ItemKey => ({
     PK: `ORDER#${orderId}`,
-    SK: `TOCUSTOMER#${template}#${hash(subject)}#${channel}`,
+    SK: `TOCUSTOMER#${template}#${hash(about)}#${channel}`,
   }),
   notificationPrefix: 'TOCUSTOMER#',
 

@@ -9,8 +9,8 @@ import { outboxPut } from './outbox.ts';
 import { table } from './table.ts';
 
 /**
- * Customer messages, one item per (template, subject, channel) in the
- * order's partition. The claim is a conditional put: it succeeds once, or
+ * Customer messages, one item per (template, what it is about, channel) in
+ * the order's partition. The claim is a conditional put: it succeeds once, or
  * again only when an earlier claim failed or went stale (a sender that
  * crashed mid-send), so a redelivered event never sends a second message.
  */
@@ -54,11 +54,22 @@ export class DynamoNotificationRepository implements NotificationRepository {
   }
 
   async forOrder(orderId: string): Promise<Notification[]> {
-    const found = (await queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.notificationPrefix)).map((item) => Notification.parse(entityOf(item)));
+    const found = (await queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.notificationPrefix)).map((item) => Notification.parse(inCurrentShape(entityOf(item))));
     return found.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.notificationId.localeCompare(b.notificationId));
   }
 
   #key(n: Notification) {
-    return keys.notification(n.orderId, n.template, n.subject, n.channel);
+    return keys.notification(n.orderId, n.template, n.about, n.channel);
   }
+}
+
+/**
+ * Items written before `about` existed held it in `subject`, and the e-mail
+ * subject line in `title`. Their key was built from the same value, so a
+ * message claimed in the old shape is still found, and never sent again.
+ */
+function inCurrentShape(item: Record<string, unknown>): Record<string, unknown> {
+  if ('about' in item) return item;
+  const { subject, title, ...rest } = item;
+  return { ...rest, about: subject, ...(title === undefined ? {} : { subject: title }) };
 }

@@ -23,7 +23,7 @@ export interface NotificationDeps {
 const STALE_CLAIM_MS = 10 * 60 * 1000;
 
 /**
- * Sends one template to the customer, once per (template, subject, channel):
+ * Sends one template to the customer, once per (template, what it is about, channel):
  * each message is claimed with a conditional write before it is sent, and
  * recorded as sent (with a NotificationSent event) after. A retried step or
  * a redelivered event finds the claim and sends nothing. A failed send is
@@ -31,7 +31,7 @@ const STALE_CLAIM_MS = 10 * 60 * 1000;
  */
 export async function notifyCustomer(
   deps: NotificationDeps,
-  command: { orderId: string; template: NotificationTemplate; subject: string; context?: NotificationContext; actor: string },
+  command: { orderId: string; template: NotificationTemplate; about: string; context?: NotificationContext; actor: string },
 ): Promise<{ sent: number; skipped: number }> {
   const order = await deps.orders.get(command.orderId);
   if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
@@ -46,9 +46,9 @@ export async function notifyCustomer(
       orderId: order.orderId,
       template: command.template,
       channel,
-      subject: command.subject,
+      about: command.about,
       to,
-      ...(channel === 'email' ? { title: message.title } : {}),
+      ...(channel === 'email' ? { subject: message.subject } : {}),
       body: channel === 'email' ? message.text : message.sms,
       status: 'sending',
       attempts: 1,
@@ -63,7 +63,7 @@ export async function notifyCustomer(
       const tags = { orderId: order.orderId, template: command.template };
       const { messageId } =
         channel === 'email'
-          ? await deps.mailer.send({ to: [to], subject: message.title, text: message.text, tags })
+          ? await deps.mailer.send({ to: [to], subject: message.subject, text: message.text, tags })
           : await deps.sms.send({ to, text: message.sms, tags });
       const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
       await deps.notifications.finish(done, [
@@ -87,21 +87,21 @@ export async function listNotifications(deps: Pick<NotificationDeps, 'notificati
 
 /** What a published event tells the customer, if anything (the rules that target notifyCustomer). */
 export function notificationForEvent(event: { detailType: string; eventId: string; data: Record<string, unknown> }):
-  | { orderId: string; template: NotificationTemplate; subject: string; context: NotificationContext }
+  | { orderId: string; template: NotificationTemplate; about: string; context: NotificationContext }
   | undefined {
   const data = event.data;
   const orderId = String((data['order'] as { orderId?: string } | undefined)?.orderId ?? data['orderId'] ?? '');
   switch (event.detailType) {
     case OrderBackordered.detailType:
-      return data['held'] === true ? undefined : { orderId, template: 'backordered', subject: event.eventId, context: { shortages: data['shortages'] as NotificationContext['shortages'] } };
+      return data['held'] === true ? undefined : { orderId, template: 'backordered', about: event.eventId, context: { shortages: data['shortages'] as NotificationContext['shortages'] } };
     case OrderCancelled.detailType:
-      return { orderId, template: 'cancelled', subject: orderId, context: { reason: String(data['reason'] ?? '') } };
+      return { orderId, template: 'cancelled', about: orderId, context: { reason: String(data['reason'] ?? '') } };
     case ShipmentTrackingUpdated.detailType:
       return data['status'] === 'out_for_delivery'
-        ? { orderId, template: 'out_for_delivery', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } }
+        ? { orderId, template: 'out_for_delivery', about: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } }
         : undefined;
     case ShipmentDelivered.detailType:
-      return { orderId, template: 'delivered', subject: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
+      return { orderId, template: 'delivered', about: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
     default:
       return undefined;
   }

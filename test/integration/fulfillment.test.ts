@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PaymentRequestError, SandboxPaymentProvider } from '#shared/adapters/sandbox-payments.ts';
 import { fixedClock } from '#shared/domain/clock.ts';
@@ -7,6 +7,7 @@ import { invoiceBody } from '#shared/domain/invoice.ts';
 import type { Notification } from '#shared/domain/notification.ts';
 import type { Order } from '#shared/domain/order.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
+import { keys } from '#shared/store/keys.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
@@ -69,7 +70,7 @@ describe('invoice numbers', () => {
 });
 
 describe('customer notifications', () => {
-  it('send one message per template, subject and channel, however many deliveries race, and retry a failed send', async () => {
+  it('send one message per template, what it is about and channel, however many deliveries race, and retry a failed send', async () => {
     const order = await world.order([{ sku: 'N-1', quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com', phone: '+16175550100', smsConsent: true } });
     const mail: MailMessage[] = [];
     const texts: string[] = [];
@@ -91,17 +92,17 @@ describe('customer notifications', () => {
       sms: { send: async (message: { text: string }) => (texts.push(message.text), { messageId: `s-${texts.length}` }) },
       clock: fixedClock(new Date()),
     };
-    const send = () => notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', subject: order.orderId, actor: 'test' });
+    const send = () => notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', about: order.orderId, actor: 'test' });
     const results = await Promise.all(Array.from({ length: 12 }, send));
     expect(results.reduce((sum, r) => sum + r.sent, 0)).toBe(2);
     expect(mail).toHaveLength(1);
     expect(texts).toHaveLength(1);
 
     failNext = true;
-    await expect(notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', subject: order.orderId, actor: 'test' })).rejects.toThrow('SES throttled');
+    await expect(notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', about: order.orderId, actor: 'test' })).rejects.toThrow('SES throttled');
     const failed = (await deps.notifications.forOrder(order.orderId)).find((n: Notification) => n.template === 'cancelled' && n.channel === 'email');
     expect(failed).toMatchObject({ status: 'failed', error: 'SES throttled' });
-    await notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', subject: order.orderId, actor: 'test' });
+    await notifyCustomer(deps, { orderId: order.orderId, template: 'cancelled', about: order.orderId, actor: 'test' });
     expect(mail.map((m) => m.subject)).toEqual([expect.stringContaining('confirmed'), expect.stringContaining('cancelled')]);
     expect((await deps.notifications.forOrder(order.orderId)).map((n) => `${n.template}/${n.channel}/${n.status}`).sort()).toEqual([
       'cancelled/email/sent',
@@ -109,6 +110,70 @@ describe('customer notifications', () => {
       'order_confirmed/email/sent',
       'order_confirmed/sms/sent',
     ]);
+  });
+
+  it('hold the e-mail\'s subject line in `subject` and what caused the message in `about`', async () => {
+    const order = await world.order([{ sku: 'N-2', quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com', phone: '+16175550100', smsConsent: true } });
+    const mail: MailMessage[] = [];
+    const deps = {
+      orders: world.orders,
+      fulfillments: new DynamoFulfillmentRepository(db, tableName),
+      notifications: new DynamoNotificationRepository(db, tableName),
+      mailer: { send: async (message: MailMessage) => (mail.push(message), { messageId: 'm-1' }) },
+      sms: { send: async () => ({ messageId: 's-1' }) },
+      clock: fixedClock(new Date()),
+    };
+    await notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', about: order.orderId, actor: 'test' });
+    const ref = order.channel.externalNumber ?? order.orderId;
+    const sent = await deps.notifications.forOrder(order.orderId);
+    expect(sent.find((n) => n.channel === 'email')).toMatchObject({ about: order.orderId, subject: `Order ${ref} confirmed`, to: 'ada@example.com' });
+    expect(mail.map((m) => m.subject)).toEqual([`Order ${ref} confirmed`]);
+    const sms = must(sent.find((n) => n.channel === 'sms'));
+    expect(sms.about).toBe(order.orderId);
+    expect(sms).not.toHaveProperty('subject');
+    expect(sms).not.toHaveProperty('title');
+  });
+
+  it('read messages stored before `about` existed, and never send them again', async () => {
+    const order = await world.order([{ sku: 'N-3', quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com' } });
+    const ref = order.channel.externalNumber ?? order.orderId;
+    // As the notification repository wrote it: `subject` held what it is about, `title` the subject line.
+    await db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.notification(order.orderId, 'order_confirmed', order.orderId, 'email'),
+          entity: 'Notification',
+          notificationId: newId(),
+          orderId: order.orderId,
+          template: 'order_confirmed',
+          channel: 'email',
+          subject: order.orderId,
+          to: 'ada@example.com',
+          title: `Order ${ref} confirmed`,
+          body: 'Hello Ada,',
+          status: 'sent',
+          messageId: 'ses-old',
+          attempts: 1,
+          createdAt: '2026-11-01T10:00:00.000Z',
+          sentAt: '2026-11-01T10:00:01.000Z',
+        },
+      }),
+    );
+    const mail: MailMessage[] = [];
+    const deps = {
+      orders: world.orders,
+      fulfillments: new DynamoFulfillmentRepository(db, tableName),
+      notifications: new DynamoNotificationRepository(db, tableName),
+      mailer: { send: async (message: MailMessage) => (mail.push(message), { messageId: 'm-new' }) },
+      sms: { send: async () => ({ messageId: 's-new' }) },
+      clock: fixedClock(new Date()),
+    };
+    expect(await deps.notifications.forOrder(order.orderId)).toEqual([
+      expect.objectContaining({ about: order.orderId, subject: `Order ${ref} confirmed`, messageId: 'ses-old', status: 'sent' }),
+    ]);
+    expect(await notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', about: order.orderId, actor: 'test' })).toEqual({ sent: 0, skipped: 1 });
+    expect(mail).toEqual([]);
   });
 });
 

@@ -155,6 +155,6 @@ describe('customer messages', () => {
     const pickup = { ...order, fulfillment: { type: 'pickup' as const, locationId: 'store-nyc', fulfilledBy: 'merchant' as const } };
     expect(applies('shipped', pickup)).toBe(false);
     expect(applies('delivered', pickup)).toBe(true);
-    expect(render('delivered', pickup, {}).title).toContain('collected');
+    expect(render('delivered', pickup, {}).subject).toContain('collected');
   });
 });
