@@ -116,17 +116,23 @@ export interface InboxRepository {
   get(key: { PK: string; SK: string }): Promise<InboxDelivery | undefined>;
 }
 
+/** The first answer to a request, as sent: its status and its JSON body as text (a replay sends the same bytes). */
+export interface StoredResponse {
+  status: number;
+  json: string;
+}
+
 /** Replays of `POST /v1/orders` with the same Idempotency-Key. */
 export type IdempotencyClaim =
   | { state: 'claimed' }
-  | { state: 'completed'; response: { status: number; body: unknown } }
+  | { state: 'completed'; response: StoredResponse }
   | { state: 'in_progress' }
   | { state: 'mismatch' };
 
 export interface IdempotencyRepository {
   /** Claims `key` for a request with this fingerprint, or says what happened to it before. */
   claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>;
-  complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
+  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
   /** Gives the key up after a failure, so the client can retry. */
   release(scope: string, key: string): Promise<void>;
 }

@@ -15,5 +15,6 @@ export const handler = httpHandler(operations.placeOrder, async ({ body, rawBody
     actor: 'api',
     correlationId,
   });
-  return { status: result.status, body: result.body };
+  // The JSON text as first sent: a replay answers the same bytes.
+  return { status: result.status, raw: { contentType: 'application/json', body: result.json } };
 });

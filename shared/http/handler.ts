@@ -33,7 +33,7 @@ export interface HttpResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** A document that is not JSON (an invoice as HTML): sent as is with its content type. */
+  /** A body already serialized (an invoice as HTML, a replayed JSON answer): sent as is, byte for byte, with its content type. */
   raw?: { contentType: string; body: string };
 }
 

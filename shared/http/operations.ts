@@ -632,7 +632,7 @@ export const operations = {
     auth: 'bearer',
     summary: 'Place an order from a POS or the web store',
     description:
-      'Requires an `Idempotency-Key` header: the same key and body answer the first result again; the same key with another body is a 409. Amounts are integer minor units.',
+      'Requires an `Idempotency-Key` header: the same key and body answer the first result again — the same status and the same body, byte for byte; the same key with another body is a 409. Amounts are integer minor units.',
     tags: ['Orders'],
     headers: z.object({
       'idempotency-key': z
@@ -644,7 +644,7 @@ export const operations = {
     body: ApiOrderInput,
     responses: {
       201: { description: 'Created.', schema: OrderEnvelope },
-      200: { description: 'The order already existed (same channel order id), or a replay.', schema: OrderEnvelope },
+      200: { description: 'The order already existed (the same `externalOrderId` under another key).', schema: OrderEnvelope },
     },
     errors: [400, 401, 409, 413, 422],
   }),

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyClaim, IdempotencyRepository } from '#shared/ports.ts';
+import type { IdempotencyClaim, IdempotencyRepository, StoredResponse } from '#shared/ports.ts';
 import { keys } from './keys.ts';
 import { table } from './table.ts';
 
@@ -14,6 +14,10 @@ const IN_PROGRESS_SECONDS = 60;
  * fingerprint; the response is stored when the request completes. The same key
  * with the same body replays the stored response; with another body it is a
  * conflict.
+ *
+ * The body is stored as the JSON text that was sent: a DynamoDB map does not
+ * keep its keys' order, and a replay must be the same bytes as the first
+ * answer (clients compare, hash or sign them).
  */
 export class DynamoIdempotencyRepository implements IdempotencyRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -51,18 +55,18 @@ export class DynamoIdempotencyRepository implements IdempotencyRepository {
     const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.idempotency(scope, key), ConsistentRead: true }));
     if (!Item) return this.claim(scope, key, fingerprint); // released in between
     if (Item['fingerprint'] !== fingerprint) return { state: 'mismatch' };
-    if (Item['state'] === 'completed') return { state: 'completed', response: Item['response'] as { status: number; body: unknown } };
+    if (Item['state'] === 'completed') return { state: 'completed', response: storedResponse(Item) };
     return { state: 'in_progress' };
   }
 
-  async complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void> {
+  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#tableName,
         Key: keys.idempotency(scope, key),
-        UpdateExpression: 'SET #state = :completed, #response = :response REMOVE claimedUntil',
-        ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
-        ExpressionAttributeValues: { ':completed': 'completed', ':response': response },
+        UpdateExpression: 'SET #state = :completed, responseStatus = :status, responseJson = :json REMOVE claimedUntil',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':completed': 'completed', ':status': response.status, ':json': response.json },
       }),
     );
   }
@@ -80,4 +84,15 @@ export class DynamoIdempotencyRepository implements IdempotencyRepository {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     });
   }
+}
+
+/**
+ * The stored answer. Records completed before the body was kept as text (for
+ * up to a day after the change) hold it as a map under `response`: it is
+ * replayed as the same JSON value, in the key order DynamoDB returns.
+ */
+function storedResponse(item: Record<string, unknown>): StoredResponse {
+  if (typeof item['responseJson'] === 'string') return { status: Number(item['responseStatus']), json: item['responseJson'] };
+  const legacy = item['response'] as { status: number; body: unknown };
+  return { status: legacy.status, json: JSON.stringify(legacy.body) };
 }

@@ -48,14 +48,15 @@ export async function listOrders(deps: { orders: OrderRepository }, filter: Orde
 
 /**
  * `POST /v1/orders` from a POS or web store. The Idempotency-Key makes the
- * call safe to retry: the same key and body replay the first answer; the same
+ * call safe to retry: the same key and body replay the first answer, byte
+ * for byte (`json` is the body as sent, and as stored for replays); the same
  * key with another body is a conflict. The order itself is also exactly-once
  * per (channel, externalOrderId), which defaults to the key.
  */
 export async function placeApiOrder(
   deps: { orders: OrderRepository; channels: Pick<ChannelRepository, 'get'>; idempotency: IdempotencyRepository; clock: Clock },
   command: { input: ApiOrderInput; rawBody: unknown; idempotencyKey: string } & Actor,
-): Promise<{ status: number; body: { order: Order; outcome: CaptureOutcome } }> {
+): Promise<{ status: number; json: string }> {
   const fingerprint = createHash('sha256').update(canonicalJson(command.rawBody)).digest('base64url');
   const scope = `orders:${command.input.channelId}`;
   const claim = await deps.idempotency.claim(scope, command.idempotencyKey, fingerprint);
@@ -67,7 +68,7 @@ export async function placeApiOrder(
   if (claim.state === 'in_progress') {
     throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
   }
-  if (claim.state === 'completed') return claim.response as { status: number; body: { order: Order; outcome: CaptureOutcome } };
+  if (claim.state === 'completed') return claim.response;
   try {
     const channel = await deps.channels.get(command.input.channelId);
     if (!channel || (channel.type !== 'pos' && channel.type !== 'web')) {
@@ -87,7 +88,8 @@ export async function placeApiOrder(
       body: JSON.stringify(command.rawBody),
     };
     const { outcome, order } = await captureOrder(deps, { draft, source, actor: command.actor, correlationId: command.correlationId });
-    const response = { status: outcome === 'created' ? 201 : 200, body: { order, outcome } };
+    const body: { order: Order; outcome: CaptureOutcome } = { order, outcome };
+    const response = { status: outcome === 'created' ? 201 : 200, json: JSON.stringify(body) };
     await deps.idempotency.complete(scope, command.idempotencyKey, response);
     return response;
   } catch (error) {

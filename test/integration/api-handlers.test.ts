@@ -1,6 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiEvent, call } from '../support/api-events.ts';
+import { canonicalJson } from '#shared/domain/canonical-json.ts';
+import { keys } from '#shared/store/keys.ts';
+import { apiEvent, call, lambdaContext } from '../support/api-events.ts';
 import { locationBody, shopifyChannelBody } from '../support/fixtures.ts';
 import { TEST_TOKEN, allItems, useTestTable } from '../support/table.ts';
 
@@ -163,5 +167,57 @@ describe('bad input writes nothing', () => {
     const body = response.body as { error: { code: string; message: string; details: unknown[] } };
     expect(body.error).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) }));
     expect(await allItems(db, tableName)).toEqual(before);
+  });
+});
+
+describe('placing an order (POST /v1/orders)', () => {
+  const posOrder = {
+    channelId: 'pos-idem',
+    externalOrderId: 'till-7-0001',
+    currency: 'USD',
+    customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    lines: [{ sku: 'MUG-CER-350', title: 'Ceramic Mug', quantity: 2, unitPrice: 1500, tax: 266 }],
+    fulfillment: { type: 'carry_out', locationId: 'store-soho' },
+    payment: { state: 'paid', provider: 'square', reference: 'sq_1' },
+  };
+  const place = async (body: unknown, key: string) => {
+    const handler = (await import('#functions/orders/place-order.ts')).handler as (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+    return handler(apiEvent({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': key }, body: JSON.stringify(body) }), lambdaContext());
+  };
+
+  beforeAll(async () => {
+    expect((await putChannel('pos-idem', { type: 'pos', name: 'Soho tills', settings: {} })).status).toBe(201);
+  });
+
+  it('replays the first answer byte for byte for the same Idempotency-Key and body', async () => {
+    const first = await place(posOrder, 'till-7-0001');
+    expect(first.statusCode).toBe(201);
+    const replays = [await place(posOrder, 'till-7-0001'), await place(posOrder, 'till-7-0001')];
+    for (const replay of replays) {
+      expect(replay.statusCode).toBe(201);
+      expect(replay.headers?.['content-type']).toBe('application/json');
+      expect(replay.body).toBe(first.body);
+    }
+  });
+
+  it('replays an answer stored before bodies were kept as text (a map) as the same JSON value', async () => {
+    const body = { ...posOrder, externalOrderId: 'till-7-0002' };
+    const answer = { order: { orderId: '01JB8Z3Q4W5E6R7T8Y9U0I1O2P', status: 'received' }, outcome: 'created' };
+    // As the idempotency repository completed a key before: the response as a DynamoDB map.
+    await db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.idempotency('orders:pos-idem', 'till-7-0002'),
+          entity: 'IdempotencyRecord',
+          fingerprint: createHash('sha256').update(canonicalJson(body)).digest('base64url'),
+          state: 'completed',
+          response: { status: 201, body: answer },
+        },
+      }),
+    );
+    const replay = await place(body, 'till-7-0002');
+    expect(replay.statusCode).toBe(201);
+    expect(JSON.parse(String(replay.body))).toEqual(answer);
   });
 });
