@@ -122,8 +122,21 @@ export function invoiceBody(
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 
-/** The invoice as a self-contained HTML document a person can read and print. */
-export function renderInvoiceHtml(invoice: Invoice, seller: { name: string }): string {
+const STYLE =
+  'body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}.n{text-align:right}h1{margin:0 0 1rem}.meta{display:flex;justify-content:space-between;margin-bottom:1.5rem}article+article{break-before:page;margin-top:3rem}';
+
+function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>${STYLE}</style></head>
+<body>
+${body}
+</body></html>
+`;
+}
+
+/** One invoice as a printable section: the same on its own page and in an order's list. */
+function invoiceArticle(invoice: Invoice, seller: { name: string }): string {
   const money = (minor: number) => escape(formatMoney(minor, invoice.currency));
   const rows = invoice.lines
     .map((l) => `<tr><td>${escape(l.sku)}</td><td>${escape(l.title)}</td><td class="n">${l.quantity}</td><td class="n">${money(l.unitPrice)}</td><td class="n">${money(l.discount)}</td><td class="n">${money(l.tax)}</td><td class="n">${money(l.amount)}</td></tr>`)
@@ -132,10 +145,7 @@ export function renderInvoiceHtml(invoice: Invoice, seller: { name: string }): s
     .filter((part): part is string => Boolean(part))
     .map(escape)
     .join('<br>');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Invoice ${escape(invoice.invoiceId)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}.n{text-align:right}h1{margin:0 0 1rem}.meta{display:flex;justify-content:space-between;margin-bottom:1.5rem}</style></head>
-<body>
+  return `<article>
 <h1>Invoice ${escape(invoice.invoiceId)}</h1>
 <div class="meta"><div><strong>${escape(seller.name)}</strong></div><div>Issued ${escape(invoice.issuedAt.slice(0, 10))}<br>Order ${escape(invoice.channel.externalNumber ?? invoice.orderId)}${invoice.shipmentId ? `<br>Shipment ${escape(invoice.shipmentId)}` : ''}</div></div>
 <p><strong>Bill to</strong><br>${to}</p>
@@ -150,6 +160,17 @@ ${rows}
 <tr><td>Tax${invoice.taxesIncluded ? ' (included)' : ''}</td><td class="n">${money(invoice.totals.tax)}</td></tr>
 <tr><td><strong>Total</strong></td><td class="n"><strong>${money(invoice.totals.total)}</strong></td></tr>
 </table>
-</body></html>
-`;
+</article>`;
+}
+
+/** The invoice as a self-contained HTML document a person can read and print. */
+export function renderInvoiceHtml(invoice: Invoice, seller: { name: string }): string {
+  return htmlPage(`Invoice ${invoice.invoiceId}`, invoiceArticle(invoice, seller));
+}
+
+/** All invoices of an order as one printable document, each starting on a new page. */
+export function renderInvoicesHtml(order: { orderId: string; reference: string }, invoices: readonly Invoice[], seller: { name: string }): string {
+  const title = `Invoices of order ${order.reference}`;
+  if (invoices.length === 0) return htmlPage(title, `<h1>${escape(title)}</h1>\n<p>Order ${escape(order.reference)} has no invoice yet: invoices are issued as it ships.</p>`);
+  return htmlPage(title, invoices.map((invoice) => invoiceArticle(invoice, seller)).join('\n'));
 }

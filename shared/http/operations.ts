@@ -582,10 +582,12 @@ export const operations = {
     method: 'GET',
     path: '/v1/invoices',
     auth: 'bearer',
-    summary: "An order's invoices",
+    summary: "An order's invoices; `Accept: text/html` returns them as one printable document",
+    description:
+      'JSON by default. With `Accept: text/html` (as a browser sends) the answer is one HTML document with every invoice of the order, each starting on a new page — the same document `GET /v1/invoices/{invoiceId}` gives for one invoice. Errors are JSON either way.',
     tags: ['Invoices'],
     query: z.object({ orderId: z.string().min(1).max(64) }),
-    responses: { 200: { description: 'The invoices, by number.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }) } },
+    responses: { 200: { description: 'The invoices, by number (JSON), or their HTML document.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }) } },
     errors: [401, 404, 422],
   }),
   listNotifications: defineOperation({

@@ -1,11 +1,12 @@
 import { InvoiceIssued } from '#events/invoice-issued.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
-import { InvoiceId, invoiceBody, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
+import { InvoiceId, invoiceBody, renderInvoiceHtml, renderInvoicesHtml, type Invoice } from '#shared/domain/invoice.ts';
 import { formatMoney } from '#shared/domain/money.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
 import type { InvoiceRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
+import { assertOrderId } from './orders.ts';
 
 export interface InvoiceDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -74,6 +75,21 @@ export async function invoiceDocument(deps: Pick<InvoiceDeps, 'invoices' | 'sell
   return renderInvoiceHtml(await getInvoice(deps, invoiceId), { name: deps.sellerName });
 }
 
-export function invoicesOfOrder(deps: Pick<InvoiceDeps, 'invoices'>, orderId: string): Promise<Invoice[]> {
+/** `GET /v1/invoices?orderId=`: the order's invoices, by number (404 when there is no such order). */
+export async function invoicesOfOrder(deps: Pick<InvoiceDeps, 'invoices' | 'orders'>, orderId: string): Promise<Invoice[]> {
+  await existingOrder(deps, orderId);
   return deps.invoices.forOrder(orderId);
+}
+
+/** The same with `Accept: text/html`: every invoice of the order in one printable document. */
+export async function invoicesDocument(deps: Pick<InvoiceDeps, 'invoices' | 'orders' | 'sellerName'>, orderId: string): Promise<string> {
+  const order = await existingOrder(deps, orderId);
+  return renderInvoicesHtml({ orderId, reference: order.channel.externalNumber ?? orderId }, await deps.invoices.forOrder(orderId), { name: deps.sellerName });
+}
+
+async function existingOrder(deps: Pick<InvoiceDeps, 'orders'>, orderId: string) {
+  assertOrderId(orderId);
+  const order = await deps.orders.get(orderId);
+  if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
+  return order;
 }

@@ -3,6 +3,9 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
+import { invoiceBody } from '#shared/domain/invoice.ts';
+import type { Order } from '#shared/domain/order.ts';
+import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
 import { keys } from '#shared/store/keys.ts';
 import { apiEvent, call, lambdaContext } from '../support/api-events.ts';
 import { locationBody, shopifyChannelBody } from '../support/fixtures.ts';
@@ -219,5 +222,70 @@ describe('placing an order (POST /v1/orders)', () => {
     const replay = await place(body, 'till-7-0002');
     expect(replay.statusCode).toBe(201);
     expect(JSON.parse(String(replay.body))).toEqual(answer);
+  });
+});
+
+describe('an order\'s invoices (GET /v1/invoices?orderId=)', () => {
+  let orderId: string;
+  let bare: string;
+  const list = async (orderIdParam: string, headers: Record<string, string> = {}) => {
+    const handler = (await import('#functions/invoices/list-invoices.ts')).handler as (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+    return handler(apiEvent({ method: 'GET', path: '/v1/invoices', query: { orderId: orderIdParam }, headers: { ...auth, ...headers } }), lambdaContext());
+  };
+
+  beforeAll(async () => {
+    expect((await putChannel('pos-inv', { type: 'pos', name: 'Invoice tills', settings: {} })).status).toBe(201);
+    const placeOrder = (await import('#functions/orders/place-order.ts')).handler as (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+    const place = async (key: string) => {
+      const body = {
+        channelId: 'pos-inv',
+        externalOrderId: key,
+        currency: 'EUR',
+        lines: [{ sku: 'MUG-CER-350', title: 'Ceramic Mug', quantity: 2, unitPrice: 1500, tax: 266 }],
+        fulfillment: { type: 'carry_out', locationId: 'store-soho' },
+        payment: { state: 'paid' },
+      };
+      const created = await placeOrder(apiEvent({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': key }, body: JSON.stringify(body) }), lambdaContext());
+      return (JSON.parse(String(created.body)) as { order: Order }).order;
+    };
+    const order = await place('inv-till-1');
+    orderId = order.orderId;
+    bare = (await place('inv-till-2')).orderId;
+    const invoices = new DynamoInvoiceRepository(db, tableName);
+    for (const [shipment, units] of [['S1', 1], ['S2', 1]] as const) {
+      const body = invoiceBody(order, new Map([['MUG-CER-350', units]]), new Map(shipment === 'S2' ? [['MUG-CER-350', 1]] : []), shipment === 'S1');
+      await invoices.issue({ ...body, series: 'POS', orderId, shipmentId: `${orderId}-${shipment}`, issuedAt: new Date().toISOString() }, shipment, { timeline: () => [], events: () => [] });
+    }
+  });
+
+  it('answers JSON by default', async () => {
+    const reply = await list(orderId);
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers?.['content-type']).toBe('application/json');
+    expect((JSON.parse(String(reply.body)) as { items: { invoiceId: string }[] }).items.map((i) => i.invoiceId)).toEqual(['POS-000001', 'POS-000002']);
+  });
+
+  it('answers one printable document with every invoice of the order, each on its own page, to Accept: text/html', async () => {
+    const reply = await list(orderId, { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' });
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    const html = String(reply.body);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain(`<title>Invoices of order ${orderId}</title>`);
+    expect(html.match(/<article>/g)).toHaveLength(2);
+    expect(html).toContain('<h1>Invoice POS-000001</h1>');
+    expect(html).toContain('<h1>Invoice POS-000002</h1>');
+    expect(html).toContain('break-before:page');
+    expect(html).toContain('€');
+  });
+
+  it('says so in the document when the order has no invoice yet, and answers a missing order with the JSON error', async () => {
+    const empty = await list(bare, { accept: 'text/html' });
+    expect(empty.statusCode).toBe(200);
+    expect(String(empty.body)).toContain(`Order ${bare} has no invoice yet`);
+    const missing = await list('01ARZ3NDEKTSV4RRFFQ69G5FAV', { accept: 'text/html' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(String(missing.body))).toMatchObject({ error: { code: 'not_found' } });
   });
 });
