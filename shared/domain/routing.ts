@@ -124,6 +124,11 @@ export const RoutingCandidate = z.object({
   priority: z.number().int().optional(),
   availableUnits: z.number().int().meta({ description: 'Units of the ordered SKUs available there (capped at what the order needs).' }),
   chosen: z.boolean(),
+  notChosenBecause: z.string().optional().meta({
+    description:
+      'On every candidate not chosen: why, from the decision itself — left out by a filter; ranked below a chosen location by the rule\'s sort (the key and both values); not needed because the chosen locations cover every line; the split policy\'s limit; no stock of what is missing; or the rule held the order.',
+    example: 'ranked below wh-boston by distance (it is 312 km away; wh-boston is 2 km away), and wh-boston ships every line',
+  }),
 });
 export type RoutingCandidate = z.infer<typeof RoutingCandidate>;
 
@@ -200,7 +205,7 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
   };
   const candidateOf = (location: Location): Candidate => ({
     location,
-    distanceKm: located.geo && location.geo ? round1(distanceKm(located.geo, location.geo)) : undefined,
+    distanceKm: located.geo && location.geo ? toTenth(distanceKm(located.geo, location.geo)) : undefined,
     available: availableAt(location.locationId, request.demand, inputs.stock),
   });
 
@@ -217,14 +222,21 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
             ? 'the store rejected this order'
             : undefined;
     if (why || !store) {
-      const candidates = store ? [describe(candidateOf(store), request.demand, { eligible: false, excludedBecause: why ?? 'unknown store', chosen: false })] : [];
+      const candidates = store ? [asCandidate(candidateOf(store), request.demand, { eligible: false, excludedBecause: why ?? 'unknown store', chosen: false, notChosenBecause: why ?? 'unknown store' })] : [];
       return { ...base, ruleId: null, outcome: 'held', action: 'pickup_unavailable', rules: [], candidates, shipments: [], shortages: [...request.demand] };
     }
     // The store serves the order; what it lacks waits for stock there (if the SKU allows backorders).
     const candidate = candidateOf(store);
     const shipments = takeInOrder([candidate], request.demand);
     const shortages = shortOf(request.demand, shipments);
-    const candidates = [describe(candidate, request.demand, { eligible: true, rank: 1, chosen: shipments.length > 0 })];
+    const candidates = [
+      asCandidate(candidate, request.demand, {
+        eligible: true,
+        rank: 1,
+        chosen: shipments.length > 0,
+        ...(shipments.length > 0 ? {} : { notChosenBecause: `${noStockOf(request.demand)}; the order waits for stock at the store` }),
+      }),
+    ];
     if (shortages.length === 0) return { ...base, ruleId: null, outcome: 'allocated', rules: [], candidates, shipments, shortages: [] };
     return { ...base, ruleId: null, outcome: shipments.length ? 'partial' : 'unallocated', action: 'backorder', rules: [], candidates, shipments, shortages };
   }
@@ -244,12 +256,21 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
       rule.sort,
       request.demand,
     );
-    const shipments = allocate(rule, eligible, request.demand);
+    const allocation = allocate(rule, eligible, request.demand);
+    const { shipments } = allocation;
     const shortages = shortOf(request.demand, shipments);
+    const decided: Decided = { rule, ranked: eligible, demand: request.demand, allocation, shortages };
     const chosen = new Set(shipments.map((s) => s.locationId));
     const candidates = [
-      ...eligible.map((c, index) => describe(c, request.demand, { eligible: true, rank: index + 1, chosen: chosen.has(c.location.locationId) })),
-      ...considered.flatMap((c) => (c.why ? [describe(c.candidate, request.demand, { eligible: false, excludedBecause: c.why, chosen: false })] : [])),
+      ...eligible.map((c, index) =>
+        asCandidate(c, request.demand, {
+          eligible: true,
+          rank: index + 1,
+          chosen: chosen.has(c.location.locationId),
+          ...(chosen.has(c.location.locationId) ? {} : { notChosenBecause: whyNotChosen(c, decided) }),
+        }),
+      ),
+      ...considered.flatMap((c) => (c.why ? [asCandidate(c.candidate, request.demand, { eligible: false, excludedBecause: c.why, chosen: false, notChosenBecause: `left out by rule ${rule.ruleId}: ${c.why}` })] : [])),
     ].slice(0, 25);
     lastCandidates = candidates;
     if (eligible.length === 0) {
@@ -270,7 +291,10 @@ export function route(request: RoutingRequest, inputs: RoutingInputs): RoutingDe
     }
     const shipped = withDistance(shipments, eligible);
     if (rule.whenShort.action === 'hold') {
-      return { ...base, ruleId: rule.ruleId, outcome: 'held', action: 'hold', rules, candidates, shipments: [], shortages: [...request.demand] };
+      // Nothing is reserved: the locations the allocation would have used are not chosen either.
+      const held = `rule ${rule.ruleId} holds an order it cannot allocate in full (short of ${unitList(shortages)}): nothing was reserved`;
+      const unchosen = candidates.map((c) => (c.chosen ? { ...c, chosen: false, notChosenBecause: held } : c));
+      return { ...base, ruleId: rule.ruleId, outcome: 'held', action: 'hold', rules, candidates: unchosen, shipments: [], shortages: [...request.demand] };
     }
     return {
       ...base,
@@ -304,7 +328,7 @@ interface Shipment {
   distanceKm?: number;
 }
 
-function round1(value: number): number {
+function toTenth(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
@@ -334,15 +358,24 @@ function exclusion(rule: RoutingRule, location: Location, excluded: ReadonlySet<
   return undefined;
 }
 
-function sortCandidates(candidates: Candidate[], sort: readonly SortKey[], demand: readonly Need[]): Candidate[] {
-  const units = (c: Candidate) => demand.reduce((sum, d) => sum + Math.min(d.quantity, c.available.get(d.sku) ?? 0), 0);
+/** Units of the demand a location can give (each SKU capped at what is ordered). */
+function unitsFor(c: Candidate, demand: readonly Need[]): number {
+  return demand.reduce((sum, d) => sum + Math.min(d.quantity, c.available.get(d.sku) ?? 0), 0);
+}
+
+/** One comparator per sort key: negative when `a` ranks before `b`. */
+function comparators(demand: readonly Need[]): Record<SortKey, (a: Candidate, b: Candidate) => number> {
   const missingLast = (a: number | undefined, b: number | undefined) => (a === undefined ? (b === undefined ? 0 : 1) : b === undefined ? -1 : a - b);
-  const compare: Record<SortKey, (a: Candidate, b: Candidate) => number> = {
+  return {
     distance: (a, b) => missingLast(a.distanceKm, b.distanceKm),
-    stock_balance: (a, b) => units(b) - units(a) || totalAvailable(b) - totalAvailable(a),
+    stock_balance: (a, b) => unitsFor(b, demand) - unitsFor(a, demand) || totalAvailable(b) - totalAvailable(a),
     cost: (a, b) => missingLast(a.location.costPerShipment, b.location.costPerShipment),
     priority: (a, b) => missingLast(a.location.priority, b.location.priority),
   };
+}
+
+function sortCandidates(candidates: Candidate[], sort: readonly SortKey[], demand: readonly Need[]): Candidate[] {
+  const compare = comparators(demand);
   return [...candidates].sort((a, b) => {
     for (const key of sort) {
       const order = compare[key](a, b);
@@ -379,14 +412,27 @@ function takeInOrder(candidates: readonly Candidate[], demand: readonly Need[]):
   });
 }
 
-function allocate(rule: RoutingRule, sorted: readonly Candidate[], demand: readonly Need[]): Shipment[] {
+/**
+ * How the locations were picked, which is also why the others were not:
+ * `single` the best-ranked location that has everything; `one_location` the
+ * one that has the most (a rule that never splits, short); `in_order`
+ * locations in sort order while they add something missing (`allowed`);
+ * `pair` the best-ranked pair that has everything; `greedy` the location
+ * covering most of what is still missing, repeatedly, within the limit.
+ */
+interface Allocation {
+  shipments: Shipment[];
+  by: 'single' | 'one_location' | 'in_order' | 'pair' | 'greedy';
+}
+
+function allocate(rule: RoutingRule, sorted: readonly Candidate[], demand: readonly Need[]): Allocation {
   const { policy, maxShipments } = rule.split;
   const single = sorted.find((c) => covers([c], demand));
-  if (single) return takeInOrder([single], demand);
+  if (single) return { shipments: takeInOrder([single], demand), by: 'single' };
   if (policy === 'never' || maxShipments === 1) {
     // Short: the one location that covers the most units (sort order breaks ties).
     const best = greedy(sorted, demand, 1);
-    return takeInOrder(best, demand);
+    return { shipments: takeInOrder(best, demand), by: 'one_location' };
   }
   if (policy === 'allowed') {
     const used: Candidate[] = [];
@@ -394,16 +440,16 @@ function allocate(rule: RoutingRule, sorted: readonly Candidate[], demand: reado
       if (used.length === maxShipments || covers(used, demand)) break;
       if (demand.some((d) => (c.available.get(d.sku) ?? 0) > 0 && !covers(used, [d]))) used.push(c);
     }
-    return takeInOrder(used, demand);
+    return { shipments: takeInOrder(used, demand), by: 'in_order' };
   }
   // fewest: the best-ranked pair that covers everything, else greedy set cover within the limit.
   const top = sorted.slice(0, 30);
   for (const [i, first] of top.entries()) {
     for (const second of top.slice(i + 1)) {
-      if (covers([first, second], demand)) return takeInOrder([first, second], demand);
+      if (covers([first, second], demand)) return { shipments: takeInOrder([first, second], demand), by: 'pair' };
     }
   }
-  return takeInOrder(greedy(sorted, demand, maxShipments), demand);
+  return { shipments: takeInOrder(greedy(sorted, demand, maxShipments), demand), by: 'greedy' };
 }
 
 /** Repeatedly picks the location that covers the most still-missing units. */
@@ -451,15 +497,113 @@ function describeSplit(rule: RoutingRule): string {
   return `within ${rule.split.maxShipments} shipments`;
 }
 
-function describe(c: Candidate, demand: readonly Need[], extra: Pick<RoutingCandidate, 'eligible' | 'chosen'> & Partial<RoutingCandidate>): RoutingCandidate {
+function asCandidate(c: Candidate, demand: readonly Need[], extra: Pick<RoutingCandidate, 'eligible' | 'chosen'> & Partial<RoutingCandidate>): RoutingCandidate {
   return {
     locationId: c.location.locationId,
     ...(c.distanceKm !== undefined ? { distanceKm: c.distanceKm } : {}),
     ...(c.location.costPerShipment !== undefined ? { costPerShipment: c.location.costPerShipment } : {}),
     ...(c.location.priority !== undefined ? { priority: c.location.priority } : {}),
-    availableUnits: demand.reduce((sum, d) => sum + Math.min(d.quantity, c.available.get(d.sku) ?? 0), 0),
+    availableUnits: unitsFor(c, demand),
     ...extra,
   };
+}
+
+/** A rule's decision, as far as explaining its losers needs it. */
+interface Decided {
+  rule: RoutingRule;
+  /** The eligible locations, best first. */
+  ranked: readonly Candidate[];
+  demand: readonly Need[];
+  allocation: Allocation;
+  shortages: readonly Need[];
+}
+
+const idOf = (c: Candidate) => c.location.locationId;
+
+function names(candidates: readonly Candidate[]): string {
+  const ids = candidates.map(idOf);
+  return ids.length <= 1 ? (ids[0] ?? '') : `${ids.slice(0, -1).join(', ')} and ${ids.at(-1)}`;
+}
+
+function unitList(needs: readonly Need[]): string {
+  return needs.map((n) => `${n.quantity} × ${n.sku}`).join(', ');
+}
+
+function noStockOf(demand: readonly Need[]): string {
+  const skus = demand.map((d) => d.sku);
+  return `has none of ${skus.length === 1 ? skus[0] : `${skus.slice(0, -1).join(', ')} or ${skus.at(-1)}`} available`;
+}
+
+/**
+ * Why the rule's sort put `c` below `above`: the first sort key that tells
+ * them apart, with both values ("by distance (it is 312 km away; wh-boston is
+ * 2 km away)"), or the location id when every key ties.
+ */
+function rankedBelow(c: Candidate, above: Candidate, d: Decided): string {
+  const compare = comparators(d.demand);
+  const ordered = d.demand.reduce((sum, n) => sum + n.quantity, 0);
+  const key = d.rule.sort.find((k) => compare[k](above, c) !== 0);
+  const value = (x: Candidate): string => {
+    switch (key) {
+      case 'distance':
+        return x.distanceKm === undefined ? 'has no coordinates' : `is ${x.distanceKm < 10 ? x.distanceKm : Math.round(x.distanceKm)} km away`;
+      case 'stock_balance':
+        return unitsFor(c, d.demand) !== unitsFor(above, d.demand) ? `has ${unitsFor(x, d.demand)} of the ${ordered} units ordered` : `has ${totalAvailable(x)} units of the ordered SKUs in stock`;
+      case 'cost':
+        return x.location.costPerShipment === undefined ? 'has no costPerShipment' : `has costPerShipment ${x.location.costPerShipment}`;
+      case 'priority':
+        return x.location.priority === undefined ? 'has no priority' : `has priority ${x.location.priority}`;
+      default:
+        return '';
+    }
+  };
+  const label: Record<SortKey, string> = { distance: 'distance', stock_balance: 'stock', cost: 'cost', priority: 'priority' };
+  if (!key) return `ties with ${idOf(above)}${d.rule.sort.length ? ` on ${d.rule.sort.map((k) => label[k]).join(', ')}` : ''} and comes after it by location id`;
+  return `ranked below ${idOf(above)} by ${label[key]} (it ${value(c)}; ${idOf(above)} ${value(above)})`;
+}
+
+/**
+ * Why an eligible location was not chosen, derived from how the rule picked
+ * (see Allocation): no stock of what is ordered, ranked below a chosen
+ * location, not needed once the chosen ones cover every line, or the split
+ * policy's limit.
+ */
+function whyNotChosen(c: Candidate, d: Decided): string {
+  const { demand, ranked, allocation, shortages } = d;
+  if (unitsFor(c, demand) === 0) return noStockOf(demand);
+  const chosen = ranked.filter((x) => allocation.shipments.some((s) => s.locationId === idOf(x)));
+  const last = chosen.at(-1);
+  if (!last) return 'no location was chosen';
+  const rank = (x: Candidate) => ranked.indexOf(x);
+  const lacking = (locations: readonly Candidate[]) => unitList(shortOf(demand, takeInOrder(locations, demand)));
+  const coveredAbove = chosen.filter((x) => rank(x) < rank(c));
+  const { maxShipments } = d.rule.split;
+
+  switch (allocation.by) {
+    case 'single':
+      if (rank(c) > rank(last)) return `${rankedBelow(c, last, d)}, and ${idOf(last)} ships every line`;
+      return `cannot ship every line alone (short of ${lacking([c])}); ${idOf(last)}, ranked below it, can, in one shipment`;
+    case 'pair': {
+      const [first] = chosen;
+      if (rank(c) > rank(last)) return `${rankedBelow(c, last, d)}, and ${names(chosen)} already cover every line`;
+      if (!first || rank(c) < rank(first)) return `cannot ship every line alone (short of ${lacking([c])}), nor with any one other location`;
+      return `with ${idOf(first)} it would still be short of ${lacking([first, c])}; ${names(chosen)} cover every line`;
+    }
+    case 'in_order':
+      if (coveredAbove.length < chosen.length) return `what it has of the order is already covered by ${names(coveredAbove)}, ranked above it`;
+      if (shortages.length === 0) return `${rankedBelow(c, last, d)}, and ${names(chosen)} already cover every line`;
+      if (chosen.length >= maxShipments) return `the rule allows at most ${maxShipments} shipment${maxShipments === 1 ? '' : 's'}, taken by ${names(chosen)}; ${rankedBelow(c, last, d)}`;
+      return `what it has of the order is already covered by ${names(coveredAbove)}, ranked above it`;
+    case 'one_location': {
+      const more = unitsFor(last, demand) > unitsFor(c, demand);
+      const ordered = demand.reduce((sum, n) => sum + n.quantity, 0);
+      return `the rule ships from one location only, and ${idOf(last)} has ${more ? 'more' : 'as much'} of the order (${unitsFor(last, demand)} of the ${ordered} units ordered; it has ${unitsFor(c, demand)})${more ? '' : `; ${rankedBelow(c, last, d)}`}`;
+    }
+    case 'greedy':
+      if (shortages.length === 0) return `${names(chosen)}, each taken for covering the most of what was still missing, cover every line without it`;
+      if (chosen.length >= maxShipments) return `the rule allows at most ${maxShipments} shipments, and ${names(chosen)} cover more of the order`;
+      return `has nothing of what is still missing (short of ${unitList(shortages)})`;
+  }
 }
 
 /**

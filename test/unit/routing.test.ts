@@ -81,6 +81,71 @@ describe('routing rules', () => {
     expect(decision.destination.geoSource).toBe('address');
   });
 
+  it('says why every candidate that was not chosen lost, naming the sort key and both values', () => {
+    const decision = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 2 }] }, { ruleSet: BUILT_IN_RULE_SET, locations, stock: stock({ A: { boston: 5, nyc: 4, la: 50 } }), now: NOW });
+    expect(Object.fromEntries(decision.candidates.map((c) => [c.locationId, c.notChosenBecause]))).toEqual({
+      boston: undefined,
+      nyc: 'ranked below boston by distance (it is 303 km away; boston is 1.4 km away), and boston ships every line',
+      chicago: 'has none of A available',
+      la: 'ranked below boston by distance (it is 4170 km away; boston is 1.4 km away), and boston ships every line',
+    });
+    for (const c of decision.candidates) expect(Boolean(c.notChosenBecause)).toBe(!c.chosen);
+
+    const byCost = ruleSet({ rules: [{ ruleId: 'cheap', sort: ['cost', 'priority'] }] });
+    const cheapest = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: byCost, locations, stock: stock({ A: { boston: 5, chicago: 5, la: 5 } }), now: NOW });
+    expect(cheapest.candidates.find((c) => c.locationId === 'chicago')?.notChosenBecause).toBe('ranked below la by cost (it has costPerShipment 300; la has costPerShipment 100), and la ships every line');
+    const byStock = ruleSet({ rules: [{ ruleId: 's', sort: ['stock_balance'] }] });
+    const fullest = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: byStock, locations, stock: stock({ A: { boston: 2, chicago: 9 } }), now: NOW });
+    expect(fullest.candidates.find((c) => c.locationId === 'boston')?.notChosenBecause).toBe(
+      'ranked below chicago by stock (it has 2 units of the ordered SKUs in stock; chicago has 9 units of the ordered SKUs in stock), and chicago ships every line',
+    );
+    const tied = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: ruleSet({ rules: [{ ruleId: 'p', sort: ['priority'] }] }), locations, stock: stock({ A: { boston: 1, chicago: 1 } }), now: NOW });
+    expect(tied.candidates.find((c) => c.locationId === 'chicago')?.notChosenBecause).toBe('ties with boston on priority and comes after it by location id, and boston ships every line');
+  });
+
+  it('says when a location lost to the fewest shipments, to the split policy\'s limit, or to a hold', () => {
+    const demand = [
+      { sku: 'A', quantity: 2 },
+      { sku: 'B', quantity: 1 },
+    ];
+    const fewest = ruleSet({ rules: [{ ruleId: 'few', sort: ['distance'], split: { policy: 'fewest', maxShipments: 3 } }] });
+    const one = route({ fulfillment: ship, destination: toBoston, demand }, { ruleSet: fewest, locations, stock: stock({ A: { boston: 5, chicago: 2 }, B: { chicago: 1 } }), now: NOW });
+    expect(one.candidates.find((c) => c.locationId === 'boston')?.notChosenBecause).toBe('cannot ship every line alone (short of 1 × B); chicago, ranked below it, can, in one shipment');
+    const pair = route({ fulfillment: ship, destination: toBoston, demand }, { ruleSet: fewest, locations, stock: stock({ A: { boston: 5, nyc: 1 }, B: { nyc: 1, chicago: 1, la: 1 } }), now: NOW });
+    expect(pair.shipments.map((s) => s.locationId)).toEqual(['boston', 'nyc']);
+    expect(pair.candidates.find((c) => c.locationId === 'chicago')?.notChosenBecause).toBe(
+      'ranked below nyc by distance (it is 1366 km away; nyc is 303 km away), and boston and nyc already cover every line',
+    );
+    const threeSkus = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }, { sku: 'C', quantity: 1 }] }, { ruleSet: fewest, locations, stock: stock({ A: { boston: 1, nyc: 1 }, B: { nyc: 1, chicago: 1 }, C: { la: 1 } }), now: NOW });
+    expect(Object.fromEntries(threeSkus.candidates.filter((c) => !c.chosen).map((c) => [c.locationId, c.notChosenBecause]))).toEqual({
+      boston: 'cannot ship every line alone (short of 1 × B, 1 × C), nor with any one other location',
+      chicago: 'with nyc it would still be short of 1 × C; nyc and la cover every line',
+    });
+    const threeParcels = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }, { sku: 'C', quantity: 1 }] }, { ruleSet: fewest, locations, stock: stock({ A: { boston: 1, nyc: 1 }, B: { chicago: 1 }, C: { la: 1 } }), now: NOW });
+    expect(threeParcels.shipments.map((s) => s.locationId)).toEqual(['boston', 'chicago', 'la']);
+    expect(threeParcels.candidates.find((c) => c.locationId === 'nyc')?.notChosenBecause).toBe('boston, chicago and la, each taken for covering the most of what was still missing, cover every line without it');
+
+    const never = ruleSet({ rules: [{ ruleId: 'one-box', split: { policy: 'never' }, whenShort: { action: 'backorder' } }] });
+    const oneBox = route({ fulfillment: ship, destination: toBoston, demand }, { ruleSet: never, locations, stock: stock({ A: { boston: 5 }, B: { la: 1 } }), now: NOW });
+    expect(oneBox.candidates.find((c) => c.locationId === 'la')?.notChosenBecause).toBe('the rule ships from one location only, and boston has more of the order (2 of the 3 units ordered; it has 1)');
+    const allowed = ruleSet({ rules: [{ ruleId: 'any', sort: ['distance'], split: { policy: 'allowed', maxShipments: 2 }, whenShort: { action: 'backorder' } }] });
+    const limited = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 10 }] }, { ruleSet: allowed, locations, stock: stock({ A: { boston: 3, nyc: 3, chicago: 3 } }), now: NOW });
+    expect(limited.candidates.find((c) => c.locationId === 'chicago')?.notChosenBecause).toBe(
+      'the rule allows at most 2 shipments, taken by boston and nyc; ranked below nyc by distance (it is 1366 km away; nyc is 303 km away)',
+    );
+    const notNeeded = route({ fulfillment: ship, destination: toBoston, demand }, { ruleSet: allowed, locations, stock: stock({ A: { boston: 3, nyc: 3 }, B: { chicago: 1 } }), now: NOW });
+    expect(notNeeded.candidates.find((c) => c.locationId === 'nyc')?.notChosenBecause).toBe('what it has of the order is already covered by boston, ranked above it');
+
+    const hold = ruleSet({ rules: [{ ruleId: 'east', filters: { maxDistanceKm: 500 }, whenShort: { action: 'hold' } }] });
+    const held = route({ fulfillment: ship, destination: toBoston, demand: [{ sku: 'A', quantity: 3 }] }, { ruleSet: hold, locations, stock: stock({ A: { boston: 1, la: 5 } }), now: NOW });
+    expect(held.candidates.map((c) => [c.locationId, c.chosen, c.notChosenBecause])).toEqual([
+      ['boston', false, 'rule east holds an order it cannot allocate in full (short of 2 × A): nothing was reserved'],
+      ['nyc', false, 'has none of A available'],
+      ['chicago', false, 'left out by rule east: 1366 km away, more than 500 km'],
+      ['la', false, 'left out by rule east: 4170 km away, more than 500 km'],
+    ]);
+  });
+
   it('sorts by cost, priority and stock balance when the rule says so, breaking ties by the next key', () => {
     const byCost = ruleSet({ rules: [{ ruleId: 'cheap', sort: ['cost', 'distance'] }] });
     const everywhere = stock({ A: { boston: 5, nyc: 5, chicago: 5, la: 5 } });
@@ -193,8 +258,11 @@ describe('routing rules', () => {
     expect(route({ fulfillment: { type: 'pickup', locationId: 'boston' }, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: BUILT_IN_RULE_SET, locations, stock: stock({ A: { boston: 9 } }), now: NOW })).toMatchObject({
       outcome: 'held',
       action: 'pickup_unavailable',
-      candidates: [{ locationId: 'boston', excludedBecause: 'the store does not serve pickups' }],
+      candidates: [{ locationId: 'boston', excludedBecause: 'the store does not serve pickups', notChosenBecause: 'the store does not serve pickups' }],
     });
+    expect(route({ fulfillment: pickup, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: BUILT_IN_RULE_SET, locations, stock: stock({ A: { boston: 9 } }), now: NOW }).candidates).toEqual([
+      expect.objectContaining({ locationId: 'nyc', chosen: false, notChosenBecause: 'has none of A available; the order waits for stock at the store' }),
+    ]);
     expect(route({ fulfillment: { type: 'pickup', locationId: 'gone' }, demand: [{ sku: 'A', quantity: 1 }] }, { ruleSet: BUILT_IN_RULE_SET, locations, stock: stock({}), now: NOW })).toMatchObject({ outcome: 'held', action: 'pickup_unavailable' });
   });
 
