@@ -164,6 +164,11 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(routing.decision.shipments).toEqual([expect.objectContaining({ locationId: 'wh-east' })]);
     expect(routing.decision.candidates.map((c) => c['locationId'])).toEqual(expect.arrayContaining(['wh-east', 'wh-west', 'store-nyc']));
     expect(routing.decision.candidates.find((c) => c['locationId'] === 'store-nyc')).toMatchObject({ eligible: false, excludedBecause: expect.stringContaining('type store') });
+    expect(routing.decision.candidates.find((c) => c['locationId'] === 'wh-west')).toMatchObject({
+      eligible: true,
+      chosen: false,
+      notChosenBecause: expect.stringMatching(/^ranked below wh-east by distance \(it is \d+ km away; wh-east is [\d.]+ km away\), and wh-east ships every line$/),
+    });
 
     const [parcel] = await fulfillments(orderId);
     expect(parcel).toMatchObject({ locationId: 'wh-east', status: 'created', lines: [{ sku: 'HAPPY-1', quantity: 2 }] });
@@ -194,6 +199,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     const delivered = await track(must(parcel), 'delivered', 3);
     expect(await delivered.json()).toMatchObject({ outcome: 'applied', orderStatus: 'delivered' });
     expect((await order(orderId))['status']).toBe('delivered');
+    expect(await fulfillments(orderId)).toEqual([expect.objectContaining({ status: 'delivered', tracking: expect.objectContaining({ status: 'delivered' }) })]);
     // A late, out-of-order update is kept in the history but does not move the parcel back.
     expect(await (await track(must(parcel), 'in_transit', 1.5)).json()).toMatchObject({ outcome: 'recorded', orderStatus: 'delivered' });
 
@@ -369,6 +375,7 @@ describe('fulfillment, end to end in the local runtime', () => {
     // Handing it over at the counter is the delivery.
     await ship(must(parcel).fulfillmentId);
     expect(await order(orderId)).toMatchObject({ status: 'delivered' });
+    expect((await fulfillments(orderId)).map((f) => f.status)).toEqual(['delivered']);
     const told = await notifications(orderId);
     expect(told.map((n) => n.template).sort()).toEqual(['delivered', 'delivered', 'order_confirmed', 'order_confirmed']);
     expect(told.find((n) => n.template === 'delivered' && n.channel === 'email')?.body).toContain('You collected order');
