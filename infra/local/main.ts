@@ -59,6 +59,7 @@ OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
   DynamoDB    ${oms.dynamoEndpoint} (table ${oms.tableName})
   Workflows   ${oms.workflows.workflows.join(', ')}
   Schedules   ${Object.entries(oms.scheduler.nextRuns()).map(([id, at]) => `${id} next at ${at}`).join('; ')}
+  Processes   node ${process.pid}, DynamoDB Local ${oms.dynamoPid ?? '(not started here)'}
 
 Ctrl-C stops everything cleanly.`);
 

@@ -56,6 +56,8 @@ export interface RunningOms {
   carrierWebhookSecret: string;
   tableName: string;
   dynamoEndpoint: string;
+  /** The pid of the DynamoDB Local this runtime started (undefined when it uses one started elsewhere). */
+  dynamoPid: number | undefined;
   dataDir: string | undefined;
   routes: LocalRoute[];
   lambdas: LambdaHost;
@@ -265,6 +267,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       carrierWebhookSecret,
       tableName,
       dynamoEndpoint: dynamo.endpoint,
+      dynamoPid: dynamo.pid,
       dataDir,
       routes: api.routes,
       lambdas,

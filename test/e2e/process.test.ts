@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '#infra/local/net.ts';
 import { reapOrphans } from '#infra/local/orphans.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { locationBody } from '../support/fixtures.ts';
+import { acceptsConnections, bannerPids, isRunning } from '../support/processes.ts';
 
 /** `npm start` as a user runs it: a separate process, its own DynamoDB Local, signals to stop it. */
 const dataDir = mkdtempSync(join(tmpdir(), 'oms-process-'));
@@ -18,7 +19,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function start(args: string[]): Promise<{ child: ChildProcess; url: string; token: string; dynamoPort: number; output: () => string }> {
+async function start(
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; token: string; dynamoPort: number; dynamoPid: number; output: () => string }> {
   const child = spawn(process.execPath, ['infra/local/main.ts', '--port', '0', ...args], {
     cwd: repoRoot,
     env: { ...process.env, OMS_API_TOKEN: '' },
@@ -37,7 +40,7 @@ async function start(args: string[]): Promise<{ child: ChildProcess; url: string
   const url = /API\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
   const token = /API token\s+(\S+)/.exec(output)?.[1] ?? '';
   const dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  return { child, url, token, dynamoPort, output: () => output };
+  return { child, url, token, dynamoPort, dynamoPid: bannerPids(output).dynamoDbLocal, output: () => output };
 }
 
 function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
@@ -47,15 +50,23 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | nul
   });
 }
 
-function portIsClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
+async function portIsClosed(port: number): Promise<boolean> {
+  return !(await acceptsConnections(port));
+}
+
+/**
+ * Addresses of this machine other than 127.0.0.1. On Linux all of 127/8 is
+ * loopback: a socket bound to every interface accepts on 127.0.0.2, one bound
+ * to 127.0.0.1 refuses; the network interfaces' addresses are what another
+ * machine would use. (IPv6 link-local addresses need a scope and are left out.)
+ */
+function otherAddresses(): string[] {
+  const interfaces = Object.values(networkInterfaces()).flatMap((addresses) => addresses ?? []);
+  return [
+    ...(process.platform === 'linux' ? ['127.0.0.2'] : []),
+    '::1',
+    ...interfaces.filter((address) => !address.internal && !address.address.startsWith('fe80:')).map((address) => address.address),
+  ];
 }
 
 describe('npm start', () => {
@@ -85,16 +96,40 @@ describe('npm start', () => {
     expect(await portIsClosed(oms.dynamoPort)).toBe(true);
   });
 
-  it('stops a DynamoDB Local orphaned by a hard kill at the next start, and --reset wipes the data', async () => {
-    const killed = await start(['--in-memory']);
-    expect(await stop(killed.child, 'SIGKILL')).toBe(null);
-    expect(await portIsClosed(killed.dynamoPort)).toBe(false); // the orphan is still there...
-
-    const oms = await start(['--data-dir', dataDir, '--reset']);
-    expect(await portIsClosed(killed.dynamoPort)).toBe(true); // ...until the next start stops it
-    const read = await fetch(`${oms.url}/v1/locations/wh-persist`, { headers: { authorization: `Bearer ${oms.token}` } });
-    expect(read.status).toBe(404);
+  it('keeps DynamoDB Local on 127.0.0.1: no other address of this machine reaches it', async () => {
+    const oms = await start(['--in-memory']);
+    expect(await acceptsConnections(oms.dynamoPort, '127.0.0.1')).toBe(true);
+    const elsewhere = otherAddresses();
+    const reachable: string[] = [];
+    for (const address of elsewhere) if (await acceptsConnections(oms.dynamoPort, address)) reachable.push(address);
+    expect({ tried: elsewhere, reachable }).toEqual({ tried: elsewhere, reachable: [] });
     expect(await stop(oms.child, 'SIGTERM')).toBe(0);
   });
+
+  it(
+    'DynamoDB Local exits by itself when the runtime is killed hard; the next start stops any orphan that could not, and --reset wipes the data',
+    async () => {
+      const killed = await start(['--in-memory']);
+      expect(await stop(killed.child, 'SIGKILL')).toBe(null);
+      // Its stdin pipe closes with the runtime: the JVM notices and exits, no next start needed.
+      await waitUntil(() => portIsClosed(killed.dynamoPort), { timeoutMs: 30_000, what: 'the orphaned DynamoDB Local to exit by itself' });
+      await waitUntil(() => !isRunning(killed.dynamoPid), { timeoutMs: 10_000, what: 'its process to end' });
+
+      // A JVM that cannot notice (stopped here; hung, in life) stays an orphan...
+      const stuck = await start(['--in-memory']);
+      process.kill(stuck.dynamoPid, 'SIGSTOP');
+      expect(await stop(stuck.child, 'SIGKILL')).toBe(null);
+      expect(isRunning(stuck.dynamoPid)).toBe(true);
+
+      // ...until the next start finds it in the registry, its owner gone, and stops it.
+      const oms = await start(['--data-dir', dataDir, '--reset']);
+      await waitUntil(() => !isRunning(stuck.dynamoPid), { timeoutMs: 10_000, what: 'the next start to stop the orphan' });
+      expect(await portIsClosed(stuck.dynamoPort)).toBe(true);
+      const read = await fetch(`${oms.url}/v1/locations/wh-persist`, { headers: { authorization: `Bearer ${oms.token}` } });
+      expect(read.status).toBe(404);
+      expect(await stop(oms.child, 'SIGTERM')).toBe(0);
+    },
+    240_000,
+  );
 });
 
