@@ -63,14 +63,17 @@ OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
 Ctrl-C stops everything cleanly.`);
 
-let stopping = false;
+let stoppingSince: number | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // A Ctrl-C in a terminal arrives twice at once: from the terminal, which signals the whole
+      // process group, and forwarded by npm. Only a later one is a second Ctrl-C.
+      if (Date.now() - stoppingSince < 1_000) return;
       console.log('Forced exit.');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: finishing requests in flight, publishing pending events, stopping DynamoDB Local...`);
     oms.stop().then(
       () => {
