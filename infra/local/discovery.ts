@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../paths.ts';
+import { isAlive } from './orphans.ts';
 
 /**
  * How local tools (`npm run import:stock`, …) find the OMS that `npm start`
@@ -93,14 +94,5 @@ function sameOrigin(a: string, b: string): boolean {
     return local(x.hostname) === local(y.hostname) && x.port === y.port && x.protocol === y.protocol;
   } catch {
     return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../paths.ts';
+import { announceRunningOms, defaultDataDir } from './discovery.ts';
 import { startOms } from './runtime.ts';
 
 /**
@@ -31,7 +31,7 @@ if (flags.help) {
   process.exit(0);
 }
 
-const dataDir = flags['in-memory'] ? undefined : resolve(flags['data-dir'] ?? process.env['OMS_DATA_DIR'] ?? resolve(repoRoot, '.oms'));
+const dataDir = flags['in-memory'] ? undefined : resolve(flags['data-dir'] ?? defaultDataDir());
 const started = Date.now();
 console.log('Starting the OMS: DynamoDB Local, workflows synthesized from the CDK app, handlers...');
 
@@ -45,6 +45,12 @@ const oms = await startOms({
   console.error(`The OMS could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
+
+// Local tools (npm run import:stock) find this OMS, its port and its token, through this notice.
+const withdrawNotice = announceRunningOms(
+  { url: oms.url, pid: process.pid, apiToken: oms.apiToken, dataDir, startedAt: new Date().toISOString() },
+  dataDir ?? defaultDataDir(),
+);
 
 console.log(`
 OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
@@ -74,6 +80,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.exit(1);
     }
     stoppingSince = Date.now();
+    withdrawNotice();
     console.log(`\n${signal}: finishing requests in flight, publishing pending events, stopping DynamoDB Local...`);
     oms.stop().then(
       () => {

@@ -50,7 +50,8 @@ export function reapOrphans(): number[] {
   return reaped;
 }
 
-function isAlive(pid: number): boolean {
+/** The process exists (kill(pid, 0) answers EPERM for one of another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findRunningOms } from '#infra/local/discovery.ts';
 import { waitUntil } from '#infra/local/net.ts';
 import { reapOrphans } from '#infra/local/orphans.ts';
 import { repoRoot } from '#infra/paths.ts';
@@ -24,7 +25,8 @@ async function start(
 ): Promise<{ child: ChildProcess; url: string; token: string; dynamoPort: number; dynamoPid: number; output: () => string }> {
   const child = spawn(process.execPath, ['infra/local/main.ts', '--port', '0', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, OMS_API_TOKEN: '' },
+    // In-memory runs announce themselves in OMS_DATA_DIR too: never in the clone's own .oms/.
+    env: { ...process.env, OMS_API_TOKEN: '', OMS_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -70,9 +72,10 @@ function otherAddresses(): string[] {
 }
 
 describe('npm start', () => {
-  it('serves /health, prints the URL and token, and stops cleanly on SIGTERM with no Java left', async () => {
+  it('serves /health, prints the URL and token, announces itself to local tools, and stops cleanly on SIGTERM with no Java left', async () => {
     const oms = await start(['--data-dir', dataDir]);
     expect(oms.token.length).toBeGreaterThanOrEqual(32);
+    expect(findRunningOms(dataDir)).toMatchObject({ url: oms.url, apiToken: oms.token, pid: oms.child.pid });
     expect(await (await fetch(`${oms.url}/health`)).json()).toEqual({ status: 'ok' });
     const put = await fetch(`${oms.url}/v1/locations/wh-persist`, {
       method: 'PUT',
@@ -84,6 +87,7 @@ describe('npm start', () => {
     expect(await stop(oms.child, 'SIGTERM')).toBe(0);
     expect(oms.output()).toContain('Stopped.');
     expect(await portIsClosed(oms.dynamoPort)).toBe(true);
+    expect(existsSync(join(dataDir, 'running.json'))).toBe(false);
   });
 
   it('keeps data and the token between runs, and stops on SIGINT too', async () => {
