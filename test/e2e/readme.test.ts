@@ -37,6 +37,8 @@ beforeAll(async () => {
     // The README's Shopify shop is an example that cannot be reached: its pushes fail at once and dead-letter
     // in seconds rather than after the full retry budget, so the commands after it need not wait.
     marketplaceRetry: { attempts: 1, baseDelayMs: 100 },
+    // The availability queue gathers changes for 2 s before each push; a reader never notices, the test would wait.
+    queueBatchingWindowMs: 100,
   });
   // The reader's shell: PATH (with the project's Node first, as npm puts it) and HOME, none of the test runner's variables.
   shell = new ShellSession({
