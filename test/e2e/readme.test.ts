@@ -74,6 +74,7 @@ describe('the README, run as written', () => {
         await oms.settle(30_000);
         const where = `README "Try it" block ${index + 1}, line ${step.line}:\n${step.command}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
         expect(result.exitCode, where).toBe(0);
+        expect(result.stderr, `${where}\nprinted to stderr`).toBe('');
         const expectsError = step.expectations.some((e) => e.includes('"error"') || /^HTTP [45]\d\d$/.test(e));
         if (!expectsError) expect(result.stdout, `${where}\nanswered an error the README does not show`).not.toMatch(/\{"error":\{"code"/);
         for (const expectation of step.expectations) expect(unmet(result.stdout, expectation), where).toBeUndefined();
