@@ -6,7 +6,7 @@ import { formatMoney } from '#shared/domain/money.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
 import type { InvoiceRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
-import { assertOrderId } from './orders.ts';
+import { getOrder } from './orders.ts';
 
 export interface InvoiceDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -77,19 +77,13 @@ export async function invoiceDocument(deps: Pick<InvoiceDeps, 'invoices' | 'sell
 
 /** `GET /v1/invoices?orderId=`: the order's invoices, by number (404 when there is no such order). */
 export async function invoicesOfOrder(deps: Pick<InvoiceDeps, 'invoices' | 'orders'>, orderId: string): Promise<Invoice[]> {
-  await existingOrder(deps, orderId);
+  await getOrder(deps, orderId);
   return deps.invoices.forOrder(orderId);
 }
 
 /** The same with `Accept: text/html`: every invoice of the order in one printable document. */
 export async function invoicesDocument(deps: Pick<InvoiceDeps, 'invoices' | 'orders' | 'sellerName'>, orderId: string): Promise<string> {
-  const order = await existingOrder(deps, orderId);
+  const order = await getOrder(deps, orderId);
   return renderInvoicesHtml({ orderId, reference: order.channel.externalNumber ?? orderId }, await deps.invoices.forOrder(orderId), { name: deps.sellerName });
 }
 
-async function existingOrder(deps: Pick<InvoiceDeps, 'orders'>, orderId: string) {
-  assertOrderId(orderId);
-  const order = await deps.orders.get(orderId);
-  if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
-  return order;
-}

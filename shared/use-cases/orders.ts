@@ -11,7 +11,7 @@ import { captureOrder, type CaptureOutcome } from './capture-order.ts';
 
 const ORDER_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-export async function getOrder(deps: { orders: OrderRepository }, orderId: string): Promise<Order> {
+export async function getOrder(deps: { orders: Pick<OrderRepository, 'get'> }, orderId: string): Promise<Order> {
   assertOrderId(orderId);
   const order = await deps.orders.get(orderId);
   if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);

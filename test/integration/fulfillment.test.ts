@@ -114,15 +114,7 @@ describe('customer notifications', () => {
 
   it('hold the e-mail\'s subject line in `subject` and what caused the message in `about`', async () => {
     const order = await world.order([{ sku: 'N-2', quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com', phone: '+16175550100', smsConsent: true } });
-    const mail: MailMessage[] = [];
-    const deps = {
-      orders: world.orders,
-      fulfillments: new DynamoFulfillmentRepository(db, tableName),
-      notifications: new DynamoNotificationRepository(db, tableName),
-      mailer: { send: async (message: MailMessage) => (mail.push(message), { messageId: 'm-1' }) },
-      sms: { send: async () => ({ messageId: 's-1' }) },
-      clock: fixedClock(new Date()),
-    };
+    const { mail, deps } = recordingNotifier();
     await notifyCustomer(deps, { orderId: order.orderId, template: 'order_confirmed', about: order.orderId, actor: 'test' });
     const ref = order.channel.externalNumber ?? order.orderId;
     const sent = await deps.notifications.forOrder(order.orderId);
@@ -160,15 +152,7 @@ describe('customer notifications', () => {
         },
       }),
     );
-    const mail: MailMessage[] = [];
-    const deps = {
-      orders: world.orders,
-      fulfillments: new DynamoFulfillmentRepository(db, tableName),
-      notifications: new DynamoNotificationRepository(db, tableName),
-      mailer: { send: async (message: MailMessage) => (mail.push(message), { messageId: 'm-new' }) },
-      sms: { send: async () => ({ messageId: 's-new' }) },
-      clock: fixedClock(new Date()),
-    };
+    const { mail, deps } = recordingNotifier();
     expect(await deps.notifications.forOrder(order.orderId)).toEqual([
       expect.objectContaining({ about: order.orderId, subject: `Order ${ref} confirmed`, messageId: 'ses-old', status: 'sent' }),
     ]);
@@ -267,4 +251,18 @@ describe('routing rules in the reservation', () => {
 function ruleSet(input: unknown): RuleSet {
   const at = new Date().toISOString();
   return { ...RuleSetInput.parse(input), ruleSetId: 'test', version: 1, createdAt: at, updatedAt: at };
+}
+
+/** Notification dependencies on this file's table whose mailer keeps what it sends. */
+function recordingNotifier() {
+  const mail: MailMessage[] = [];
+  const deps = {
+    orders: world.orders,
+    fulfillments: new DynamoFulfillmentRepository(db, tableName),
+    notifications: new DynamoNotificationRepository(db, tableName),
+    mailer: { send: async (message: MailMessage) => (mail.push(message), { messageId: `m-${mail.length}` }) },
+    sms: { send: async () => ({ messageId: 's-1' }) },
+    clock: fixedClock(new Date()),
+  };
+  return { mail, deps };
 }
