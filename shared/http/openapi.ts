@@ -51,7 +51,14 @@ export function buildOpenApi(operations: readonly Operation[], info: { title: st
     for (const [status, response] of Object.entries(operation.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { 'application/json': { schema: schemaOf(response.schema, 'output') } } } : {}),
+        ...(response.schema
+          ? {
+              content: {
+                'application/json': { schema: schemaOf(response.schema, 'output') },
+                ...(response.html ? { 'text/html': { schema: { type: 'string' } } } : {}),
+              },
+            }
+          : {}),
       };
     }
     for (const status of operation.errors) {

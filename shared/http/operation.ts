@@ -24,7 +24,8 @@ export interface Operation {
   signedBody?: z.ZodType;
   /** Largest accepted body in bytes (413 above it). */
   maxBodyBytes?: number;
-  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
+  /** `html`: the answer is also served as an HTML document when the caller sends `Accept: text/html`. */
+  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType; html?: true }>>;
   /** Error statuses the operation can answer, documented with the common error body. */
   errors: number[];
   /** Left out of the OpenAPI document (the catch-all route). */

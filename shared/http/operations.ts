@@ -574,7 +574,7 @@ export const operations = {
     summary: 'An invoice; `Accept: text/html` returns the printable document',
     tags: ['Invoices'],
     params: z.object({ invoiceId: z.string() }),
-    responses: { 200: { description: 'The invoice (JSON), or its HTML document.', schema: Invoice } },
+    responses: { 200: { description: 'The invoice (JSON), or its HTML document.', schema: Invoice, html: true } },
     errors: [401, 404],
   }),
   listInvoices: defineOperation({
@@ -587,7 +587,7 @@ export const operations = {
       'JSON by default. With `Accept: text/html` (as a browser sends) the answer is one HTML document with every invoice of the order, each starting on a new page — the same document `GET /v1/invoices/{invoiceId}` gives for one invoice. Errors are JSON either way.',
     tags: ['Invoices'],
     query: z.object({ orderId: z.string().min(1).max(64) }),
-    responses: { 200: { description: 'The invoices, by number (JSON), or their HTML document.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }) } },
+    responses: { 200: { description: 'The invoices, by number (JSON), or their HTML document.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }), html: true } },
     errors: [401, 404, 422],
   }),
   listNotifications: defineOperation({

@@ -18,6 +18,14 @@ describe('OpenAPI', () => {
     expect(Object.keys(putLocation['responses'] as object).sort()).toEqual(['200', '201', '400', '401', '409', '412', '413', '422']);
   });
 
+  it('documents the HTML document of the invoices beside their JSON, and only there', () => {
+    const contentTypes = (path: string) =>
+      Object.keys(((document.paths[path]?.['get'] as { responses: Record<string, { content?: object }> }).responses['200']?.content ?? {}) as object);
+    expect(contentTypes('/v1/invoices/{invoiceId}')).toEqual(['application/json', 'text/html']);
+    expect(contentTypes('/v1/invoices')).toEqual(['application/json', 'text/html']);
+    expect(contentTypes('/v1/orders/{orderId}')).toEqual(['application/json']);
+  });
+
   it('resolves every $ref to a component', () => {
     const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThan(0);
