@@ -4,7 +4,7 @@ import { CurrencyCode } from '#shared/domain/money.ts';
 import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
 import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, utc, withTotalsCheck } from './mapping.ts';
 import { hmacBase64Matches } from './signatures.ts';
-import type { WebhookAdapter } from './webhook-adapter.ts';
+import type { WebhookAdapter, WebhookRequest } from './webhook-adapter.ts';
 
 /**
  * Shopify: `orders/create`, `orders/updated` and `orders/cancelled` webhooks
@@ -164,9 +164,25 @@ export function shopifyToDraft(order: ShopifyOrder, channel: Pick<Channel, 'chan
 
 const TOPICS = { 'orders/create': 'create', 'orders/updated': 'update', 'orders/cancelled': 'cancel' } as const;
 
+/**
+ * Shopify names the shop in X-Shopify-Shop-Domain on every delivery. One app
+ * secret signs the webhooks of every shop the app is installed on, so a
+ * delivery for another shop carries a valid signature: it must also name the
+ * channel's `shopDomain` (domains compare case-insensitively). A delivery
+ * without the header is refused too.
+ */
+function foreignShop({ headers }: WebhookRequest, channel: Pick<Channel, 'channelId' | 'settings'>): string | undefined {
+  const named = headers['x-shopify-shop-domain'];
+  if (!named) return `The webhook has no X-Shopify-Shop-Domain header; channel ${channel.channelId} takes deliveries for its own shop only`;
+  const own = channel.settings['shopDomain'];
+  if (typeof own === 'string' && named.toLowerCase() === own.toLowerCase()) return undefined;
+  return `The webhook's X-Shopify-Shop-Domain (${named}) is not channel ${channel.channelId}'s shop`;
+}
+
 export const shopifyWebhooks: WebhookAdapter<ShopifyOrder> = {
   channelType: 'shopify',
   verify: ({ headers, rawBody }, secrets) => hmacBase64Matches(rawBody, secrets['webhookSecret'], headers['x-shopify-hmac-sha256']),
+  foreignSender: foreignShop,
   classify: ({ headers }) => {
     const topic = headers['x-shopify-topic'] ?? '';
     if (!(topic in TOPICS)) return { kind: 'ignored', topic };

@@ -20,6 +20,12 @@ export type WebhookClass =
 export interface WebhookAdapter<P> {
   channelType: ChannelType;
   verify(request: WebhookRequest, secrets: ChannelSecrets): boolean;
+  /**
+   * For channels whose deliveries name their sender (Shopify's shop domain):
+   * why this correctly signed delivery is not from the channel's own store,
+   * or undefined when it is. A reason is a 401.
+   */
+  foreignSender?(request: WebhookRequest, channel: Pick<Channel, 'channelId' | 'settings'>): string | undefined;
   classify(request: WebhookRequest): WebhookClass;
   /** Shape of an order payload; a violation is a 422 naming the fields. */
   payload: z.ZodType<P>;

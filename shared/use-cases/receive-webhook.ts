@@ -22,7 +22,8 @@ const KEPT_HEADERS = /^(x-shopify-|x-wc-webhook-|content-type$|user-agent$)/;
 
 /**
  * A channel's webhook, up to the moment it may be acknowledged: the channel
- * exists (404), the signature over the raw body is right (401), the body is
+ * exists (404), the signature over the raw body is right and the delivery is
+ * for the channel's own store (Shopify's shop domain) (401), the body is
  * JSON (400) and an order of that channel (422), and the raw delivery is
  * durably in the inbox. Mapping and the order's events happen after, from the
  * capture queue, so a burst never makes the channel wait.
@@ -38,6 +39,8 @@ export async function receiveWebhook(
   if (!adapter.verify(request, found.secrets)) {
     throw new UnauthorizedError(`The webhook signature does not match channel ${request.channelId}'s secret`);
   }
+  const foreign = adapter.foreignSender?.(request, found.channel);
+  if (foreign) throw new UnauthorizedError(foreign);
   const kind = adapter.classify(request);
   if (kind.kind === 'ping') return { outcome: 'ping' };
   if (kind.kind === 'ignored') return { outcome: 'ignored', topic: kind.topic };

@@ -33,12 +33,19 @@ beforeAll(async () => {
 });
 
 const routes = {
-  'shopify-fz': { topicHeader: 'x-shopify-topic', topic: 'orders/create', signatureHeader: 'x-shopify-hmac-sha256', fixture: 'shopify-orders-create.json' },
-  'woo-fz': { topicHeader: 'x-wc-webhook-topic', topic: 'order.created', signatureHeader: 'x-wc-webhook-signature', fixture: 'woocommerce-order-created.json' },
+  'shopify-fz': {
+    topicHeader: 'x-shopify-topic',
+    topic: 'orders/create',
+    signatureHeader: 'x-shopify-hmac-sha256',
+    fixture: 'shopify-orders-create.json',
+    // Shopify names the shop on every delivery; it must be the channel's.
+    headers: { 'x-shopify-shop-domain': 'fz.myshopify.com' },
+  },
+  'woo-fz': { topicHeader: 'x-wc-webhook-topic', topic: 'order.created', signatureHeader: 'x-wc-webhook-signature', fixture: 'woocommerce-order-created.json', headers: {} },
 } as const;
 type ChannelKey = keyof typeof routes;
 
-async function deliver(channelId: ChannelKey, body: string, signature: string | undefined) {
+async function deliver(channelId: ChannelKey, body: string, signature: string | undefined, headers: Record<string, string> = routes[channelId].headers) {
   const route = routes[channelId];
   return call(
     handler,
@@ -47,7 +54,7 @@ async function deliver(channelId: ChannelKey, body: string, signature: string | 
       path: `/webhooks/${channelId}`,
       routeKey: 'POST /webhooks/{channelId}',
       pathParameters: { channelId },
-      headers: { [route.topicHeader]: route.topic, ...(signature === undefined ? {} : { [route.signatureHeader]: signature }) },
+      headers: { [route.topicHeader]: route.topic, ...headers, ...(signature === undefined ? {} : { [route.signatureHeader]: signature }) },
       body,
     }),
   );
@@ -111,5 +118,38 @@ describe.each(Object.keys(routes) as ChannelKey[])('POST /webhooks/%s under malf
 
     expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
     expect(await allItems(db, tableName)).toHaveLength(before.length);
+  });
+});
+
+describe('POST /webhooks/shopify-fz from the wrong shop, or signed loosely', () => {
+  const body = JSON.stringify(fixture<Record<string, unknown>>('shopify-orders-create.json'));
+  const signature = hmacBase64(body, SECRET);
+
+  it.each([
+    ['another shop', { 'x-shopify-shop-domain': 'other.myshopify.com' }],
+    ['a look-alike of the shop', { 'x-shopify-shop-domain': 'fz.myshopify.com.evil.example' }],
+    ['no X-Shopify-Shop-Domain', {}],
+    ['an empty X-Shopify-Shop-Domain', { 'x-shopify-shop-domain': '' }],
+  ])('refuses a correctly signed delivery from %s: 401 with the JSON error, nothing written', async (_case, headers: Record<string, string>) => {
+    const before = await allItems(db, tableName);
+    const response = await deliver('shopify-fz', body, signature, headers);
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject({ error: { code: 'unauthorized', message: expect.stringContaining('X-Shopify-Shop-Domain') } });
+    expect(await allItems(db, tableName)).toHaveLength(before.length);
+  });
+
+  it.each([
+    ['junk before it', `!!${signature}`],
+    ['whitespace inside it', `${signature.slice(0, 20)} ${signature.slice(20)}`],
+    ['no padding', signature.replace(/=+$/, '')],
+  ])('refuses the right digest with %s: 401, nothing written', async (_case, loose) => {
+    const before = await allItems(db, tableName);
+    expect((await deliver('shopify-fz', body, loose)).status).toBe(401);
+    expect(await allItems(db, tableName)).toHaveLength(before.length);
+  });
+
+  it('takes the shop\'s domain in any letter case', async () => {
+    const response = await deliver('shopify-fz', body, signature, { 'x-shopify-shop-domain': 'FZ.MyShopify.com', 'x-shopify-webhook-id': 'fz-case-1' });
+    expect(response).toMatchObject({ status: 200, body: { outcome: 'stored', topic: 'orders/create' } });
   });
 });
