@@ -56,6 +56,7 @@ export class DynamoChannelRepository implements ChannelRepository {
       index: 'GSI1',
       partition: keys.channelListPartition,
       parse: (entity) => Channel.parse(entity),
+      itemKey: (channelId) => ({ ...keys.channel(channelId), ...keys.channelList(channelId) }),
     });
   }
 

@@ -72,6 +72,12 @@ export class DynamoFulfillmentRepository implements FulfillmentRepository {
       index: 'GSI1',
       partition: keys.openFulfillmentPartition(locationId),
       parse: (entity) => Fulfillment.parse(entity),
+      // `<createdAt>#<fulfillmentId>`; the fulfillment id names its order.
+      itemKey: (sortKey) => {
+        const [createdAt, fulfillmentId] = sortKey.split('#');
+        if (!createdAt || !fulfillmentId || sortKey.split('#').length !== 2) return undefined;
+        return { ...keys.fulfillment(orderIdOfFulfillment(fulfillmentId), fulfillmentId), ...keys.openFulfillment(locationId, createdAt, fulfillmentId) };
+      },
     });
   }
 

@@ -1,11 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { ConcurrentModificationError, InventoryConflictError, ValidationError } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, InventoryConflictError } from '#shared/domain/errors.ts';
 import { DEFAULT_POLICY, SkuPolicy, StockMovement, StockPosition, type PositionChange } from '#shared/domain/inventory.ts';
 import { Reservation } from '#shared/domain/reservation.ts';
 import type { InventoryCommit, InventoryConflict, InventoryRepository, Page, PageRequest, SkuStock } from '#shared/ports.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { cursorJson, cursorPosition, decodeCursor, encodeCursor, invalidCursor, splitLast } from './cursor.ts';
 import { entityOf, passedDeadlines } from './items.ts';
 import { keys } from './keys.ts';
 import { orderHeaderPut, timelinePut, type TransactItem } from './order-repository.ts';
@@ -75,7 +75,12 @@ export class DynamoInventoryRepository implements InventoryRepository {
         Limit: page.limit,
         ExclusiveStartKey: decodeCursor(page.cursor, {
           attributes: [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey],
-          partition: { [index.partitionKey]: partition },
+          // The index sort key is `<sku>#<shard, 2 digits>`: the position of that SKU shard at this location.
+          itemKey: (position) => {
+            const [sku, shard] = splitLast(String(position[index.sortKey])) ?? [];
+            if (sku === undefined || !/^\d{2}$/.test(shard ?? '')) return undefined;
+            return { ...keys.stockPosition(sku, locationId, Number(shard)), ...keys.stockByLocation(sku, locationId, Number(shard)) };
+          },
         }),
       }),
     );
@@ -388,23 +393,19 @@ export class DynamoInventoryRepository implements InventoryRepository {
   }
 
   #decodeMovementCursor(cursor: string, sku: string, shards: number): (Record<string, string> | null | 'done')[] {
-    let positions: unknown;
-    try {
-      positions = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    } catch {
-      positions = undefined;
-    }
-    if (!Array.isArray(positions) || positions.length !== shards) {
-      throw new ValidationError('The cursor is not valid for this list', [
-        { in: 'query', path: 'cursor', message: 'Pass back the nextCursor of the previous page unchanged' },
-      ]);
-    }
+    const positions = cursorJson(cursor);
+    if (!Array.isArray(positions) || positions.length !== shards) throw invalidCursor();
     return positions.map((position: unknown, shard) => {
       if (position === 'done' || position === null) return position;
-      return decodeCursor(encodeCursor(position as Record<string, unknown>), {
+      // A ledger entry of this SKU shard: `<at>#<digest of the movement id>`.
+      return cursorPosition(position, {
         attributes: [table.partitionKey, table.sortKey],
-        partition: { [table.partitionKey]: keys.movementPartition(sku, shard) },
-      }) ?? null;
+        itemKey: ({ SK: sortKey = '' }) => {
+          const [at, digest] = splitLast(sortKey) ?? [];
+          if (at === undefined || digest === undefined || at.includes('#') || Number.isNaN(Date.parse(at))) return undefined;
+          return { [table.partitionKey]: keys.movementPartition(sku, shard), [table.sortKey]: sortKey };
+        },
+      });
     });
   }
 }

@@ -36,7 +36,15 @@ export class DynamoInvoiceRepository implements InvoiceRepository {
     const invoices: Invoice[] = [];
     let cursor: string | undefined;
     do {
-      const page = await queryIndexPage(this.#db, { limit: 100, cursor, tableName: this.#tableName, index: 'GSI1', partition: keys.invoiceByOrderPartition(orderId), parse: (e) => Invoice.parse(e) });
+      const page = await queryIndexPage(this.#db, {
+        limit: 100,
+        cursor,
+        tableName: this.#tableName,
+        index: 'GSI1',
+        partition: keys.invoiceByOrderPartition(orderId),
+        parse: (e) => Invoice.parse(e),
+        itemKey: (invoiceId) => ({ ...keys.invoice(invoiceId), ...keys.invoiceByOrder(orderId, invoiceId) }),
+      });
       invoices.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);

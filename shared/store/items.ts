@@ -34,9 +34,16 @@ export async function queryIndexPage<T>(
     newestFirst?: boolean;
     /** Turns a stored entity into its domain type (validating it). */
     parse: (entity: unknown) => T;
+    /**
+     * The full key (table and index, built with keys.ts) of the item in this
+     * partition whose index sort key is `sortKey`, or undefined if no item of
+     * the list can have it: a cursor is valid only if it is that key.
+     */
+    itemKey: (sortKey: string, position: Record<string, string>) => Record<string, string> | undefined;
   },
 ): Promise<Page<T>> {
   const index = table.indexes[request.index];
+  const names = { pk: index.partitionKey, sk: index.sortKey };
   const result = await db.send(
     new QueryCommand({
       TableName: request.tableName,
@@ -47,8 +54,12 @@ export async function queryIndexPage<T>(
       ScanIndexForward: !request.newestFirst,
       Limit: request.limit,
       ExclusiveStartKey: decodeCursor(request.cursor, {
-        attributes: [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey],
-        partition: { [index.partitionKey]: request.partition },
+        attributes: [table.partitionKey, table.sortKey, names.pk, names.sk],
+        itemKey: (position) => {
+          if (position[names.pk] !== request.partition) return undefined;
+          const key = request.itemKey(String(position[names.sk]), position);
+          return key && key[names.pk] === request.partition ? key : undefined;
+        },
       }),
     }),
   );

@@ -46,6 +46,7 @@ export class DynamoListingRepository implements ListingRepository {
       index: 'GSI1',
       partition: keys.listingByChannelPartition(channelId),
       parse: (entity) => Listing.parse(entity),
+      itemKey: (sku) => ({ ...keys.listing(sku, channelId), ...keys.listingByChannel(channelId, sku) }),
     });
     const pushes = new Map<string, PushState>();
     if (listings.items.length > 0) {

@@ -33,6 +33,7 @@ export class DynamoLocationRepository implements LocationRepository {
       index: 'GSI1',
       partition: keys.locationListPartition,
       parse: (entity) => Location.parse(entity),
+      itemKey: (locationId) => ({ ...keys.location(locationId), ...keys.locationList(locationId) }),
     });
   }
 

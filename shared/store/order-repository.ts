@@ -6,7 +6,7 @@ import { ConcurrentModificationError, ValidationError } from '#shared/domain/err
 import { newId } from '#shared/domain/ids.ts';
 import { Order, OrderLine, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
 import type { OrderListFilter, OrderRepository, OrderSource, Page, PageRequest } from '#shared/ports.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { afterPrefix, cursorJson, cursorPosition, decodeCursor, encodeCursor, invalidCursor, splitLast } from './cursor.ts';
 import { conditionFailedAt, entityOf } from './items.ts';
 import { ORDER_INDEX_SHARDS, ORDER_LINES_PER_ITEM, hash, keys } from './keys.ts';
 import { outboxPut } from './outbox.ts';
@@ -255,31 +255,34 @@ export class DynamoOrderRepository implements OrderRepository {
       positions: freshPositions(),
     };
     if (!cursor) return fresh;
-    const invalid = () =>
-      new ValidationError('The cursor is not valid for this list', [
-        { in: 'query', path: 'cursor', message: 'Pass back the nextCursor of the previous page, with the same filters' },
-      ]);
-    let state: ListCursor;
-    try {
-      state = ListCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    } catch {
-      throw invalid();
-    }
+    const invalid = () => invalidCursor('Pass back the nextCursor of the previous page, with the same filters');
+    const parsed = ListCursor.safeParse(cursorJson(cursor));
+    if (!parsed.success) throw invalid();
+    const state = parsed.data;
     const sameFilters =
       state.channelId === filter.channelId &&
       state.status === filter.status &&
       (filter.from === undefined || filter.from === state.from) &&
       (filter.to === undefined || filter.to === state.to);
-    if (!sameFilters) throw invalid();
-    // Each shard position must point into that shard's partition of the cursor's month.
+    // The window a cursor carries is the one its first page read: `from` ≤ `to`, the month it reads inside it.
+    const sameWindow = state.from <= state.to && state.month >= state.from.slice(0, 7) && state.month <= state.to.slice(0, 7);
+    if (!sameFilters || !sameWindow) throw invalid();
+    // Each shard position must be the index key of an order placed in the window, filed in that shard's partition of the cursor's month.
     state.positions.forEach((position, shard) => {
       if (position === null || position === 'done') return;
       const { index, partition } = keys.orderListPartition(state.channelId ? { channelId: state.channelId } : { status: state.status }, state.month, shard);
       const names = table.indexes[index];
-      decodeCursor(encodeCursor(position), {
+      cursorPosition(position, {
         attributes: [table.partitionKey, table.sortKey, names.partitionKey, names.sortKey],
-        partition: { [names.partitionKey]: partition },
+        itemKey: (key) => {
+          const sortKey = String(key[names.sortKey]);
+          const [placedAt, orderId] = splitLast(sortKey) ?? [];
+          if (placedAt === undefined || orderId === undefined || sortKey < state.from || sortKey > `${state.to}~`) return undefined;
+          const indexes: Record<string, string> = keys.orderIndexes({ orderId, placedAt, channelId: state.channelId ?? '', status: state.status ?? '' });
+          return { ...keys.order(orderId), [names.partitionKey]: String(indexes[names.partitionKey]), [names.sortKey]: String(indexes[names.sortKey]) };
+        },
       });
+      if (position[names.partitionKey] !== partition) throw invalid();
     });
     return state;
   }
@@ -294,7 +297,7 @@ export class DynamoOrderRepository implements OrderRepository {
         Limit: page.limit,
         ExclusiveStartKey: decodeCursor(page.cursor, {
           attributes: [table.partitionKey, table.sortKey],
-          partition: { [table.partitionKey]: keys.orderPartition(orderId) },
+          itemKey: ({ SK: sortKey = '' }) => itemOfOrder(orderId, prefix, sortKey),
         }),
       }),
     );
@@ -343,8 +346,8 @@ type Position = Record<string, string> | null | 'done';
 const ListCursor = z.object({
   channelId: z.string().optional(),
   status: z.string().optional(),
-  from: z.string(),
-  to: z.string(),
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
   month: z.string().regex(/^\d{4}-\d{2}$/),
   positions: z.array(z.union([z.literal('done'), z.null(), z.record(z.string(), z.string())])).length(ORDER_INDEX_SHARDS),
 });
@@ -357,4 +360,17 @@ function freshPositions(): Position[] {
 function previousMonth(month: string): string {
   const [year, mm] = month.split('-').map(Number) as [number, number];
   return mm === 1 ? `${year - 1}-12` : `${year}-${String(mm - 1).padStart(2, '0')}`;
+}
+
+/**
+ * The key of the timeline entry or source of `orderId` a cursor names
+ * (`TIMELINE#<at>#<entryId>`, `SOURCE#<receivedAt>#<digest>`), rebuilt with
+ * keys.ts, or undefined if the sort key is not of that kind.
+ */
+function itemOfOrder(orderId: string, prefix: string, sortKey: string): Record<string, string> | undefined {
+  const [at, id] = splitLast(afterPrefix(sortKey, prefix) ?? '') ?? [];
+  if (at === undefined || id === undefined || at.includes('#') || Number.isNaN(Date.parse(at))) return undefined;
+  if (prefix === keys.timelinePrefix) return { ...keys.timelineEntry(orderId, at, id) };
+  if (prefix === keys.sourcePrefix) return { ...keys.orderSource(orderId, at, id) };
+  return undefined;
 }

@@ -22,7 +22,14 @@ export class DynamoRoutingRuleRepository implements RoutingRuleRepository {
   }
 
   list(page: PageRequest): Promise<Page<RuleSet>> {
-    return queryIndexPage(this.#db, { ...page, tableName: this.#tableName, index: 'GSI1', partition: keys.routingRuleSetListPartition, parse: (e) => RuleSet.parse(e) });
+    return queryIndexPage(this.#db, {
+      ...page,
+      tableName: this.#tableName,
+      index: 'GSI1',
+      partition: keys.routingRuleSetListPartition,
+      parse: (e) => RuleSet.parse(e),
+      itemKey: (ruleSetId) => ({ ...keys.routingRuleSet(ruleSetId), ...keys.routingRuleSetList(ruleSetId) }),
+    });
   }
 
   async save(ruleSet: RuleSet, { expectedVersion, events }: SaveOptions): Promise<void> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { configVars, readConfig } from '#shared/config.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { decodeCursor, encodeCursor } from '#shared/store/cursor.ts';
+import { keys } from '#shared/store/keys.ts';
 
 describe('readConfig', () => {
   it('fails with the name of every missing or bad variable', () => {
@@ -16,7 +17,10 @@ describe('readConfig', () => {
 });
 
 describe('paging cursors', () => {
-  const expected = { attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'], partition: { GSI1PK: 'LOCATIONS' } };
+  const expected = {
+    attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+    itemKey: (position: Record<string, string>) => ({ ...keys.location(String(position['GSI1SK'])), ...keys.locationList(String(position['GSI1SK'])) }),
+  };
   const key = { PK: 'LOCATION#a', SK: 'LOCATION', GSI1PK: 'LOCATIONS', GSI1SK: 'a' };
 
   it('round-trips a LastEvaluatedKey', () => {
@@ -28,6 +32,12 @@ describe('paging cursors', () => {
     ['another partition', encodeCursor({ ...key, GSI1PK: 'CHANNELS' })],
     ['missing attributes', encodeCursor({ PK: 'LOCATION#a' })],
     ['non-string values', encodeCursor({ ...key, SK: 42 })],
+    ['a key of another item kind', encodeCursor({ ...key, SK: 'SECRETS' })],
+    ['a table key that does not match the index key', encodeCursor({ ...key, GSI1SK: 'b' })],
+    ['extra attributes', encodeCursor({ ...key, extra: 'x' })],
+    ['a value over 1024 bytes', encodeCursor({ ...keys.location('é'.repeat(600)), ...keys.locationList('é'.repeat(600)) })],
+    ['a lone surrogate', encodeCursor({ ...keys.location('\ud800'), ...keys.locationList('\ud800') })],
+    ['a position of a list that fails to rebuild it', encodeCursor({ ...key, GSI1SK: '' })],
   ])('refuses a cursor with %s as a 422 on `cursor`', (_case, cursor) => {
     try {
       decodeCursor(cursor, expected);
