@@ -61,7 +61,18 @@ export const Fulfillment = z
       .object({
         status: TrackingStatus,
         updatedAt: Timestamp,
-        events: z.array(z.object({ status: TrackingStatus, at: Timestamp, description: z.string().optional(), location: z.string().optional() })),
+        events: z.array(
+          z.object({
+            status: TrackingStatus,
+            at: Timestamp,
+            description: z.string().optional(),
+            location: z.string().optional(),
+            ignored: z
+              .string()
+              .optional()
+              .meta({ description: 'Why this update did not move the parcel: it was dated before the parcel\'s label existed, or too far in the future. Kept, never applied.' }),
+          }),
+        ),
       })
       .optional(),
     shippedAt: Timestamp.optional(),
@@ -141,6 +152,34 @@ export function isDelivered(fulfillment: Pick<Fulfillment, 'status' | 'tracking'
 export function deliveryTime(shippedAt: string | undefined, scannedAt: string): { deliveredAt: string; adjusted: boolean } {
   if (shippedAt && Date.parse(scannedAt) < Date.parse(shippedAt)) return { deliveredAt: shippedAt, adjusted: true };
   return { deliveredAt: scannedAt, adjusted: false };
+}
+
+/** How long before its label a carrier's update may be dated and still count (the carrier's and the OMS's clocks disagree). */
+export const TRACKING_LABEL_SKEW_MINUTES = 15;
+/** How far ahead of the OMS's clock a carrier's update may be dated and still count. */
+export const TRACKING_MAX_AHEAD_MINUTES = 60;
+
+/**
+ * Why a carrier's update cannot be about this parcel, or undefined when it
+ * can. A parcel is only tracked once its label exists, and the label is
+ * bought with the fulfillment (a location that shipped with a label of its
+ * own made it later still), so an update dated more than
+ * `TRACKING_LABEL_SKEW_MINUTES` before the fulfillment was created is about
+ * something else — a tracking number's earlier life, a replay; one dated more
+ * than `TRACKING_MAX_AHEAD_MINUTES` after now is a broken clock or time zone.
+ * Either is kept in the parcel's history, marked with this reason, and moves
+ * nothing. Within the skew, a delivery dated before the parcel shipped is
+ * still clamped to `shippedAt` by `deliveryTime`.
+ */
+export function trackingOutOfRange(parcel: Pick<Fulfillment, 'createdAt'>, occurredAt: string, now: Date): string | undefined {
+  const at = Date.parse(occurredAt);
+  if (at < Date.parse(parcel.createdAt) - TRACKING_LABEL_SKEW_MINUTES * 60_000) {
+    return `dated ${occurredAt}, before the parcel's label was created (${parcel.createdAt})`;
+  }
+  if (at > now.getTime() + TRACKING_MAX_AHEAD_MINUTES * 60_000) {
+    return `dated ${occurredAt}, in the future (more than ${TRACKING_MAX_AHEAD_MINUTES} minutes after ${now.toISOString()})`;
+  }
+  return undefined;
 }
 
 export function fulfillmentIdOf(orderId: string, n: number): string {

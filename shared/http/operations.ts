@@ -553,7 +553,7 @@ export const operations = {
     auth: 'none',
     summary: 'Tracking updates from a carrier (signed)',
     description:
-      'Signed with `X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the carrier webhook secret. Updates may come late, twice or out of order: each is kept in the parcel history; only one that moves the parcel forward changes its status.',
+      'Signed with `X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the raw body>` (exactly `sha256=` and 64 lower-case hex digits) under the carrier webhook secret. Updates may come late, twice or out of order: each is kept in the parcel history; only one that moves the parcel forward changes its status. An update dated more than 15 minutes before the parcel\'s label was bought, or more than 1 hour after the OMS\'s clock, is recorded with the reason (`ignored`) and moves nothing.',
     tags: ['Webhooks'],
     params: z.object({ carrierId: Slug }),
     signedBody: TrackingUpdateInput,
@@ -561,7 +561,14 @@ export const operations = {
     responses: {
       200: {
         description: 'Applied, recorded in the history only, or already known.',
-        schema: z.object({ outcome: z.enum(['applied', 'unchanged', 'recorded']), shipmentId: z.string(), orderStatus: z.string() }).meta({ id: 'TrackingReceipt' }),
+        schema: z
+          .object({
+            outcome: z.enum(['applied', 'unchanged', 'recorded']),
+            shipmentId: z.string(),
+            orderStatus: z.string(),
+            ignored: z.string().optional().meta({ description: 'Why a `recorded` update was out of range (dated before the label existed, or in the future); it moved nothing.' }),
+          })
+          .meta({ id: 'TrackingReceipt' }),
       },
     },
     errors: [400, 401, 404, 409, 413, 422],
@@ -609,7 +616,7 @@ export const operations = {
     auth: 'none',
     summary: 'Order webhooks from Shopify and WooCommerce',
     description:
-      'Authenticated by the channel\'s signature (X-Shopify-Hmac-Sha256 / X-WC-Webhook-Signature over the raw body). Answered once the raw delivery is durably stored; the order is captured right after, from a queue. Redeliveries are stored once; other topics and WooCommerce pings are acknowledged and ignored.',
+      'Authenticated by the channel\'s signature (X-Shopify-Hmac-Sha256 / X-WC-Webhook-Signature: exactly the padded standard base64 of the HMAC-SHA256 of the raw body). A Shopify delivery must also name the channel\'s shop in X-Shopify-Shop-Domain (case-insensitive), or it is a 401. Answered once the raw delivery is durably stored; the order is captured right after, from a queue. Redeliveries are stored once; other topics and WooCommerce pings are acknowledged and ignored.',
     tags: ['Webhooks'],
     params: z.object({ channelId: z.string() }),
     responses: {

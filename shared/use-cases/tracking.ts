@@ -5,7 +5,17 @@ import { ConcurrentModificationError, ConflictError, NotFoundError, Unauthorized
 import { validated } from '#shared/channels/deliveries.ts';
 import { hmacHexMatches } from '#shared/channels/signatures.ts';
 import { parseJson } from '#shared/domain/json.ts';
-import { LEFT_LOCATION, OPEN_FULFILLMENT, TrackingUpdateInput, deliveryTime, isDelivered, trackingAdvances, type Fulfillment, type TrackingStatus } from '#shared/domain/fulfillment.ts';
+import {
+  LEFT_LOCATION,
+  OPEN_FULFILLMENT,
+  TrackingUpdateInput,
+  deliveryTime,
+  isDelivered,
+  trackingAdvances,
+  trackingOutOfRange,
+  type Fulfillment,
+  type TrackingStatus,
+} from '#shared/domain/fulfillment.ts';
 import type { Order, OrderStatus } from '#shared/domain/order.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { pause } from './inventory.ts';
@@ -26,15 +36,25 @@ export interface TrackingUpdate {
   location?: string | undefined;
 }
 
+export interface TrackingReceipt {
+  outcome: 'applied' | 'unchanged' | 'recorded';
+  shipmentId: string;
+  orderStatus: string;
+  /** Why a recorded update was out of range (see `trackingOutOfRange`). */
+  ignored?: string;
+}
+
 /**
  * A carrier's tracking update (webhook). Updates arrive late, twice, and out
  * of order: each is kept in the parcel's history, but only one that moves
  * the parcel forward changes its status (an exception always does). A
  * delivery makes the fulfillment `delivered` too, never earlier than it
- * shipped. When every shipped parcel is delivered and nothing is left to
- * ship, the order is delivered.
+ * shipped. An update dated before the parcel's label existed or far in the
+ * future is kept in the history, marked ignored with the reason and said on
+ * the timeline, and moves nothing. When every shipped parcel is delivered and
+ * nothing is left to ship, the order is delivered.
  */
-export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
+export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<TrackingReceipt> {
   const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
   if (!fulfillmentId) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
   return applyTracking(deps, fulfillmentId, update);
@@ -60,7 +80,7 @@ export function recordHandover(deps: TrackingDeps, fulfillmentId: string, at: st
   return applyTracking(deps, fulfillmentId, { carrierId: 'pickup', trackingNumber: fulfillmentId, status: 'delivered', occurredAt: at, description: 'Collected by the customer at the store' });
 }
 
-async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: TrackingUpdate): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; shipmentId: string; orderStatus: string }> {
+async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: TrackingUpdate): Promise<TrackingReceipt> {
   for (let attempt = 1; attempt <= 5; attempt++) {
     const fulfillment = await deps.fulfillments.get(fulfillmentId);
     if (!fulfillment) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
@@ -72,16 +92,26 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
     }
     const history = fulfillment.tracking?.events ?? [];
     if (history.some((e) => e.status === update.status && e.at === update.occurredAt)) return { outcome: 'unchanged', shipmentId: fulfillmentId, orderStatus: order.status };
-    const advances = trackingAdvances(fulfillment.tracking?.status, update.status);
-    const delivers = advances && update.status === 'delivered';
-    const delivery = deliveryTime(fulfillment.shippedAt, update.occurredAt);
     const now = deps.clock.now();
     const at = now.toISOString();
+    const ignored = trackingOutOfRange(fulfillment, update.occurredAt, now);
+    const advances = !ignored && trackingAdvances(fulfillment.tracking?.status, update.status);
+    const delivers = advances && update.status === 'delivered';
+    const delivery = deliveryTime(fulfillment.shippedAt, update.occurredAt);
     // The history keeps the carrier's own time, even when the fulfillment's deliveredAt cannot use it.
     const tracking = {
       status: advances ? update.status : (fulfillment.tracking?.status ?? 'label_created'),
       updatedAt: advances ? at : (fulfillment.tracking?.updatedAt ?? at),
-      events: [...history, { status: update.status, at: update.occurredAt, ...(update.description ? { description: update.description } : {}), ...(update.location ? { location: update.location } : {}) }].slice(-30),
+      events: [
+        ...history,
+        {
+          status: update.status,
+          at: update.occurredAt,
+          ...(update.description ? { description: update.description } : {}),
+          ...(update.location ? { location: update.location } : {}),
+          ...(ignored ? { ignored } : {}),
+        },
+      ].slice(-30),
     };
     const next: Fulfillment = {
       ...fulfillment,
@@ -108,14 +138,24 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
                 data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt, ...(delivers ? { deliveredAt: delivery.deliveredAt } : {}) },
               },
             ]
-          : [],
+          : ignored
+            ? [
+                {
+                  at,
+                  type: 'shipment_update_ignored',
+                  actor,
+                  message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')} dated ${update.occurredAt} ignored — ${ignored}. Kept in the parcel's tracking history; the parcel stays ${tracking.status.replaceAll('_', ' ')}.`,
+                  data: { shipmentId: fulfillmentId, status: update.status, occurredAt: update.occurredAt, reason: ignored },
+                },
+              ]
+            : [],
         events: !advances
           ? []
           : update.status === 'delivered'
             ? [ShipmentDelivered.create({ ...base, deliveredAt: delivery.deliveredAt, scannedAt: update.occurredAt }, context)]
             : [ShipmentTrackingUpdated.create({ ...base, status: update.status, occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) }, context)],
       });
-      return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus };
+      return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus, ...(ignored ? { ignored } : {}) };
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError)) throw error;
       await pause(attempt);

@@ -1,11 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShipmentDelivered } from '#events/shipment-delivered.ts';
-import { ConflictError } from '#shared/domain/errors.ts';
+import { createHmac } from 'node:crypto';
+import { ConflictError, UnauthorizedError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { OUTBOX_ENTITY } from '#shared/store/outbox.ts';
 import { applyFulfillmentEvent, listFulfillments, rerouteFulfillment } from '#shared/use-cases/fulfillment.ts';
-import { recordTracking } from '#shared/use-cases/tracking.ts';
+import { receiveCarrierWebhook, recordTracking } from '#shared/use-cases/tracking.ts';
 import { must } from '../support/fixtures.ts';
 import { fulfillmentWorld } from '../support/fulfillment.ts';
 import { allItems, useTestTable } from '../support/table.ts';
@@ -57,7 +58,8 @@ describe('a carrier\'s delivery scan', () => {
 
   it('takes the carrier\'s time when it is after the shipping time; a repeat is unchanged and a late scan is kept without moving the parcel back', async () => {
     const { order, parcel } = await world.shippedParcel();
-    const scannedAt = minutes(must(parcel.shippedAt), 90);
+    // Within the hour ahead of the OMS's clock that a carrier's time may be (further is out of range, below).
+    const scannedAt = minutes(must(parcel.shippedAt), 30);
     expect(await scan(parcel, 'delivered', scannedAt)).toMatchObject({ outcome: 'applied', orderStatus: 'delivered' });
     expect(await world.fulfillments.get(parcel.fulfillmentId)).toMatchObject({ status: 'delivered', deliveredAt: scannedAt });
     expect(await said(order.orderId, 'shipment_delivered')).toEqual([expect.not.stringContaining('dated the scan')]);
@@ -71,6 +73,75 @@ describe('a carrier\'s delivery scan', () => {
     expect(await deliveredEvents(parcel.fulfillmentId)).toHaveLength(1);
     // A delivered parcel is no longer in its location's work queue.
     expect((await listFulfillments(world.deps, { locationId: 'wh-parcels', limit: 100 })).items.map((f) => f.fulfillmentId)).not.toContain(parcel.fulfillmentId);
+  });
+});
+
+describe('a carrier update dated before the parcel\'s label existed, or far in the future', () => {
+  async function stillShipped(fulfillmentId: string) {
+    const parcel = must(await world.fulfillments.get(fulfillmentId));
+    expect(parcel).toMatchObject({ status: 'shipped', tracking: { status: 'label_created' } });
+    expect(parcel.deliveredAt).toBeUndefined();
+    return parcel;
+  }
+
+  it('is kept in the history, marked ignored with the reason, and moves nothing: not the parcel, not the order, no event', async () => {
+    const { order, parcel } = await world.shippedParcel();
+    // A delivery from the tracking number's previous life, three days before this label was bought.
+    const stale = minutes(parcel.createdAt, -3 * 24 * 60);
+    const answer = await scan(parcel, 'delivered', stale, 'Delivered');
+    expect(answer).toEqual({ outcome: 'recorded', shipmentId: parcel.fulfillmentId, orderStatus: 'shipped', ignored: expect.stringContaining('before the parcel\'s label') });
+    // Dated two hours ahead of the OMS's clock: also out of range, whatever the status.
+    const ahead = new Date(Date.now() + 2 * 60 * 60_000).toISOString();
+    expect(await scan(parcel, 'delivered', ahead)).toMatchObject({ outcome: 'recorded', orderStatus: 'shipped', ignored: expect.stringContaining('in the future') });
+    expect(await scan(parcel, 'exception', ahead, 'Damaged')).toMatchObject({ outcome: 'recorded', orderStatus: 'shipped', ignored: expect.stringContaining('in the future') });
+
+    const after = await stillShipped(parcel.fulfillmentId);
+    expect(after.tracking?.events).toEqual([
+      { status: 'label_created', at: must(parcel.shippedAt) },
+      { status: 'delivered', at: stale, description: 'Delivered', ignored: expect.stringContaining(`dated ${stale}, before the parcel's label was created (${parcel.createdAt})`) },
+      { status: 'delivered', at: ahead, ignored: expect.stringContaining(`dated ${ahead}`) },
+      { status: 'exception', at: ahead, description: 'Damaged', ignored: expect.stringContaining('in the future') },
+    ]);
+    expect(await world.orders.get(order.orderId)).toMatchObject({ status: 'shipped' });
+    expect(await deliveredEvents(parcel.fulfillmentId)).toEqual([]);
+    expect(await said(order.orderId, 'shipment_delivered')).toEqual([]);
+    expect(await said(order.orderId, 'shipment_exception')).toEqual([]);
+    expect(await said(order.orderId, 'shipment_update_ignored')).toEqual([
+      expect.stringContaining(`delivered dated ${stale} ignored`),
+      expect.stringContaining(`delivered dated ${ahead} ignored`),
+      expect.stringContaining(`exception dated ${ahead} ignored`),
+    ]);
+
+    // The same stale update again is a repeat; the real delivery still delivers the parcel.
+    expect(await scan(parcel, 'delivered', stale, 'Delivered')).toMatchObject({ outcome: 'unchanged', orderStatus: 'shipped' });
+    const real = minutes(must(parcel.shippedAt), 5);
+    expect(await scan(parcel, 'delivered', real)).toEqual({ outcome: 'applied', shipmentId: parcel.fulfillmentId, orderStatus: 'delivered' });
+    expect(await world.fulfillments.get(parcel.fulfillmentId)).toMatchObject({ status: 'delivered', deliveredAt: real });
+  });
+
+  it('is in range within the carriers\' clock skew: minutes before the label, up to an hour ahead', async () => {
+    const { parcel } = await world.shippedParcel();
+    expect(await scan(parcel, 'in_transit', minutes(parcel.createdAt, -10))).toEqual({ outcome: 'applied', shipmentId: parcel.fulfillmentId, orderStatus: 'shipped' });
+    expect(await scan(parcel, 'out_for_delivery', new Date(Date.now() + 50 * 60_000).toISOString())).toMatchObject({ outcome: 'applied', orderStatus: 'shipped' });
+    expect(must(await world.fulfillments.get(parcel.fulfillmentId)).tracking?.events.some((e) => 'ignored' in e)).toBe(false);
+  });
+});
+
+describe('the carrier webhook', () => {
+  const secret = 'carrier-test-secret';
+  const deliver = (carrierId: string, rawBody: Buffer, signature: string) =>
+    receiveCarrierWebhook({ ...world.deps, carrierIds: [carrierId], secret: async () => secret }, { carrierId, rawBody, signature });
+
+  it('takes sha256=<lower-case hex> only: the right digest in any other form is a 401 and moves nothing', async () => {
+    const { parcel } = await world.shippedParcel();
+    const carrier = must(parcel.carrier);
+    const rawBody = Buffer.from(JSON.stringify({ trackingNumber: carrier.trackingNumber, status: 'in_transit', occurredAt: new Date().toISOString() }));
+    const hex = createHmac('sha256', secret).update(rawBody).digest('hex');
+    for (const loose of [` sha256=${hex}`, `sha256=${hex}\n`, `SHA256=${hex}`, `sha256=${hex.toUpperCase()}`]) {
+      await expect(deliver(carrier.carrierId, rawBody, loose)).rejects.toBeInstanceOf(UnauthorizedError);
+    }
+    expect(must(await world.fulfillments.get(parcel.fulfillmentId)).tracking?.events).toHaveLength(1);
+    expect(await deliver(carrier.carrierId, rawBody, `sha256=${hex}`)).toMatchObject({ outcome: 'applied' });
   });
 });
 
