@@ -57,7 +57,12 @@ export const fulfillOrder: WorkflowBuilder = (scope: Construct, fn) => {
 export const completeShipment: WorkflowBuilder = (scope: Construct, fn) => {
   const shipment = { shipmentId: sfn.JsonPath.stringAt('$.detail.data.shipmentId') };
   const capture = retried(
-    new tasks.LambdaInvoke(scope, 'CapturePayment', { lambdaFunction: fn('capturePayment'), payload: orderStep(shipment), payloadResponseOnly: true, resultPath: '$.capture' }),
+    new tasks.LambdaInvoke(scope, 'CapturePayment', {
+      lambdaFunction: fn('capturePayment'),
+      payload: orderStep({ ...shipment, lines: sfn.JsonPath.objectAt('$.detail.data.lines') }),
+      payloadResponseOnly: true,
+      resultPath: '$.capture',
+    }),
   );
   const invoice = retried(
     new tasks.LambdaInvoke(scope, 'IssueInvoice', {

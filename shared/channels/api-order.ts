@@ -1,15 +1,21 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CountryCode, GeoPoint } from '#shared/domain/common.ts';
-import { CurrencyCode } from '#shared/domain/money.ts';
-import { FulfillmentType, PaymentState, Sku, type OrderDraft } from '#shared/domain/order.ts';
+import { CurrencyCode, formatMoney } from '#shared/domain/money.ts';
+import { FulfillmentType, MAX_MINOR_UNITS, PaymentState, Sku, type OrderDraft } from '#shared/domain/order.ts';
 import { compact, withTotalsCheck } from './mapping.ts';
 
 /**
  * `POST /v1/orders`: orders from a POS or the merchant's own web store. The
  * caller already speaks the OMS's language: amounts are integer minor units.
  */
-const Minor = z.number().int().min(0).meta({ description: 'Minor units (cents).' });
+const Minor = z
+  // Integers beyond 2^53 reach the schema as their exact digits (shared/domain/json.ts): say the limit, not "received string".
+  .number({ error: (issue) => (typeof issue.input === 'string' && /^-?\d+$/.test(issue.input) ? `Too big: expected number to be <=${MAX_MINOR_UNITS}` : undefined) })
+  .int()
+  .min(0)
+  .max(MAX_MINOR_UNITS)
+  .meta({ description: `Minor units (cents), at most ${MAX_MINOR_UNITS.toLocaleString('en-US')}.` });
 
 const ApiAddress = z.strictObject({
   name: z.string().max(200).optional(),
@@ -58,10 +64,41 @@ export const ApiOrderInput = z
     shipping: z.strictObject({ method: z.string().max(200).optional(), serviceLevel: z.string().max(100).optional(), price: Minor.default(0), tax: Minor.default(0) }).default({ price: 0, tax: 0 }),
     fulfillment: z.strictObject({ type: FulfillmentType, locationId: z.string().max(64).optional() }),
     payment: z.strictObject({ state: PaymentState, provider: z.string().max(100).optional(), reference: z.string().max(200).optional() }),
-    total: Minor.optional().meta({ description: 'What the customer was charged; checked against the lines (a mismatch is a warning).' }),
+    total: Minor.optional().meta({
+      description:
+        "The caller's own total, checked: it must equal what the lines add up to (Σ unitPrice × quantity − discount + tax, plus shipping and its tax), else 422 naming both figures. The OMS always charges the lines' figure.",
+    }),
     notes: z.string().max(5000).optional(),
   })
   .superRefine((order, ctx) => {
+    const money = (amount: number) => `${formatMoney(amount, order.currency)} (${amount} minor units)`;
+    // Fields already refused by their own schema are not checked again here.
+    const valid = (amount: number) => Number.isSafeInteger(amount) && amount >= 0 && amount <= MAX_MINOR_UNITS;
+    const amounts = [order.shipping.price, order.shipping.tax, ...order.lines.flatMap((line) => [line.unitPrice, line.discount, line.tax])];
+    if (!amounts.every(valid) || !order.lines.every((line) => Number.isSafeInteger(line.quantity) && line.quantity >= 1)) return;
+    let computed = order.shipping.price + order.shipping.tax;
+    let linesValid = true;
+    order.lines.forEach((line, index) => {
+      const amount = line.unitPrice * line.quantity;
+      if (amount > MAX_MINOR_UNITS) {
+        linesValid = false;
+        ctx.addIssue({ code: 'custom', path: ['lines', index, 'unitPrice'], message: `unitPrice × quantity is ${money(amount)}, beyond the limit of ${MAX_MINOR_UNITS} minor units per line` });
+      } else if (line.discount > amount) {
+        linesValid = false;
+        ctx.addIssue({ code: 'custom', path: ['lines', index, 'discount'], message: `The discount ${money(line.discount)} is more than the line's ${money(amount)}` });
+      }
+      computed += amount - line.discount + line.tax;
+    });
+    if (!linesValid) return;
+    if (computed > MAX_MINOR_UNITS) {
+      ctx.addIssue({ code: 'custom', path: ['lines'], message: `The order adds up to ${money(computed)}, beyond the limit of ${MAX_MINOR_UNITS} minor units per order` });
+    } else if (order.total !== undefined && order.total !== computed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['total'],
+        message: `total is ${money(order.total)}, but the lines add up to ${money(computed)}: Σ unitPrice × quantity − discount + tax, plus shipping and its tax`,
+      });
+    }
     if (order.fulfillment.type === 'ship' && !order.shippingAddress) {
       ctx.addIssue({ code: 'custom', path: ['shippingAddress'], message: 'Orders to ship need a shipping address' });
     }
@@ -104,7 +141,7 @@ export function apiOrderToDraft(input: ApiOrderInput, channel: Pick<Channel, 'ch
     fulfillment: compact({ type: input.fulfillment.type, locationId: input.fulfillment.locationId, fulfilledBy: 'merchant' as const }),
     promised: {},
     payment: input.payment,
-    totals: { subtotal, discount, shipping: input.shipping.price, tax, total: input.total ?? computed, taxesIncluded: false },
+    totals: { subtotal, discount, shipping: input.shipping.price, tax, total: computed, taxesIncluded: false },
     channelState: 'open',
     ...compact({ notes: input.notes }),
     warnings: [],

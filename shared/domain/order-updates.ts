@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json.ts';
-import { SHIPPED_OR_LATER, type Order, type OrderDraft, type OrderStatus, type TimelineEntry } from './order.ts';
+import { SHIPPED_OR_LATER, moneyProblems, moneyReviewEntry, moneyReviewHold, type Order, type OrderDraft, type OrderStatus, type TimelineEntry } from './order.ts';
 
 /** Fields a channel update may change, and the statuses in which it still may. */
 const UPDATABLE_UNTIL_SHIPPED = ['customer', 'shippingAddress', 'billingAddress', 'shipping', 'promised', 'payment', 'notes', 'totals', 'warnings'] as const;
@@ -79,6 +79,27 @@ export function applyChannelUpdate(order: Order, draft: OrderDraft, now: Date): 
     next.channelState = 'open';
     changed.push('hold');
     timeline.push({ type: 'hold_released', message: 'Payment confirmed at the channel; the order is no longer held.' });
+  }
+  // Money is checked again whenever the order can still take it: amounts the
+  // channel corrected release a money_review hold, broken ones put the order
+  // on it before anything is reserved or charged.
+  if (!cancelled && (next.status === 'received' || next.status === 'on_hold')) {
+    const problems = moneyProblems(next);
+    const heldForMoney = next.hold?.reason === 'money_review';
+    if (problems.length > 0 && !heldForMoney && (next.status === 'received' || next.hold?.reason === 'payment_pending')) {
+      next.status = 'on_hold';
+      next.hold = moneyReviewHold(problems, now.toISOString());
+      changed.push('hold');
+      timeline.push(moneyReviewEntry(next.hold.note));
+    } else if (problems.length === 0 && heldForMoney) {
+      if (draft.channelState === 'pending') next.hold = { reason: 'payment_pending', since: now.toISOString() };
+      else {
+        delete next.hold;
+        next.status = 'received';
+      }
+      changed.push('hold');
+      timeline.push({ type: 'hold_released', message: `The channel corrected the amounts; the order is no longer held for money review${next.hold ? ' (its payment is still pending)' : ''}.` });
+    }
   }
 
   const fieldChanges = changed.filter((field) => field !== 'status' && field !== 'hold');

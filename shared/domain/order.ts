@@ -2,18 +2,19 @@ import * as z from 'zod';
 import { ChannelType } from './channel.ts';
 import { CountryCode, GeoPoint, Timestamp } from './common.ts';
 import { CurrencyCode, formatMoney } from './money.ts';
+import { ExternalOrderId, LineId, identifier } from './ids.ts';
 
 /**
  * The canonical OMS order: what every channel's payload is mapped to.
  * Money is integer minor units in the order's `currency`.
  */
 
-/** SKUs are free text from channels, but never contain `#` (the key separator) or control characters. */
-export const Sku = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^#\p{Cc}]+$/u, 'A SKU cannot contain "#" or control characters');
+/**
+ * SKUs are free text from channels and callers, and keys of stock: an
+ * identifier (shared/domain/ids.ts: well-formed Unicode, normalised to NFC,
+ * nothing invisible) that never contains `#` (the key separator).
+ */
+export const Sku = identifier({ max: 100, also: { chars: '#', message: 'A SKU cannot contain "#"' } });
 
 export const OrderStatus = z.enum([
   'received',
@@ -52,10 +53,15 @@ export const OrderAddress = z
   .meta({ id: 'OrderAddress' });
 export type OrderAddress = z.infer<typeof OrderAddress>;
 
+/**
+ * A line as the OMS keeps it. Its ids are read back as they were captured:
+ * lines captured since the identifier rules follow them (DraftLine), older
+ * ones are never refused or rewritten on read.
+ */
 export const OrderLine = z
   .object({
     lineId: z.string().min(1).max(64).meta({ description: "The channel's line id, or L<n> when it has none." }),
-    sku: Sku,
+    sku: z.string().min(1).max(100),
     title: z.string().max(500),
     quantity: z.number().int().min(1).max(100_000),
     unitPrice: z.number().int().meta({ description: 'Price of one unit, minor units.' }),
@@ -66,6 +72,17 @@ export const OrderLine = z
   })
   .meta({ id: 'OrderLine' });
 export type OrderLine = z.infer<typeof OrderLine>;
+
+/** A line of a channel's draft: its ids follow the identifier rules before they become keys. */
+const DraftLine = OrderLine.extend({ lineId: LineId.meta({ description: "The channel's line id, or L<n> when it has none." }), sku: Sku });
+
+/** The channel's reference of an order, as kept (see OrderLine). */
+const OrderChannelRef = z.object({
+  channelId: z.string(),
+  channelType: ChannelType,
+  externalOrderId: z.string().min(1).max(255),
+  externalNumber: z.string().max(100).optional(),
+});
 
 export const FulfillmentType = z.enum(['ship', 'pickup', 'carry_out']);
 
@@ -81,12 +98,7 @@ export type OrderWarning = z.infer<typeof OrderWarning>;
 /** Everything a channel adapter produces; the OMS adds ids, status and timestamps. */
 export const OrderDraft = z
   .object({
-    channel: z.object({
-      channelId: z.string(),
-      channelType: ChannelType,
-      externalOrderId: z.string().min(1).max(200),
-      externalNumber: z.string().max(100).optional(),
-    }),
+    channel: OrderChannelRef.extend({ externalOrderId: ExternalOrderId }),
     customer: z.object({
       name: z.string().max(200).optional(),
       email: z.string().max(320).optional(),
@@ -96,7 +108,7 @@ export const OrderDraft = z
     shippingAddress: OrderAddress.optional(),
     billingAddress: OrderAddress.optional(),
     currency: CurrencyCode,
-    lines: z.array(OrderLine).min(1).max(1000),
+    lines: z.array(DraftLine).min(1).max(1000),
     shipping: z.object({
       method: z.string().max(200).optional(),
       serviceLevel: z.string().max(100).optional(),
@@ -135,14 +147,20 @@ export const OrderDraft = z
 export type OrderDraft = z.infer<typeof OrderDraft>;
 
 export const Order = OrderDraft.extend({
+  channel: OrderChannelRef,
+  lines: z.array(OrderLine).min(1).max(1000),
   orderId: z.string().meta({ description: 'OMS order id (ULID: sorts by creation time).' }),
   status: OrderStatus,
   hold: z
-    .object({ reason: z.enum(['payment_pending', 'out_of_stock', 'too_large', 'routing_review', 'pickup_unavailable']), since: Timestamp })
+    .object({
+      reason: z.enum(['payment_pending', 'out_of_stock', 'too_large', 'routing_review', 'pickup_unavailable', 'money_review']),
+      since: Timestamp,
+      note: z.string().max(2000).optional().meta({ description: 'What a person has to look at (money_review: each problem with the amounts).' }),
+    })
     .optional()
     .meta({
       description:
-        'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, more stock positions than one reservation transaction can hold (split the order), a routing rule that holds short orders for review, or a pickup store that cannot serve the order.',
+        'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, more stock positions than one reservation transaction can hold (split the order), a routing rule that holds short orders for review, a pickup store that cannot serve the order, or money that does not add up (a channel order with negative or inconsistent amounts: never reserved, charged or invoiced as is).',
     }),
   version: z.number().int().min(1),
   createdAt: Timestamp,
@@ -187,11 +205,86 @@ export function checkTotals(totals: OrderDraft['totals'], lineCount: number, cur
   };
 }
 
+/**
+ * The largest amount the OMS takes in one money field, one line (price ×
+ * quantity) or one order: 10^12 minor units (ten billion dollars, a trillion
+ * yen). Sums of 1,000 such lines stay exact integers in a JavaScript number,
+ * so no total is ever rounded by floating point.
+ */
+export const MAX_MINOR_UNITS = 1_000_000_000_000;
+
+/**
+ * What the lines say the order costs: Σ (price × quantity − discount + tax)
+ * + shipping + shipping tax (taxes only when prices exclude them). This, not
+ * a caller's or a channel's `total`, is what a provider is asked to
+ * authorize and capture, and what the invoices of the order add up to.
+ */
+export function linesTotal(order: Pick<OrderDraft, 'lines' | 'shipping' | 'totals'>): number {
+  const taxed = !order.totals.taxesIncluded;
+  const lines = order.lines.reduce((sum, line) => sum + line.subtotal - line.discount + (taxed ? line.tax : 0), 0);
+  return lines + order.totals.shipping + (taxed ? order.shipping.tax : 0);
+}
+
+/** One reason an order's money cannot be trusted as is. */
+export interface MoneyProblem {
+  /** Field of the order it is about (`lines.0.discount`, `totals.total`). */
+  path: string;
+  message: string;
+}
+
+/**
+ * Money a person must look at before the order is reserved, charged or
+ * invoiced: negative prices or totals, a discount larger than its line,
+ * amounts beyond MAX_MINOR_UNITS, totals that do not add up (checkTotals,
+ * with its rounding tolerance). Channel orders with any of these are held
+ * `money_review`; API orders never get this far (their schema refuses them).
+ */
+export function moneyProblems(draft: Pick<OrderDraft, 'lines' | 'shipping' | 'totals' | 'currency'>): MoneyProblem[] {
+  const money = (amount: number) => formatMoney(amount, draft.currency);
+  const problems: MoneyProblem[] = [];
+  const tooLarge = (path: string, amount: number) => {
+    if (Math.abs(amount) > MAX_MINOR_UNITS) problems.push({ path, message: `${path} ${money(amount)} is beyond the OMS's limit of ${money(MAX_MINOR_UNITS)}` });
+  };
+  draft.lines.forEach((line, index) => {
+    const at = `lines.${index}`;
+    if (line.unitPrice < 0) problems.push({ path: `${at}.unitPrice`, message: `Line ${line.lineId} (${line.sku}) has a negative price, ${money(line.unitPrice)}` });
+    if (line.subtotal < 0) problems.push({ path: `${at}.subtotal`, message: `Line ${line.lineId} (${line.sku}) has a negative amount, ${money(line.subtotal)}` });
+    else if (line.discount > line.subtotal) {
+      problems.push({ path: `${at}.discount`, message: `Line ${line.lineId} (${line.sku}) is discounted ${money(line.discount)}, more than its ${money(line.subtotal)}` });
+    }
+    tooLarge(`${at}.unitPrice`, line.unitPrice);
+    tooLarge(`${at}.subtotal`, line.subtotal);
+    tooLarge(`${at}.discount`, line.discount);
+    tooLarge(`${at}.tax`, line.tax);
+  });
+  for (const field of ['subtotal', 'discount', 'shipping', 'tax', 'total'] as const) tooLarge(`totals.${field}`, draft.totals[field]);
+  if (draft.totals.total < 0) problems.push({ path: 'totals.total', message: `The total is negative, ${money(draft.totals.total)}` });
+  const mismatch = checkTotals(draft.totals, draft.lines.length, draft.currency);
+  if (mismatch) problems.push({ path: 'totals.total', message: mismatch.message });
+  return problems;
+}
+
+/** The money_review hold for an order whose money has `problems`. */
+export function moneyReviewHold(problems: readonly MoneyProblem[], since: string): NonNullable<Order['hold']> {
+  return { reason: 'money_review', since, note: problems.map((p) => p.message).join('; ').slice(0, 2000) };
+}
+
+/** The timeline entry of a money_review hold. */
+export function moneyReviewEntry(note: string | undefined): Omit<TimelineEntry, 'at' | 'actor' | 'correlationId'> {
+  return {
+    type: 'held',
+    message: `Held for money review: ${note ?? 'the amounts do not add up'}. Not reserved, charged or invoiced until the channel corrects it or a person releases it.`,
+    data: { reason: 'money_review' },
+  };
+}
+
 /** The status an order starts in, from what the channel says about it. */
 export function initialStatus(draft: OrderDraft): { status: OrderStatus; hold?: Order['hold'] } {
   if (draft.channelState === 'cancelled') return { status: 'cancelled' };
   if (draft.fulfillment.fulfilledBy === 'channel') return { status: 'fulfilled_by_channel' };
   if (draft.channelState === 'shipped') return { status: 'shipped' };
+  const problems = moneyProblems(draft);
+  if (problems.length > 0) return { status: 'on_hold', hold: moneyReviewHold(problems, draft.channelCreatedAt) };
   if (draft.channelState === 'pending') return { status: 'on_hold', hold: { reason: 'payment_pending', since: draft.channelCreatedAt } };
   return { status: 'received' };
 }

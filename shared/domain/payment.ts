@@ -20,11 +20,19 @@ export const Payment = z
     provider: z.string().optional(),
     status: PaymentStatus,
     currency: z.string(),
-    amount: z.number().int().meta({ description: 'The order total, minor units.' }),
+    amount: z.number().int().meta({ description: "What the order costs, minor units: the lines' total for provider payments, the channel's figure for channel-paid orders." }),
     authorizationId: z.string().optional(),
     authorized: z.number().int(),
     captured: z.number().int(),
-    captures: z.array(z.object({ captureId: z.string(), amount: z.number().int(), shipmentId: z.string(), at: Timestamp })),
+    captures: z.array(
+      z.object({
+        captureId: z.string(),
+        amount: z.number().int(),
+        shipmentId: z.string(),
+        lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })).optional().meta({ description: 'The units the capture paid for.' }),
+        at: Timestamp,
+      }),
+    ),
     channelReference: z.string().optional(),
     declineCode: z.string().optional(),
     message: z.string().optional(),
@@ -38,36 +46,65 @@ export type Payment = z.infer<typeof Payment>;
 /** Providers the OMS itself authorizes and captures with (the order's `payment.provider`). */
 export const OMS_PROVIDERS = ['sandbox'] as const;
 
-/** How an order is paid: by the OMS through a provider, at the channel, or in cash on delivery. */
-export function paymentModeOf(order: Pick<Order, 'payment'>): Payment['mode'] {
+/**
+ * How an order is paid: by the OMS through a provider, at the channel, or in
+ * cash on delivery. Only orders the merchant's own POS or web store placed
+ * through the API are charged by the OMS: a marketplace or shop order was
+ * paid at its channel whatever gateway name it carries, so its figure never
+ * drives a provider charge.
+ */
+export function paymentModeOf(order: Pick<Order, 'payment'> & { channel: Pick<Order['channel'], 'channelType'> }): Payment['mode'] {
   if (order.payment.state === 'cod') return 'cash_on_delivery';
-  if (order.payment.state === 'authorized' && (OMS_PROVIDERS as readonly string[]).includes(order.payment.provider ?? '')) return 'provider';
+  const placedThroughApi = order.channel.channelType === 'pos' || order.channel.channelType === 'web';
+  if (placedThroughApi && order.payment.state === 'authorized' && (OMS_PROVIDERS as readonly string[]).includes(order.payment.provider ?? '')) return 'provider';
   return 'channel';
 }
 
-/** Net value of a line (after discount, plus tax when prices exclude it). */
-function lineValue(line: Order['lines'][number], taxesIncluded: boolean): number {
-  return line.subtotal - line.discount + (taxesIncluded ? 0 : line.tax);
+/** Units per SKU, added up from shipment lines. */
+export function unitsOf(lines: readonly { sku: string; quantity: number }[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const line of lines) units.set(line.sku, (units.get(line.sku) ?? 0) + line.quantity);
+  return units;
 }
 
 /**
- * How much should have been captured once `shippedBySku` units have left:
- * the shipped share of each line (floored, so shares never add up to more
- * than the line) plus shipping with the first parcel; everything once the
- * whole order shipped.
+ * What `units` (per SKU, cumulative over the order's shipments) are worth:
+ * per line the floored share of its amount, discount and tax — exactly the
+ * shares the invoices of those units carry (shared/domain/invoice.ts) — plus
+ * shipping and its tax once anything has shipped. Units of a SKU fill its
+ * lines in order, as the invoices do. Shares are cumulative floors, so the
+ * value of every unit is the order's linesTotal: the last capture takes
+ * whatever rounding left, and the captures of an order add up to it exactly.
  */
-export function captureTarget(order: Pick<Order, 'lines' | 'totals'>, shippedBySku: ReadonlyMap<string, number>): number {
-  const ordered = new Map<string, number>();
-  for (const line of order.lines) ordered.set(line.sku, (ordered.get(line.sku) ?? 0) + line.quantity);
-  const complete = [...ordered].every(([sku, q]) => (shippedBySku.get(sku) ?? 0) >= q);
-  if (complete) return order.totals.total;
-  const left = new Map(shippedBySku);
-  let target = 0;
+export function shippedValue(order: Pick<Order, 'lines' | 'totals' | 'shipping'>, units: ReadonlyMap<string, number>): number {
+  const left = new Map(units);
+  const taxed = !order.totals.taxesIncluded;
+  let value = 0;
+  let anything = false;
   for (const line of order.lines) {
     const shipped = Math.min(line.quantity, left.get(line.sku) ?? 0);
+    if (shipped <= 0) continue;
+    anything = true;
     left.set(line.sku, (left.get(line.sku) ?? 0) - shipped);
-    target += Math.floor((lineValue(line, order.totals.taxesIncluded) * shipped) / line.quantity);
+    const share = (amount: number) => Math.floor((amount * shipped) / line.quantity);
+    value += share(line.subtotal) - share(line.discount) + (taxed ? share(line.tax) : 0);
   }
-  const anything = [...shippedBySku.values()].some((q) => q > 0);
-  return Math.min(order.totals.total, target + (anything ? order.totals.shipping : 0));
+  return anything ? value + order.totals.shipping + (taxed ? order.shipping.tax : 0) : value;
+}
+
+/**
+ * The capture for one shipment: the value of the units shipped so far with
+ * this shipment, less their value before it (`earlier`: the units of the
+ * shipments captured already). Never more than what the authorization has
+ * left.
+ */
+export function captureAmount(
+  order: Pick<Order, 'lines' | 'totals' | 'shipping'>,
+  earlier: ReadonlyMap<string, number>,
+  now: ReadonlyMap<string, number>,
+  authorizedLeft: number,
+): number {
+  const after = new Map(earlier);
+  for (const [sku, quantity] of now) after.set(sku, (after.get(sku) ?? 0) + quantity);
+  return Math.max(0, Math.min(authorizedLeft, shippedValue(order, after) - shippedValue(order, earlier)));
 }

@@ -6,7 +6,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { applyChannelUpdate } from '#shared/domain/order-updates.ts';
-import { initialStatus, type Order, type OrderDraft, type TimelineEntry } from '#shared/domain/order.ts';
+import { initialStatus, moneyReviewEntry, type Order, type OrderDraft, type TimelineEntry } from '#shared/domain/order.ts';
 import type { OrderRepository, OrderSource } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { retryOnConcurrentModification } from './retry.ts';
@@ -98,9 +98,10 @@ function receivedTimeline(order: Order, source: OrderSource): Omit<TimelineEntry
       data: { deliveryId: source.deliveryId, via: source.via },
     },
   ];
-  if (order.status === 'on_hold') entries.push({ type: 'held', message: 'Held: payment is still pending at the channel.' });
+  if (order.hold?.reason === 'payment_pending') entries.push({ type: 'held', message: 'Held: payment is still pending at the channel.' });
   if (order.status === 'cancelled') entries.push({ type: 'cancelled', message: 'The channel had already cancelled this order.' });
   if (order.status === 'fulfilled_by_channel') entries.push({ type: 'fulfilled_by_channel', message: 'Fulfilled by the channel (e.g. Amazon FBA): recorded only, never routed to our locations.' });
   for (const warning of order.warnings) entries.push({ type: 'warning', message: warning.message, data: { code: warning.code, ...warning.details } });
+  if (order.hold?.reason === 'money_review') entries.push(moneyReviewEntry(order.hold.note));
   return entries;
 }

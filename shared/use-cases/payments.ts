@@ -3,9 +3,9 @@ import { PaymentCaptured } from '#events/payment-captured.ts';
 import { PaymentFailed } from '#events/payment-failed.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError, NotFoundError } from '#shared/domain/errors.ts';
-import type { OrderStatus, TimelineEntry } from '#shared/domain/order.ts';
+import { linesTotal, type OrderStatus, type TimelineEntry } from '#shared/domain/order.ts';
 import { formatMoney } from '#shared/domain/money.ts';
-import { captureTarget, paymentModeOf, type Payment } from '#shared/domain/payment.ts';
+import { captureAmount, paymentModeOf, unitsOf, type Payment } from '#shared/domain/payment.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository, PaymentProvider } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { cancelOrder } from './reservations.ts';
@@ -45,7 +45,9 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
     const now = deps.clock.now();
     const at = now.toISOString();
     const mode = paymentModeOf(order);
-    const base = { orderId: order.orderId, mode, currency: order.currency, amount: order.totals.total, authorized: 0, captured: 0, captures: [], version: 1, createdAt: at, updatedAt: at };
+    // The OMS charges what the lines add up to; only a channel-paid order keeps the channel's own figure.
+    const amount = mode === 'provider' ? linesTotal(order) : order.totals.total;
+    const base = { orderId: order.orderId, mode, currency: order.currency, amount, authorized: 0, captured: 0, captures: [], version: 1, createdAt: at, updatedAt: at };
     const context = { occurredAt: now, ...actorOf(command) };
     let payment: Payment;
     let events;
@@ -55,7 +57,7 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
       const provider = deps.providers[providerName];
       if (!provider) throw new Error(`Payment provider ${providerName} is not configured`);
       const result = await provider.authorize({
-        amount: order.totals.total,
+        amount,
         currency: order.currency,
         paymentMethod: order.payment.reference ?? '',
         reference: order.orderId,
@@ -63,12 +65,12 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
       });
       if (result.status === 'declined') {
         payment = { ...base, provider: providerName, status: 'declined', declineCode: result.declineCode, message: result.message };
-        events = [PaymentFailed.create({ orderId: order.orderId, provider: providerName, amount: order.totals.total, currency: order.currency, declineCode: result.declineCode, message: result.message }, context)];
+        events = [PaymentFailed.create({ orderId: order.orderId, provider: providerName, amount, currency: order.currency, declineCode: result.declineCode, message: result.message }, context)];
         message = `Payment declined by ${providerName}: ${result.message} (${result.declineCode}).`;
       } else {
         payment = { ...base, provider: providerName, status: 'authorized', authorizationId: result.authorizationId, authorized: result.amount };
         events = [PaymentAuthorized.create({ orderId: order.orderId, mode, provider: providerName, amount: result.amount, currency: order.currency, authorizationId: result.authorizationId }, context)];
-        message = `Payment of ${formatMoney(order.totals.total, order.currency)} authorized by ${providerName} (${result.authorizationId}); captured as it ships.`;
+        message = `Payment of ${formatMoney(result.amount, order.currency)} authorized by ${providerName} (${result.authorizationId}); captured as it ships.`;
       }
     } else if (mode === 'channel') {
       const channelReference = order.payment.reference ?? order.channel.externalOrderId;
@@ -104,19 +106,17 @@ export async function cancelUnpaidOrder(deps: PaymentDeps, command: { orderId: s
  * the idempotency key is the shipment, and the capture is recorded on the
  * payment at its version.
  */
-export async function capturePayment(deps: PaymentDeps, command: { orderId: string; shipmentId: string } & Actor): Promise<{ outcome: 'captured' | 'skipped'; amount?: number; reason?: string }> {
+export async function capturePayment(deps: PaymentDeps, command: { orderId: string; shipmentId: string; lines: { sku: string; quantity: number }[] } & Actor): Promise<{ outcome: 'captured' | 'skipped'; amount?: number; reason?: string }> {
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const [order, payment, reservation] = await Promise.all([deps.orders.get(command.orderId), deps.fulfillments.payment(command.orderId), deps.inventory.reservation(command.orderId)]);
+    const [order, payment] = await Promise.all([deps.orders.get(command.orderId), deps.fulfillments.payment(command.orderId)]);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (!payment) return { outcome: 'skipped', reason: 'no payment recorded' };
     if (payment.mode !== 'provider') return { outcome: 'skipped', reason: payment.mode === 'channel' ? 'paid at the channel' : 'cash on delivery' };
     const done = payment.captures.find((c) => c.shipmentId === command.shipmentId);
     if (done) return { outcome: 'captured', amount: done.amount };
     if (!payment.authorizationId || payment.status === 'declined' || payment.status === 'voided') return { outcome: 'skipped', reason: `payment is ${payment.status}` };
-    const sold = new Map<string, number>();
-    for (const a of reservation?.sold ?? []) sold.set(a.sku, (sold.get(a.sku) ?? 0) + a.quantity);
-    const target = Math.min(captureTarget(order, sold), payment.authorized);
-    const amount = target - payment.captured;
+    const earlier = unitsOf(payment.captures.flatMap((c) => c.lines ?? []));
+    const amount = captureAmount(order, earlier, unitsOf(command.lines), payment.authorized - payment.captured);
     if (amount <= 0) return { outcome: 'skipped', reason: 'nothing more to capture' };
     const provider = deps.providers[payment.provider ?? ''];
     if (!provider) throw new Error(`Payment provider ${payment.provider} is not configured`);
@@ -129,7 +129,7 @@ export async function capturePayment(deps: PaymentDeps, command: { orderId: stri
       ...payment,
       status: complete ? 'captured' : 'partially_captured',
       captured,
-      captures: [...payment.captures, { captureId, amount, shipmentId: command.shipmentId, at }],
+      captures: [...payment.captures, { captureId, amount, shipmentId: command.shipmentId, lines: command.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), at }],
       version: payment.version + 1,
       updatedAt: at,
     };

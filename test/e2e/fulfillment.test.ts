@@ -262,6 +262,9 @@ describe('fulfillment, end to end in the local runtime', () => {
     const captures = events('PaymentCaptured', orderId).map((e) => e.detail.data['amount'] as number);
     expect(captures).toHaveLength(2);
     expect(captures.reduce((a, b) => a + b, 0)).toBe(total);
+    // Each parcel's invoice says exactly what was captured for it.
+    const capturedFor = Object.fromEntries(events('PaymentCaptured', orderId).map((e) => [String(e.detail.data['shipmentId']), e.detail.data['amount']]));
+    expect(Object.fromEntries(issued.map((i) => [String(i['shipmentId']), i.totals.total]))).toEqual(capturedFor);
   });
 
   it('re-routes the lines a location rejects to the next best location, releasing its stock there', async () => {

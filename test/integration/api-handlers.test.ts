@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -201,6 +201,21 @@ describe('placing an order (POST /v1/orders)', () => {
       expect(replay.headers?.['content-type']).toBe('application/json');
       expect(replay.body).toBe(first.body);
     }
+  });
+
+  it.each([
+    ['a total that disagrees with the lines (2 × $15.00 with "total": 1)', { total: 1 }, 'total', 'total is $0.01 (1 minor units), but the lines add up to $32.66 (3266 minor units)'],
+    ['a discount larger than its line', { lines: [{ ...posOrder.lines[0], discount: 3001 }] }, 'lines.0.discount', "The discount $30.01 (3001 minor units) is more than the line's $30.00 (3000 minor units)"],
+    ['a price beyond 2^53 minor units', { lines: [{ ...posOrder.lines[0], unitPrice: 2 ** 53 + 2 }] }, 'lines.0.unitPrice', 'Too big: expected number to be <=1000000000000'],
+    ['a price × quantity beyond the limit', { lines: [{ ...posOrder.lines[0], quantity: 100_000, unitPrice: 900_000_000_000 }] }, 'lines.0.unitPrice', 'beyond the limit of 1000000000000 minor units per line'],
+  ])('refuses %s with a 422 naming the field and writes nothing', async (_case, change, path, message) => {
+    const before = await allItems(db, tableName);
+    const response = await place({ ...posOrder, externalOrderId: `till-7-${randomUUID()}`, ...change }, randomUUID());
+    expect(response.statusCode).toBe(422);
+    const body = JSON.parse(String(response.body)) as { error: { code: string; details: { path: string; message: string }[] } };
+    expect(body.error.code).toBe('validation_failed');
+    expect(body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', path, message: expect.stringContaining(message) })]));
+    expect(await allItems(db, tableName)).toEqual(before);
   });
 
   it('replays an answer stored before bodies were kept as text (a map) as the same JSON value', async () => {

@@ -163,9 +163,13 @@ describe('customer notifications', () => {
 
 describe('money in the timeline', () => {
   it('is written as money in the order\'s currency (€12.50), not as minor units, when a payment is authorized and captured and an invoice issued', async () => {
-    const { order, parcel } = await parcels.shippedParcel({ currency: 'EUR', payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } });
+    const { order, parcel } = await parcels.shippedParcel({
+      channel: { channelId: 'web', channelType: 'web', externalOrderId: newId() },
+      currency: 'EUR',
+      payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' },
+    });
     const euros = (minor: number) => `€${(minor / 100).toFixed(2)}`;
-    const captured = await capturePayment(parcels.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, actor: 'test' });
+    const captured = await capturePayment(parcels.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, lines: parcel.lines, actor: 'test' });
     const issued = await issueInvoice(parcels.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, lines: parcel.lines, orderStatus: 'shipped', actor: 'test' });
     const invoice = must(await parcels.invoices.get(must(issued.invoiceId)));
     const said = Object.fromEntries((await parcels.orders.timeline(order.orderId, { limit: 100 })).items.map((e) => [e.type, e.message]));

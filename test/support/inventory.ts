@@ -54,13 +54,17 @@ export function inventoryWorld(db: DynamoDBDocumentClient, tableName: string) {
       const [result] = await applyMovements({ inventory, locations, clock: systemClock }, { movements: [{ type: 'receipt', movementId: newId(), sku, locationId, quantity }], actor: 'test' });
       if (result?.status !== 'applied') throw new Error(`receipt failed: ${JSON.stringify(result)}`);
     },
-    /** A stored order in status `received` with these lines (prices irrelevant here). */
+    /** A stored order in status `received` with these lines (one unit costs 100; the totals add up). */
     async order(lines: { sku: string; quantity: number }[], overrides: Partial<OrderDraft> = {}): Promise<Order> {
       const at = new Date().toISOString();
+      const orderLines = lines.map((l, i) => ({ lineId: `L${i + 1}`, sku: l.sku, title: l.sku, quantity: l.quantity, unitPrice: 100, subtotal: 100 * l.quantity, discount: 0, tax: 0, requiresShipping: true }));
+      const subtotal = orderLines.reduce((sum, line) => sum + line.subtotal, 0);
       const draft: OrderDraft = {
         ...base,
         channel: { channelId: 'test', channelType: 'shopify', externalOrderId: newId() },
-        lines: lines.map((l, i) => ({ lineId: `L${i + 1}`, sku: l.sku, title: l.sku, quantity: l.quantity, unitPrice: 100, subtotal: 100 * l.quantity, discount: 0, tax: 0, requiresShipping: true })),
+        lines: orderLines,
+        // Totals that add up to the lines (an order whose money does not is held for review).
+        totals: { subtotal, discount: 0, shipping: base.shipping.price, tax: base.shipping.tax, total: subtotal + base.shipping.price + base.shipping.tax, taxesIncluded: false },
         channelCreatedAt: at,
         channelUpdatedAt: at,
         ...overrides,

@@ -6,7 +6,7 @@ import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
 import { moneyReader } from '#shared/channels/mapping.ts';
 import { WooOrder, wooToDraft } from '#shared/channels/woocommerce.ts';
 import type { OrderWarning } from '#shared/domain/order.ts';
-import { OrderDraft, initialStatus } from '#shared/domain/order.ts';
+import { MAX_MINOR_UNITS, OrderDraft, initialStatus } from '#shared/domain/order.ts';
 import { fixture } from '../support/channel-fixtures.ts';
 
 describe('Shopify orders/create → canonical order', () => {
@@ -146,19 +146,61 @@ describe('eBay getOrders → canonical order', () => {
 });
 
 describe('POS / web store API order', () => {
-  it('maps an order in minor units and checks the charged total', () => {
+  it('maps an order in minor units; its total is what the lines add up to', () => {
     const input = ApiOrderInput.parse({
       channelId: 'pos-soho',
       currency: 'USD',
       lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 2, unitPrice: 1500, tax: 266 }],
       fulfillment: { type: 'carry_out', locationId: 'store-soho' },
       payment: { state: 'paid', provider: 'square', reference: 'sq_1' },
-      total: 3300,
+      total: 3266,
     });
     const draft = apiOrderToDraft(input, { channelId: 'pos-soho', type: 'pos' }, 'till-42-0001', new Date('2026-11-27T10:00:00Z'));
-    expect(draft.totals).toEqual({ subtotal: 3000, discount: 0, shipping: 0, tax: 266, total: 3300, taxesIncluded: false });
-    expect(draft.warnings).toEqual([expect.objectContaining({ code: 'totals_mismatch', details: expect.objectContaining({ expected: 3266 }) })]);
+    expect(draft.totals).toEqual({ subtotal: 3000, discount: 0, shipping: 0, tax: 266, total: 3266, taxesIncluded: false });
+    expect(draft.warnings).toEqual([]);
     expect(draft.fulfillment).toEqual({ type: 'carry_out', locationId: 'store-soho', fulfilledBy: 'merchant' });
+    // Without a total of its own the order's total is still the lines'.
+    const { total: _omitted, ...withoutTotal } = input;
+    expect(apiOrderToDraft(ApiOrderInput.parse(withoutTotal), { channelId: 'pos-soho', type: 'pos' }, 'till-42-0002', new Date()).totals.total).toBe(3266);
+  });
+
+  const issuesOf = (input: Record<string, unknown>) => {
+    const result = ApiOrderInput.safeParse(input);
+    return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  };
+  const order = (changes: Record<string, unknown>) => ({
+    channelId: 'web',
+    currency: 'USD',
+    lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 2, unitPrice: 1500 }],
+    fulfillment: { type: 'carry_out', locationId: 'store-soho' },
+    payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' },
+    ...changes,
+  });
+
+  it('refuses a total that disagrees with the lines, naming both figures', () => {
+    expect(issuesOf(order({ total: 1 }))).toEqual([
+      { path: 'total', message: 'total is $0.01 (1 minor units), but the lines add up to $30.00 (3000 minor units): Σ unitPrice × quantity − discount + tax, plus shipping and its tax' },
+    ]);
+    expect(issuesOf(order({ total: 3000 }))).toEqual([]);
+  });
+
+  it('refuses money that would make the order negative or beyond the limit', () => {
+    expect(issuesOf(order({ lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 1, unitPrice: 1500, discount: 5000 }] }))).toEqual([
+      { path: 'lines.0.discount', message: "The discount $50.00 (5000 minor units) is more than the line's $15.00 (1500 minor units)" },
+    ]);
+    expect(issuesOf(order({ lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 1, unitPrice: -1500 }] }))).toEqual([
+      expect.objectContaining({ path: 'lines.0.unitPrice' }),
+    ]);
+    expect(issuesOf(order({ lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 1, unitPrice: 2 ** 53 + 2 }] }))).toEqual(
+      expect.arrayContaining([{ path: 'lines.0.unitPrice', message: 'Too big: expected number to be <=1000000000000' }]),
+    );
+    // Each field is in range, but price × quantity is not.
+    expect(issuesOf(order({ lines: [{ sku: 'MUG-CER-350', title: 'Mug', quantity: 100_000, unitPrice: MAX_MINOR_UNITS }] }))).toEqual([
+      expect.objectContaining({ path: 'lines.0.unitPrice', message: expect.stringContaining('beyond the limit') }),
+    ]);
+    // Each line is in range, but the order is not.
+    const big = { sku: 'MUG-CER-350', title: 'Mug', quantity: 1, unitPrice: MAX_MINOR_UNITS };
+    expect(issuesOf(order({ lines: [big, { ...big, sku: 'TEE' }] }))).toEqual([expect.objectContaining({ path: 'lines', message: expect.stringContaining('beyond the limit') })]);
   });
 
   it('requires an address to ship and a store for carry-out', () => {

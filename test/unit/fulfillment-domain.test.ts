@@ -5,8 +5,8 @@ import { ShopifyOrder, shopifyToDraft } from '#shared/channels/shopify.ts';
 import { deliveryTime, isDelivered, trackingAdvances, transition } from '#shared/domain/fulfillment.ts';
 import { invoiceBody, invoiceIdOf, renderInvoiceHtml, type Invoice } from '#shared/domain/invoice.ts';
 import { applies, recipients, render } from '#shared/domain/notification.ts';
-import type { Order } from '#shared/domain/order.ts';
-import { captureTarget, paymentModeOf } from '#shared/domain/payment.ts';
+import { linesTotal, type Order } from '#shared/domain/order.ts';
+import { captureAmount, paymentModeOf, shippedValue } from '#shared/domain/payment.ts';
 import { CarrierSelection } from '#shared/domain/routing.ts';
 import { SANDBOX_RATE_CARDS, addBusinessDays, ratesFromCard, selectRate, zoneFor, type Rate } from '#shared/domain/shipping.ts';
 import { fixture } from '../support/channel-fixtures.ts';
@@ -94,23 +94,28 @@ describe('carrier rates and selection', () => {
 });
 
 describe('payments', () => {
-  it('captures the shipped share of each line plus shipping with the first parcel, and the exact total with the last', () => {
+  it('values the shipped share of each line plus shipping with the first parcel, and exactly what the lines add up to with the last', () => {
     // The Shopify fixture: 2 tees and a mug, with a discount, shipping and tax.
-    const total = order.totals.total;
-    const none = captureTarget(order, new Map());
-    expect(none).toBe(0);
-    const oneTee = captureTarget(order, new Map([['TEE-ORG-M-BLK', 1]]));
+    const total = linesTotal(order);
+    expect(shippedValue(order, new Map())).toBe(0);
+    const oneTee = shippedValue(order, new Map([['TEE-ORG-M-BLK', 1]]));
     expect(oneTee).toBeGreaterThan(order.totals.shipping);
     expect(oneTee).toBeLessThan(total);
-    const everything = captureTarget(order, new Map([['TEE-ORG-M-BLK', 2], ['MUG-CER-350', 1]]));
-    expect(everything).toBe(total);
+    expect(shippedValue(order, new Map([['TEE-ORG-M-BLK', 2], ['MUG-CER-350', 1]]))).toBe(total);
+    // Each capture is the value added by its shipment, never beyond what the authorization has left.
+    expect(captureAmount(order, new Map([['TEE-ORG-M-BLK', 1]]), new Map([['TEE-ORG-M-BLK', 1], ['MUG-CER-350', 1]]), total)).toBe(total - oneTee);
+    expect(captureAmount(order, new Map(), new Map([['TEE-ORG-M-BLK', 1]]), 100)).toBe(100);
   });
 
-  it('tells who takes the money: the OMS for its providers, else the channel, or the courier in cash', () => {
-    expect(paymentModeOf({ payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } })).toBe('provider');
-    expect(paymentModeOf({ payment: { state: 'authorized', provider: 'shopify_payments' } })).toBe('channel');
-    expect(paymentModeOf({ payment: { state: 'paid' } })).toBe('channel');
-    expect(paymentModeOf({ payment: { state: 'cod' } })).toBe('cash_on_delivery');
+  it('tells who takes the money: the OMS for its providers on orders placed through the API, else the channel, or the courier in cash', () => {
+    const api = { channelType: 'web' as const };
+    expect(paymentModeOf({ channel: api, payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } })).toBe('provider');
+    expect(paymentModeOf({ channel: { channelType: 'pos' }, payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } })).toBe('provider');
+    expect(paymentModeOf({ channel: api, payment: { state: 'authorized', provider: 'shopify_payments' } })).toBe('channel');
+    expect(paymentModeOf({ channel: api, payment: { state: 'paid' } })).toBe('channel');
+    expect(paymentModeOf({ channel: api, payment: { state: 'cod' } })).toBe('cash_on_delivery');
+    // A shop order whose gateway happens to be called "sandbox" was still paid at the shop: its figure never drives a charge.
+    expect(paymentModeOf({ channel: { channelType: 'shopify' }, payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' } })).toBe('channel');
   });
 });
 
