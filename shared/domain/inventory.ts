@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ChannelId } from './channel.ts';
 import { Timestamp } from './common.ts';
 import { Slug } from './ids.ts';
 import { Sku } from './order.ts';
@@ -37,15 +38,36 @@ export const SkuPolicy = z
     shards: z.number().int().min(1).max(MAX_SHARDS).default(1).meta({ description: 'Hot-SKU mode: stock split over this many partitions (1 = off).' }),
     reorderPoint: z.number().int().min(0).default(0).meta({ description: 'A position at or below this available quantity is low stock.' }),
     channelBuffers: z
-      .record(z.string(), z.number().int().min(0))
+      .record(ChannelId, z.number().int().min(0))
       .default({})
-      .meta({ description: 'Units held back from a channel (by channel id), e.g. { "amazon-us": 2 }.' }),
+      .meta({ description: 'Units held back from a channel (by channel id, the same rule as every channel id), e.g. { "amazon-us": 2 }.' }),
     weightGrams: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'Shipping weight of one unit (carrier rates); the rule set\'s default weight otherwise.' }),
   })
   .meta({ id: 'SkuPolicy' });
 export type SkuPolicy = z.infer<typeof SkuPolicy>;
 
 export const DEFAULT_POLICY: SkuPolicy = SkuPolicy.parse({});
+
+/**
+ * The units a policy holds back from a channel. Channel ids are data, so the
+ * buffers are read as own entries only: on a plain object `constructor` (a
+ * well-formed channel id) would find Object's constructor.
+ */
+export function channelBuffer(policy: SkuPolicy, channelId: string): number {
+  return Object.hasOwn(policy.channelBuffers, channelId) ? (policy.channelBuffers[channelId] ?? 0) : 0;
+}
+
+/**
+ * A stored policy read back: buffers stored under keys that are not channel
+ * ids (possible before channel ids were checked here) can apply to no channel
+ * and are left out, so they cannot make the SKU's stock unreadable.
+ */
+export function storedPolicy(item: Record<string, unknown>): SkuPolicy {
+  const buffers = item['channelBuffers'];
+  if (!buffers || typeof buffers !== 'object' || Array.isArray(buffers)) return SkuPolicy.parse(item);
+  const kept = Object.entries(buffers).filter(([channelId]) => ChannelId.safeParse(channelId).success);
+  return SkuPolicy.parse({ ...item, channelBuffers: Object.fromEntries(kept) });
+}
 
 export function backorderable(policy: SkuPolicy, now: Date): boolean {
   return policy.backorder === 'allowed' || (policy.preorderUntil !== undefined && Date.parse(policy.preorderUntil) > now.getTime());

@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type * as z from 'zod';
 import { ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { parseJson } from '#shared/domain/json.ts';
+import { parseJson, prototypeKeys } from '#shared/domain/json.ts';
 import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
 import { bearerTokenVerifier } from './auth.ts';
 import { errorResponse } from './error-response.ts';
@@ -71,7 +71,10 @@ export function httpHandler<const O extends Operation>(
       const params = validate(operation.params, event.pathParameters ?? {}, 'path', problems);
       const query = validate(operation.query, event.queryStringParameters ?? {}, 'query', problems);
       const declaredHeaders = validate(operation.headers, headers, 'header', problems);
-      const body = operation.body ? validate(operation.body, parseBody(rawBody), 'body', problems) : undefined;
+      const json = operation.body ? parseBody(rawBody) : undefined;
+      const body = operation.body ? validate(operation.body, json, 'body', problems) : undefined;
+      // Schemas drop a `__proto__` key without a word; refuse it by name instead.
+      for (const path of prototypeKeys(json)) problems.push({ in: 'body', path, message: '"__proto__" cannot be a key', code: 'invalid_key' });
       if (problems.length > 0) throw new ValidationError('The request does not match the schema', problems);
 
       const result = await run(

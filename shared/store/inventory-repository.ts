@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { ConcurrentModificationError, InventoryConflictError } from '#shared/domain/errors.ts';
-import { DEFAULT_POLICY, SkuPolicy, StockMovement, StockPosition, type PositionChange } from '#shared/domain/inventory.ts';
+import { DEFAULT_POLICY, StockMovement, StockPosition, storedPolicy, type SkuPolicy, type PositionChange } from '#shared/domain/inventory.ts';
 import { Reservation } from '#shared/domain/reservation.ts';
 import type { InventoryCommit, InventoryConflict, InventoryRepository, Page, PageRequest, SkuStock } from '#shared/ports.ts';
 import { cursorJson, cursorPosition, decodeCursor, encodeCursor, invalidCursor, splitLast } from './cursor.ts';
@@ -34,7 +34,7 @@ export class DynamoInventoryRepository implements InventoryRepository {
   async stock(sku: string, options: { consistent?: boolean } = {}): Promise<SkuStock> {
     const base = await this.#queryAll(keys.stockPartition(sku, 0), options.consistent ?? true);
     const policyItem = base.find((item) => item[table.sortKey] === keys.skuPolicy(sku).SK);
-    const policy = policyItem ? SkuPolicy.parse(entityOf(policyItem)) : DEFAULT_POLICY;
+    const policy = policyItem ? storedPolicy(entityOf(policyItem)) : DEFAULT_POLICY;
     const highestShard = Math.max(policy.shards, Number(policyItem?.['highestShard'] ?? 1)) - 1;
     const shards = await Promise.all(
       Array.from({ length: highestShard }, (_, i) => this.#queryAll(keys.stockPartition(sku, i + 1), options.consistent ?? true)),
@@ -50,7 +50,16 @@ export class DynamoInventoryRepository implements InventoryRepository {
       .send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: { ...keys.skuPolicy(sku), [table.entityAttribute]: 'SkuPolicy', sku, ...policy, highestShard, version: expectedVersion + 1 },
+          Item: {
+            ...keys.skuPolicy(sku),
+            [table.entityAttribute]: 'SkuPolicy',
+            sku,
+            ...policy,
+            // A Map: channel ids are data (an own `constructor` key would make the object look like a class instance to the marshaller).
+            channelBuffers: new Map(Object.entries(policy.channelBuffers)),
+            highestShard,
+            version: expectedVersion + 1,
+          },
           ConditionExpression: expectedVersion === 0 ? `attribute_not_exists(${table.partitionKey})` : 'version = :expected',
           ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
         }),

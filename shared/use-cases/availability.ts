@@ -9,7 +9,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import { NEVER_PUSHED, PushError, availableToSell, type ListingInput, type Listing, type ListingView, type PushState } from '#shared/domain/listing.ts';
 import type { Location } from '#shared/domain/location.ts';
-import type { StockPosition } from '#shared/domain/inventory.ts';
+import { channelBuffer, type StockPosition } from '#shared/domain/inventory.ts';
 import { Sku } from '#shared/domain/order.ts';
 import type { ChannelRepository, InventoryRepository, ListingRepository, Page, PageRequest, SkuListing, SkuStock, StockPusher } from '#shared/ports.ts';
 import type { Change } from '#shared/domain/common.ts';
@@ -79,7 +79,7 @@ function channelFigure(channel: Channel, stock: SkuStock, locations: readonly Lo
     if (!location) return false;
     return sync.stockLocationIds ? sync.stockLocationIds.includes(locationId) : location.capabilities.includes('ship');
   };
-  return availableToSell(stock.positions, serves, sync.stockBuffer + (stock.policy.channelBuffers[channel.channelId] ?? 0));
+  return availableToSell(stock.positions, serves, sync.stockBuffer + channelBuffer(stock.policy, channel.channelId));
 }
 
 /** Pushes the SKU's current figure to every active listing that does not show it yet. */
