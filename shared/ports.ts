@@ -2,7 +2,7 @@ import type { OutboxEvent } from '#events/define.ts';
 import type { Channel, ChannelSecrets, ChannelType } from './domain/channel.ts';
 import type { Location, LocationReadiness } from './domain/location.ts';
 import type { Order, OrderSummary, TimelineEntry } from './domain/order.ts';
-import type { PositionChange, SkuPolicy, StockMovement, StockPosition } from './domain/inventory.ts';
+import type { MovementContent, PositionChange, SkuPolicy, StockMovement, StockPosition } from './domain/inventory.ts';
 import type { Listing, ListingView, PushState } from './domain/listing.ts';
 import type { Reservation } from './domain/reservation.ts';
 import type { RuleSet } from './domain/routing.ts';
@@ -210,6 +210,8 @@ export interface InventoryCommit {
   ledgerId: string;
   /** For movements sent by callers: applied at most once. */
   movementId?: string;
+  /** What the movement id stands for, kept on its marker, so another movement under the same id is told apart from a retry. */
+  movement?: { fingerprint: string; content: MovementContent };
   actor: string;
   at: string;
   reason?: string | undefined;
@@ -230,6 +232,14 @@ export interface InventoryCommit {
   capacity?: { writeUnits: number };
 }
 
+/** An applied movement id: when, and what it holds (markers written before movement ids were compared hold no content). */
+export interface MovementMarker {
+  movementId: string;
+  at: string;
+  fingerprint?: string;
+  content?: MovementContent;
+}
+
 /** Why a commit was refused: which of its conditions failed. */
 export interface InventoryConflict {
   kind: 'duplicate' | 'position' | 'reservation' | 'order' | 'fulfillment' | 'contention';
@@ -242,7 +252,10 @@ export interface InventoryRepository {
   putPolicy(sku: string, policy: SkuPolicy, expectedVersion: number, highestShard: number): Promise<void>;
   positionsAt(locationId: string, page: PageRequest & { lowStock?: boolean }): Promise<Page<StockPosition>>;
   movements(sku: string, shards: number, page: PageRequest): Promise<Page<StockMovement>>;
-  movementApplied(movementId: string): Promise<boolean>;
+  /** The marker of an applied movement id, if any. */
+  movementMarker(movementId: string): Promise<MovementMarker | undefined>;
+  /** The ledger entries `movementId` recorded at `at` in the SKU's shard ledgers (what a marker without content held, when it was this SKU). */
+  movementEntries(sku: string, shards: number, movementId: string, at: string): Promise<StockMovement[]>;
   setReorderPoint(positions: readonly { sku: string; locationId: string; shard: number }[], reorderPoint: number): Promise<void>;
   reservation(orderId: string): Promise<Reservation | undefined>;
   waitingOrders(sku: string, limit: number): Promise<{ orderId: string; placedAt: string }[]>;

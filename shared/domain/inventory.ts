@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ChannelId } from './channel.ts';
 import { Timestamp } from './common.ts';
-import { Slug } from './ids.ts';
+import { MovementId as MovementIdentifier, Slug } from './ids.ts';
 import { Sku } from './order.ts';
 
 /**
@@ -16,7 +16,7 @@ export const MAX_SHARDS = 16;
 
 export const StockPosition = z
   .object({
-    sku: Sku,
+    sku: z.string().meta({ description: 'As stored (read back unchanged; SKUs written since the identifier rules follow them).' }),
     locationId: Slug,
     shard: z.number().int().min(0).max(MAX_SHARDS - 1),
     onHand: z.number().int(),
@@ -89,11 +89,10 @@ export const MovementType = z.enum([
 ]);
 export type MovementType = z.infer<typeof MovementType>;
 
-const MovementId = z
-  .string()
-  .min(1)
-  .max(200)
-  .meta({ description: 'Your id for this movement: the same id again is applied once (idempotent).' });
+const MovementId = MovementIdentifier.meta({
+  description:
+    'Your id for this movement, unique across all movements (for a purchase order line: `PO-1042-1`). The same id with the same movement again is applied once (`duplicate`); with another movement it is refused (`movement_id_reused`).',
+});
 const Quantity = z.number().int().min(1).max(10_000_000);
 const common = {
   movementId: MovementId,
@@ -122,12 +121,125 @@ export const MovementInput = z
   .meta({ id: 'MovementInput' });
 export type MovementInput = z.infer<typeof MovementInput>;
 
+/**
+ * What a movement id stands for: everything that decides what the movement
+ * does and what the ledger records of it — type, SKU, location(s), quantity
+ * and reference — but not its `reason`, a note (the CSV import sets it from
+ * `--reason`). The same id with the same content is the same movement (a
+ * retry); with other content it is another movement, which is refused.
+ */
+export type MovementContent = DistributiveOmit<MovementInput, 'movementId' | 'reason'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export function movementContent(movement: MovementInput): MovementContent {
+  const { movementId: _movementId, reason: _reason, ...content } = movement;
+  return content;
+}
+
+/**
+ * The movement that holds an id, as far as the OMS knows it: its content
+ * (markers written before ids were compared hold none, and their ledger
+ * entries say the rest: the quantity of a count or a safety-stock setting is
+ * not in them).
+ */
+export const HeldMovement = z
+  .object({
+    movementId: z.string(),
+    recordedAt: Timestamp,
+    type: z.enum(['receipt', 'return_restock', 'adjustment', 'write_off', 'cycle_count', 'safety_stock', 'transfer']),
+    sku: z.string(),
+    locationId: z.string().optional(),
+    fromLocationId: z.string().optional(),
+    toLocationId: z.string().optional(),
+    quantity: z.number().int().optional(),
+    onHand: z.number().int().optional(),
+    safetyStock: z.number().int().optional(),
+    reference: z.string().optional(),
+  })
+  .meta({ id: 'HeldMovement', description: 'The movement already recorded under a movement id.' });
+export type HeldMovement = z.infer<typeof HeldMovement>;
+
+/** `a receipt of 50 × MUG-1 at wh-east`: a held movement in words, for error messages. */
+export function describeMovement(movement: Omit<HeldMovement, 'movementId' | 'recordedAt'>): string {
+  const units = (quantity: number | undefined) => (quantity === undefined ? movement.sku : `${quantity} × ${movement.sku}`);
+  const at = `at ${movement.locationId ?? '?'}`;
+  switch (movement.type) {
+    case 'receipt':
+      return `a receipt of ${units(movement.quantity)} ${at}`;
+    case 'return_restock':
+      return `a return restock of ${units(movement.quantity)} ${at}`;
+    case 'adjustment':
+      return `an adjustment of ${movement.quantity === undefined ? movement.sku : `${movement.quantity > 0 ? '+' : ''}${movement.quantity} × ${movement.sku}`} ${at}`;
+    case 'write_off':
+      return `a write-off of ${units(movement.quantity)} ${at}`;
+    case 'cycle_count':
+      return `a cycle count of ${movement.sku} ${at}${movement.onHand === undefined ? '' : ` (${movement.onHand} on hand)`}`;
+    case 'safety_stock':
+      return `safety stock of ${movement.sku} ${at}${movement.safetyStock === undefined ? '' : ` set to ${movement.safetyStock}`}`;
+    case 'transfer':
+      return `a transfer of ${units(movement.quantity)} from ${movement.fromLocationId ?? '?'} to ${movement.toLocationId ?? '?'}`;
+  }
+}
+
+/**
+ * What the ledger entries of one movement (one id, one time) say it was:
+ * for markers written before movement ids were compared. Undefined when the
+ * entries are not of a movement callers send.
+ */
+export function movementFromLedger(entries: readonly StockMovement[]): Omit<HeldMovement, 'movementId' | 'recordedAt'> | undefined {
+  const [first] = entries;
+  if (!first) return undefined;
+  const onHand = entries.reduce((sum, e) => sum + e.onHandDelta, 0);
+  const reference = first.reference === undefined ? {} : { reference: first.reference };
+  const out = entries.find((e) => e.type === 'transfer_out');
+  const into = entries.find((e) => e.type === 'transfer_in');
+  if (out || into) {
+    return {
+      type: 'transfer',
+      sku: first.sku,
+      ...(out ? { fromLocationId: out.locationId } : {}),
+      ...(into ? { toLocationId: into.locationId } : {}),
+      quantity: entries.filter((e) => e.type === 'transfer_in').reduce((sum, e) => sum + e.onHandDelta, 0),
+      ...reference,
+    };
+  }
+  const base = { sku: first.sku, locationId: first.locationId, ...reference };
+  switch (first.type) {
+    case 'receipt':
+    case 'return_restock':
+    case 'adjustment':
+      return { type: first.type, ...base, quantity: onHand };
+    case 'write_off':
+      return { type: 'write_off', ...base, quantity: -onHand };
+    case 'cycle_count':
+    case 'safety_stock':
+      return { type: first.type, ...base };
+    default:
+      return undefined;
+  }
+}
+
+/** Whether `movement` is what the ledger says its id holds (fields the ledger cannot tell are taken to match). */
+export function sameAsLedger(movement: MovementInput, held: Omit<HeldMovement, 'movementId' | 'recordedAt'>): boolean {
+  if (movement.type !== held.type || movement.sku !== held.sku) return false;
+  if ((movement.reference ?? undefined) !== held.reference) return false;
+  switch (movement.type) {
+    case 'transfer':
+      return movement.fromLocationId === held.fromLocationId && movement.toLocationId === held.toLocationId && movement.quantity === held.quantity;
+    case 'cycle_count':
+    case 'safety_stock':
+      return movement.locationId === held.locationId;
+    default:
+      return movement.locationId === held.locationId && movement.quantity === held.quantity;
+  }
+}
+
 /** One ledger entry: what happened to one position, as deltas. */
 export const StockMovement = z
   .object({
     movementId: z.string(),
     type: MovementType,
-    sku: Sku,
+    sku: z.string(),
     locationId: z.string(),
     shard: z.number().int().min(0),
     onHandDelta: z.number().int(),

@@ -3,7 +3,7 @@ import { Channel, ChannelId, ChannelInput } from '#shared/domain/channel.ts';
 import { Location, LocationId, LocationInput } from '#shared/domain/location.ts';
 import { Order, OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
 import { ApiOrderInput } from '#shared/channels/api-order.ts';
-import { MovementInput, SkuPolicy, StockMovement } from '#shared/domain/inventory.ts';
+import { HeldMovement, MovementInput, SkuPolicy, StockMovement } from '#shared/domain/inventory.ts';
 import { Reservation } from '#shared/domain/reservation.ts';
 import { ListingInput, ListingView, PushState } from '#shared/domain/listing.ts';
 import { Sku } from '#shared/domain/order.ts';
@@ -97,9 +97,13 @@ const MovementResults = z
         movementId: z.string(),
         sku: z.string(),
         status: z.enum(['applied', 'duplicate', 'rejected']),
-        code: z.enum(['unknown_location', 'same_location', 'insufficient_stock', 'contention']).optional().meta({ description: 'Why a movement was rejected.' }),
+        code: z
+          .enum(['unknown_location', 'same_location', 'movement_id_reused', 'insufficient_stock', 'contention'])
+          .optional()
+          .meta({ description: 'Why a movement was rejected; `movement_id_reused`: its id already holds another movement (`heldBy`).' }),
         reason: z.string().optional(),
         unknownLocations: z.array(z.string()).optional(),
+        heldBy: HeldMovement.optional(),
       }),
     ),
   })
@@ -313,7 +317,7 @@ export const operations = {
     auth: 'bearer',
     summary: 'Record stock movements (one, or a batch of up to 100)',
     description:
-      'Receipts, adjustments, cycle counts (absolute), safety stock, transfers, write-offs, return restocks. Each has your `movementId`: sending it again is answered `duplicate` and changes nothing. A batch answers 200 with a result per movement; a single movement answers 201 (applied), 200 (duplicate), 422 (unknown location) or 409 (not enough on hand).',
+      'Receipts, adjustments, cycle counts (absolute), safety stock, transfers, write-offs, return restocks. Each has your `movementId`, unique across all movements (for a purchase order line, e.g. `PO-1042-1`): sending the same movement again is answered `duplicate` and changes nothing; another movement under an id already used is refused (`movement_id_reused`, naming the movement that holds it) and changes nothing. A batch answers 200 with a result per movement; a single movement answers 201 (applied), 200 (duplicate), 422 (unknown location) or 409 (not enough on hand, or `movement_id_reused`).',
     tags: ['Inventory'],
     body: z.union([MovementInput, z.strictObject({ movements: z.array(MovementInput).min(1).max(100) })]),
     responses: {

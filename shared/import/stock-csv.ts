@@ -103,7 +103,8 @@ export function stockMovements(text: string, options: { importId: string; reason
       rejected.push({ row, sku, locationId, reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') });
       return;
     }
-    const key = `${sku}\u0000${locationId}`;
+    // The SKU as it will be stored (NFC): `é` composed and decomposed are one position.
+    const key = `${parsed.data.sku}\u0000${locationId}`;
     const first = seen.get(key);
     if (first !== undefined) {
       rejected.push({ row, sku, locationId, reason: `Same SKU and location as row ${first}: one count per position` });

@@ -2,9 +2,9 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { ConcurrentModificationError, InventoryConflictError } from '#shared/domain/errors.ts';
-import { DEFAULT_POLICY, StockMovement, StockPosition, storedPolicy, type SkuPolicy, type PositionChange } from '#shared/domain/inventory.ts';
+import { DEFAULT_POLICY, StockMovement, StockPosition, storedPolicy, type SkuPolicy, type MovementContent, type PositionChange } from '#shared/domain/inventory.ts';
 import { Reservation } from '#shared/domain/reservation.ts';
-import type { InventoryCommit, InventoryConflict, InventoryRepository, Page, PageRequest, SkuStock } from '#shared/ports.ts';
+import type { InventoryCommit, InventoryConflict, InventoryRepository, MovementMarker, Page, PageRequest, SkuStock } from '#shared/ports.ts';
 import { cursorJson, cursorPosition, decodeCursor, encodeCursor, invalidCursor, splitLast } from './cursor.ts';
 import { entityOf, passedDeadlines } from './items.ts';
 import { keys } from './keys.ts';
@@ -180,9 +180,34 @@ export class DynamoInventoryRepository implements InventoryRepository {
     );
   }
 
-  async movementApplied(movementId: string): Promise<boolean> {
+  async movementMarker(movementId: string): Promise<MovementMarker | undefined> {
     const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.movementApplied(movementId), ConsistentRead: true }));
-    return Boolean(Item);
+    if (!Item) return undefined;
+    return {
+      movementId: String(Item['movementId']),
+      at: String(Item['at']),
+      ...(typeof Item['fingerprint'] === 'string' ? { fingerprint: Item['fingerprint'] } : {}),
+      ...(Item['content'] ? { content: Item['content'] as MovementContent } : {}),
+    };
+  }
+
+  async movementEntries(sku: string, shards: number, movementId: string, at: string): Promise<StockMovement[]> {
+    const perShard = await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        const { Items = [] } = await this.#db.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :at)',
+            FilterExpression: '#movementId = :movementId',
+            ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey, '#movementId': 'movementId' },
+            ExpressionAttributeValues: { ':pk': keys.movementPartition(sku, shard), ':at': keys.movementsAtPrefix(at), ':movementId': movementId },
+            ConsistentRead: true,
+          }),
+        );
+        return Items.map((item) => StockMovement.parse(entityOf(item)));
+      }),
+    );
+    return perShard.flat();
   }
 
   async positionsOf(skus: readonly string[]): Promise<Map<string, SkuStock>> {
@@ -198,7 +223,13 @@ export class DynamoInventoryRepository implements InventoryRepository {
         item: {
           Put: {
             TableName: this.#tableName,
-            Item: { ...keys.movementApplied(commit.movementId), [table.entityAttribute]: 'MovementApplied', movementId: commit.movementId, at: commit.at },
+            Item: {
+              ...keys.movementApplied(commit.movementId),
+              [table.entityAttribute]: 'MovementApplied',
+              movementId: commit.movementId,
+              at: commit.at,
+              ...(commit.movement ? { fingerprint: commit.movement.fingerprint, content: commit.movement.content } : {}),
+            },
             ConditionExpression: `attribute_not_exists(${table.partitionKey})`,
           },
         },

@@ -130,6 +130,8 @@ export const keys = {
     SK: `${at}#${hash(movementId)}`,
   }),
   movementPartition: (sku: string, shard: number): string => `MOVEMENTS#${sku}#${shard}`,
+  /** Ledger entries of one SKU shard recorded at `at` (then one per movement id and change). */
+  movementsAtPrefix: (at: string): string => `${at}#`,
   /** One item per applied movement id: a retried movement is applied once. */
   movementApplied: (movementId: string): ItemKey => ({ PK: `MOVEMENT#${hash(movementId)}`, SK: 'MOVEMENT' }),
 

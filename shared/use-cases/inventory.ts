@@ -1,11 +1,18 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { InventoryConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { Sku } from '#shared/domain/order.ts';
 import {
   SkuPolicy,
   changesFor,
+  describeMovement,
+  movementContent,
+  movementFromLedger,
+  sameAsLedger,
   spread,
   total,
+  type HeldMovement,
   type MovementInput,
   type PositionChange,
   type StockMovement,
@@ -25,14 +32,21 @@ export interface InventoryDeps {
 export type MovementResult =
   | { movementId: string; status: 'applied'; sku: string }
   | { movementId: string; status: 'duplicate'; sku: string }
-  | { movementId: string; status: 'rejected'; sku: string; code: RejectionCode; reason: string; unknownLocations?: string[] };
+  | { movementId: string; status: 'rejected'; sku: string; code: RejectionCode; reason: string; unknownLocations?: string[]; heldBy?: HeldMovement };
 
-/** Why a movement was refused: the request names something that does not exist or cannot be, or stock does not allow it now. */
-export type RejectionCode = 'unknown_location' | 'same_location' | 'insufficient_stock' | 'contention';
+/**
+ * Why a movement was refused: the request names something that does not
+ * exist or cannot be, its id already holds another movement, or stock does
+ * not allow it now.
+ */
+export type RejectionCode = 'unknown_location' | 'same_location' | 'movement_id_reused' | 'insufficient_stock' | 'contention';
 
 /**
  * Applies stock movements (receipts, adjustments, counts, transfers,
  * write-offs, safety stock), each on its own and at most once per movement id.
+ * Movement ids are global: the same id with the same movement is a retry
+ * (`duplicate`, nothing applied again); with another movement it is refused
+ * (`movement_id_reused`, naming the movement that holds it), never dropped.
  * Absolute movements (counts) are guarded by the values they were computed
  * from, and recomputed if stock moved meanwhile; a movement that would take
  * more than is on hand is rejected with the reason.
@@ -62,6 +76,8 @@ export async function applyMovements(deps: InventoryDeps, command: { movements: 
 }
 
 async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: string): Promise<MovementResult> {
+  const content = movementContent(movement);
+  const fingerprint = createHash('sha256').update(canonicalJson(content)).digest('base64url');
   for (let attempt = 1; attempt <= 5; attempt++) {
     const stock = await deps.inventory.stock(movement.sku);
     const changes = changesFor(movement, stock.positions, stock.policy.shards);
@@ -70,6 +86,7 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
         changes,
         ledgerId: movement.movementId,
         movementId: movement.movementId,
+        movement: { fingerprint, content },
         actor,
         at: deps.clock.now().toISOString(),
         reason: movement.reason,
@@ -80,7 +97,18 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
       return { movementId: movement.movementId, status: 'applied', sku: movement.sku };
     } catch (error) {
       if (!(error instanceof InventoryConflictError)) throw error;
-      if (error.kind === 'duplicate') return { movementId: movement.movementId, status: 'duplicate', sku: movement.sku };
+      if (error.kind === 'duplicate') {
+        const heldBy = await anotherMovement(deps, movement, fingerprint);
+        if (!heldBy) return { movementId: movement.movementId, status: 'duplicate', sku: movement.sku };
+        return {
+          movementId: movement.movementId,
+          status: 'rejected',
+          sku: movement.sku,
+          code: 'movement_id_reused',
+          reason: `Movement id ${movement.movementId} already holds ${describeMovement(heldBy)}, recorded ${heldBy.recordedAt}; give each movement its own id (for a purchase order, its number and line: PO-1042-1)`,
+          heldBy,
+        };
+      }
       const optimistic = error.change?.requires['onHandEquals'] !== undefined || error.change?.requires['safetyStockEquals'] !== undefined;
       // Another movement landed first: recompute from fresh stock. A shortage is final once stock was read fresh.
       if (error.kind === 'contention' || optimistic || attempt === 1) {
@@ -99,6 +127,26 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
   return { movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'contention', reason: 'Stock kept changing; retry the movement' };
 }
 
+/**
+ * The movement that holds `movement`'s id when it is another one, else
+ * undefined (a retry). The marker's fingerprint decides; a marker written
+ * before ids were compared has none, and is compared with its ledger entries
+ * under this SKU — when there are none (another SKU, or a safety-stock
+ * setting that changed nothing), it is taken to be the same movement.
+ */
+async function anotherMovement(deps: InventoryDeps, movement: MovementInput, fingerprint: string): Promise<HeldMovement | undefined> {
+  const marker = await deps.inventory.movementMarker(movement.movementId);
+  if (!marker || marker.fingerprint === fingerprint) return undefined;
+  if (marker.fingerprint !== undefined && marker.content) {
+    return { movementId: marker.movementId, recordedAt: marker.at, ...marker.content };
+  }
+  const stock = await deps.inventory.stock(movement.sku);
+  const shards = Math.max(1, ...stock.positions.map((p) => p.shard + 1), stock.policy.shards);
+  const held = movementFromLedger(await deps.inventory.movementEntries(movement.sku, shards, marker.movementId, marker.at));
+  if (!held || sameAsLedger(movement, held)) return undefined;
+  return { movementId: marker.movementId, recordedAt: marker.at, ...held };
+}
+
 export function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
 }
@@ -113,12 +161,19 @@ export interface LocationStock {
 }
 
 /** `GET /v1/inventory/{sku}`: per location, in total, and what each listing channel should show and was last sent. */
-export async function getSkuInventory(deps: Pick<InventoryDeps, 'inventory'> & Parameters<typeof channelStatus>[0], sku: string) {
-  if (!Sku.safeParse(sku).success) throw new NotFoundError(`SKU ${sku} has no stock records`);
+export async function getSkuInventory(deps: Pick<InventoryDeps, 'inventory'> & Parameters<typeof channelStatus>[0], requested: string) {
+  const sku = stockedSku(requested);
   const stock = await deps.inventory.stock(sku);
   const channels = await channelStatus(deps, stock);
   if (stock.positions.length === 0 && stock.policyVersion === 0 && channels.length === 0) throw new NotFoundError(`SKU ${sku} has no stock records`);
   return { sku, policy: stock.policy, locations: byLocation(stock.positions), total: total(stock.positions), channels };
+}
+
+/** The SKU a path names, normalised as SKUs are stored (NFC); one that could never have been stored has no stock records. */
+function stockedSku(sku: string): string {
+  const parsed = Sku.safeParse(sku);
+  if (!parsed.success) throw new NotFoundError(`SKU ${sku} has no stock records`);
+  return parsed.data;
 }
 
 export function byLocation(positions: readonly StockPosition[]): LocationStock[] {
@@ -144,8 +199,8 @@ export async function listLocationStock(
   };
 }
 
-export async function listSkuMovements(deps: Pick<InventoryDeps, 'inventory'>, sku: string, page: PageRequest): Promise<Page<StockMovement>> {
-  if (!Sku.safeParse(sku).success) throw new NotFoundError(`SKU ${sku} has no stock records`);
+export async function listSkuMovements(deps: Pick<InventoryDeps, 'inventory'>, requested: string, page: PageRequest): Promise<Page<StockMovement>> {
+  const sku = stockedSku(requested);
   const stock = await deps.inventory.stock(sku);
   const shards = Math.max(1, ...stock.positions.map((p) => p.shard + 1), stock.policy.shards);
   return deps.inventory.movements(sku, shards, page);
@@ -158,21 +213,23 @@ export async function listSkuMovements(deps: Pick<InventoryDeps, 'inventory'>, s
  * move is a `shard_rebalance` movement in the ledger.
  */
 export async function putSkuPolicy(deps: InventoryDeps, command: { sku: string; input: z.input<typeof SkuPolicy>; actor: string }) {
-  if (!Sku.safeParse(command.sku).success) {
-    throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: 'A SKU cannot contain "#" or control characters' }]);
+  const valid = Sku.safeParse(command.sku);
+  if (!valid.success) {
+    throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: valid.error.issues[0]?.message ?? 'Not a valid SKU' }]);
   }
+  const sku = valid.data;
   const policy = SkuPolicy.parse(command.input);
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const stock = await deps.inventory.stock(command.sku);
+    const stock = await deps.inventory.stock(sku);
     const highestShard = Math.max(stock.policy.shards, policy.shards, ...stock.positions.map((p) => p.shard + 1));
     try {
-      await deps.inventory.putPolicy(command.sku, policy, stock.policyVersion, highestShard);
+      await deps.inventory.putPolicy(sku, policy, stock.policyVersion, highestShard);
       const rebalance = rebalanceChanges(stock.positions, policy.shards);
       if (rebalance.length > 0) {
         await deps.inventory.commit({ changes: rebalance, ledgerId: `rebalance:${newId()}`, actor: command.actor, at: deps.clock.now().toISOString(), reason: `shards ${stock.policy.shards} → ${policy.shards}`, events: [] });
       }
       if (policy.reorderPoint !== stock.policy.reorderPoint) await deps.inventory.setReorderPoint(stock.positions, policy.reorderPoint);
-      return { sku: command.sku, policy };
+      return { sku, policy };
     } catch (error) {
       if (!(error instanceof InventoryConflictError) && (error as Error).name !== 'ConcurrentModificationError') throw error;
       await pause(attempt);
