@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routeKeyOf } from '#shared/http/operation.ts';
-import { CORRELATION_HEADER } from '#shared/http/headers.ts';
+import { CORRELATION_HEADER, suppliedCorrelationId } from '#shared/http/headers.ts';
 import { runtimeLog as logger } from './log.ts';
 import { httpFunctions, type FunctionName } from '../topology/functions.ts';
 import { LOCAL_ACCOUNT } from './lambda-host.ts';
@@ -39,7 +39,7 @@ export function matchRoute(
   method: string,
   path: string,
 ): { route: LocalRoute; pathParameters: Record<string, string> } | undefined {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathSegments(path) ?? path.split('/').filter(Boolean);
   let best: { route: LocalRoute; pathParameters: Record<string, string>; score: number[] } | undefined;
   for (const route of routes) {
     if (route.routeKey === '$default' || (route.method !== 'ANY' && route.method !== method)) continue;
@@ -78,6 +78,19 @@ export function matchRoute(
   return fallback ? { route: fallback, pathParameters: {} } : undefined;
 }
 
+/**
+ * The path's segments, percent-decoded; undefined when one is not valid
+ * percent-encoding of UTF-8 (`%`, `%zz`, `%E0%A4%A`), which API Gateway
+ * refuses with a 400 before any route is chosen.
+ */
+export function pathSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
 function compareScores(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const diff = (a[i] ?? -1) - (b[i] ?? -1);
@@ -99,20 +112,42 @@ export function createLocalHttpApi(invoke: (fn: FunctionName, event: APIGatewayP
 } {
   const routes = localRoutes();
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.error('Local API failed to answer', { error: errorMessage(error) });
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'internal_error', message: 'Local runtime error', details: [] } }));
+    const requestId = randomUUID();
+    // The id the handler answers with (the caller's, or the request id): every line logged about this request carries it.
+    const correlationId = suppliedCorrelationId({ [CORRELATION_HEADER]: headerValue(request.headers[CORRELATION_HEADER]) }) ?? requestId;
+    const ids = { requestId, correlationId };
+    const served: { functionName?: FunctionName } = {};
+    handle(request, response, ids, served).catch((error: unknown) => {
+      // A function that crashed or timed out (the handler answers its own errors), or the runtime itself: logged under the function, with the ids.
+      logger.error(`${served.functionName ?? 'Local API'} failed: ${errorMessage(error)}`, { function: served.functionName, ...ids, path: request.url });
+      writeError(response, 500, { code: 'internal_error', message: 'The OMS could not complete the request. It has been logged; quote the correlation id.' }, ids);
     });
   });
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    ids: { requestId: string; correlationId: string },
+    served: { functionName?: FunctionName },
+  ): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request);
     if (body === 'too-large') {
-      response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      response.end(JSON.stringify({ error: { code: 'payload_too_large', message: 'Request Entity Too Large', details: [] } }));
+      writeError(response, 413, { code: 'payload_too_large', message: 'Request Entity Too Large' }, ids, { connection: 'close' });
+      return;
+    }
+    if (!pathSegments(url.pathname)) {
+      writeError(
+        response,
+        400,
+        {
+          code: 'malformed_request',
+          message: 'The path is not valid percent-encoding',
+          details: [{ in: 'path', path: '', message: 'Each % must start an escape of UTF-8 such as %E2%82%AC; write a literal % as %25' }],
+        },
+        ids,
+      );
       return;
     }
     const matched = matchRoute(routes, method, url.pathname);
@@ -121,7 +156,8 @@ export function createLocalHttpApi(invoke: (fn: FunctionName, event: APIGatewayP
       response.end(JSON.stringify({ message: 'Not Found' }));
       return;
     }
-    const event = toEvent(request, url, method, body, matched.route, matched.pathParameters);
+    served.functionName = matched.route.functionName;
+    const event = toEvent(request, url, method, body, matched.route, matched.pathParameters, ids.requestId);
     const result = await invoke(matched.route.functionName, event);
     writeResult(response, result, event.requestContext.requestId);
   }
@@ -155,6 +191,7 @@ function toEvent(
   body: Buffer,
   route: LocalRoute,
   pathParameters: Record<string, string>,
+  requestId: string,
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -166,7 +203,6 @@ function toEvent(
   const cookies = request.headers.cookie?.split(/;\s*/).filter(Boolean);
   const textual = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
   const now = new Date();
-  const requestId = randomUUID();
   return {
     version: '2.0',
     routeKey: route.routeKey,
@@ -210,4 +246,24 @@ function writeResult(response: ServerResponse, result: unknown, requestId: strin
   if (!Object.keys(headers).some((h) => h.toLowerCase() === CORRELATION_HEADER)) headers[CORRELATION_HEADER] = requestId;
   response.writeHead(structured.statusCode ?? 200, headers);
   response.end(structured.body ? Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8') : undefined);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** An answer of the runtime itself (not of a function), in the OMS error body, with the request's correlation id. */
+function writeError(
+  response: ServerResponse,
+  status: number,
+  error: { code: string; message: string; details?: { in?: string; path: string; message: string }[] },
+  ids: { requestId: string; correlationId: string },
+  headers: Record<string, string> = {},
+): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  response.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': ids.requestId, [CORRELATION_HEADER]: ids.correlationId, ...headers });
+  response.end(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details ?? [], correlationId: ids.correlationId } }));
 }

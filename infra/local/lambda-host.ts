@@ -1,18 +1,70 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { repoRoot } from '../paths.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
+type StoreContext = Record<string | symbol, unknown>;
+
+/**
+ * The invocation store of Lambda managed instances (many invocations at once
+ * in one process), on AsyncLocalStorage: Powertools keeps each invocation's
+ * log keys (function name, request id, correlation id) in it when
+ * AWS_LAMBDA_MAX_CONCURRENCY is set.
+ *
+ * The host brings its own rather than `InvokeStore.getInstanceAsync(true)`:
+ * that returns whichever store was created first in the process, and the AWS
+ * SDK creates one on its first call (DynamoDB Local's table is created before
+ * the handlers' environment is set), a single-context store whose `run`
+ * overwrites one process-wide context, so concurrent invocations logged under
+ * each other's function name and correlation id.
+ */
+class ConcurrentInvokeStore extends InvokeStoreBase {
+  readonly #contexts = new AsyncLocalStorage<StoreContext>();
+
+  getContext(): StoreContext | undefined {
+    return this.#contexts.getStore();
+  }
+
+  hasContext(): boolean {
+    return this.#contexts.getStore() !== undefined;
+  }
+
+  get<T = unknown>(key: string | symbol): T | undefined {
+    return this.#contexts.getStore()?.[key] as T | undefined;
+  }
+
+  set<T = unknown>(key: string | symbol, value: T): void {
+    if (this.isProtectedKey(key)) throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
+    const context = this.#contexts.getStore();
+    if (!context) throw new Error('No invocation context');
+    context[key] = value;
+  }
+
+  run<T>(context: StoreContext, fn: () => T): T {
+    return this.#contexts.run(context, fn);
+  }
+}
+
+const invocations = new ConcurrentInvokeStore();
+
+/** Makes the host's store the one Powertools reads (`globalThis.awslambda.InvokeStore`), whatever was there. */
+function installInvokeStore(): ConcurrentInvokeStore {
+  const runtime = ((globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } }).awslambda ??= {});
+  runtime.InvokeStore = invocations;
+  return invocations;
+}
+
 /**
  * Runs the OMS's Lambda handlers in this process: the same modules Lambda
  * loads (imported once, like a warm container), called with a Lambda-shaped
  * context and the function's timeout. Each invocation runs in its own
- * InvokeStore scope, as on Lambda managed instances, so concurrent
+ * invocation-store scope, as on Lambda managed instances, so concurrent
  * invocations keep their own Powertools state (correlation ids, log keys).
  */
 export class LambdaHost {
@@ -80,7 +132,7 @@ export class LambdaHost {
       succeed: () => undefined,
     };
     this.#invocations++;
-    const store = await InvokeStore.getInstanceAsync(true);
+    const store = installInvokeStore();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -9,6 +9,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { parseJson, prototypeKeys } from '#shared/domain/json.ts';
 import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
 import { bearerTokenVerifier } from './auth.ts';
+import { suppliedCorrelationId } from './headers.ts';
 import { errorResponse } from './error-response.ts';
 import { MalformedRequestError, PayloadTooLargeError } from '#shared/domain/errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, type Operation } from './operation.ts';
@@ -37,8 +38,6 @@ export interface HttpResult {
   raw?: { contentType: string; body: string };
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /**
  * Wraps a use-case call as an API Gateway HTTP API (payload 2.0) handler.
  * In order: correlation id, bearer token (401), body size (413), JSON (400),
@@ -57,8 +56,7 @@ export function httpHandler<const O extends Operation>(
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
-    const supplied = event.headers?.[CORRELATION_HEADER];
-    const correlationId = supplied && CORRELATION_ID.test(supplied) ? supplied : (event.requestContext?.requestId ?? newId());
+    const correlationId = suppliedCorrelationId(event.headers ?? {}) ?? event.requestContext?.requestId ?? newId();
     setCorrelationId(correlationId);
     try {
       const headers = event.headers ?? {};
