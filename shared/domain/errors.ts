@@ -75,6 +75,11 @@ export class PayloadTooLargeError extends OmsError {
   readonly code = 'payload_too_large';
 }
 
+/** The body is not in a format the operation takes (a JSON operation sent a form, text, XML). */
+export class UnsupportedMediaTypeError extends OmsError {
+  readonly code = 'unsupported_media_type';
+}
+
 /**
  * An inventory change was refused by one of its conditions: a movement id
  * already applied (`duplicate`), a position that no longer has the stock or

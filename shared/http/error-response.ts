@@ -8,6 +8,7 @@ import {
   PayloadTooLargeError,
   PreconditionFailedError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '#shared/domain/errors.ts';
 import { CORRELATION_HEADER, logger } from '#shared/observability/powertools.ts';
@@ -40,6 +41,7 @@ const statusByClass: [new (...args: never[]) => OmsError, number][] = [
   [ConflictError, 409],
   [PreconditionFailedError, 412],
   [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
   [ValidationError, 422],
 ];
 

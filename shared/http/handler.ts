@@ -9,9 +9,9 @@ import { newId } from '#shared/domain/ids.ts';
 import { parseJson, prototypeKeys } from '#shared/domain/json.ts';
 import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
 import { bearerTokenVerifier } from './auth.ts';
-import { suppliedCorrelationId } from './headers.ts';
+import { isJsonContentType, suppliedCorrelationId } from './headers.ts';
 import { errorResponse } from './error-response.ts';
-import { MalformedRequestError, PayloadTooLargeError } from '#shared/domain/errors.ts';
+import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#shared/domain/errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, type Operation } from './operation.ts';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -40,7 +40,8 @@ export interface HttpResult {
 
 /**
  * Wraps a use-case call as an API Gateway HTTP API (payload 2.0) handler.
- * In order: correlation id, bearer token (401), body size (413), JSON (400),
+ * In order: correlation id, bearer token (401), body size (413), Content-Type
+ * of an operation with a body (415: JSON only), JSON (400),
  * schema of path, query and body (422, every bad field named), then `run`.
  * Nothing reaches a use case, so nothing is written, until all checks pass.
  * Errors become the OMS error body (shared/http/error-response.ts).
@@ -64,6 +65,11 @@ export function httpHandler<const O extends Operation>(
       const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
       if (rawBody.length > maxBodyBytes) {
         throw new PayloadTooLargeError(`The body is ${rawBody.length} bytes; the limit is ${maxBodyBytes}`);
+      }
+      if (operation.body && !isJsonContentType(headers['content-type'])) {
+        throw new UnsupportedMediaTypeError(`The body must be JSON, not ${JSON.stringify(headers['content-type'])}`, [
+          { in: 'header', path: 'content-type', message: 'Send Content-Type: application/json', code: 'unsupported_media_type' },
+        ]);
       }
       const problems: ErrorDetail[] = [];
       const params = validate(operation.params, event.pathParameters ?? {}, 'path', problems);

@@ -11,6 +11,7 @@ const errorDescriptions: Record<number, string> = {
   409: 'Conflicts with the current state.',
   412: 'If-Match does not name the current version.',
   413: 'Body over the size limit.',
+  415: 'The body is not JSON: send `Content-Type: application/json` (parameters such as `charset=utf-8` allowed) or an `application/*+json` type.',
   422: 'Schema violation; `details` names every bad field.',
 };
 

@@ -26,14 +26,20 @@ export interface Operation {
   maxBodyBytes?: number;
   /** `html`: the answer is also served as an HTML document when the caller sends `Accept: text/html`. */
   responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType; html?: true }>>;
-  /** Error statuses the operation can answer, documented with the common error body. */
+  /** Error statuses the operation can answer, documented with the common error body (415 is added to every operation with a `body`). */
   errors: number[];
   /** Left out of the OpenAPI document (the catch-all route). */
   internal?: boolean;
 }
 
+/**
+ * An operation of the contract. One with a JSON `body` also answers 415 to
+ * a body that is not JSON (shared/http/handler.ts checks its Content-Type;
+ * webhooks, with a `signedBody`, take what each channel sends).
+ */
 export function defineOperation<const O extends Operation>(operation: O): O {
-  return operation;
+  if (!operation.body || operation.errors.includes(415)) return operation;
+  return { ...operation, errors: [...operation.errors, 415].sort((a, b) => a - b) };
 }
 
 /** API Gateway route key: `PUT /v1/locations/{locationId}` or `$default`. */

@@ -79,7 +79,7 @@ describe('npm start', () => {
     expect(await (await fetch(`${oms.url}/health`)).json()).toEqual({ status: 'ok' });
     const put = await fetch(`${oms.url}/v1/locations/wh-persist`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${oms.token}` },
+      headers: { authorization: `Bearer ${oms.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(locationBody()),
     });
     expect(put.status).toBe(201);
