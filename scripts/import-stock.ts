@@ -93,7 +93,17 @@ const progress = new Progress(process.stderr, total);
 interface MovementResult {
   movementId: string;
   status: 'applied' | 'duplicate' | 'rejected';
+  code?: string;
   reason?: string;
+  heldBy?: { sku: string; locationId?: string; recordedAt: string };
+}
+
+/** Why a row was refused, in the import's words: a movement id already used by another file is the import id's fault, not the row's. */
+function rejection(result: MovementResult): string {
+  if (result.code === 'movement_id_reused' && result.heldBy) {
+    return `import id ${importId} was already used for another file: its row here counted ${result.heldBy.sku} at ${result.heldBy.locationId ?? '?'} (recorded ${result.heldBy.recordedAt}); nothing applied, import this file with a new --import-id`;
+  }
+  return result.reason ?? 'rejected';
 }
 
 /** One batch through the API; network failures and 5xx are retried (the movement ids make that safe). */
@@ -115,7 +125,7 @@ async function send(batch: StockRow[]): Promise<void> {
       results.forEach((result, i) => {
         const row = batch[i] as StockRow;
         if (result.status === 'rejected') {
-          rejected.push({ row: row.row, sku: row.movement.sku, locationId: 'locationId' in row.movement ? row.movement.locationId : undefined, reason: result.reason ?? 'rejected' });
+          rejected.push({ row: row.row, sku: row.movement.sku, locationId: 'locationId' in row.movement ? row.movement.locationId : undefined, reason: rejection(result) });
         } else counts[result.status]++;
       });
       done += batch.length;

@@ -6,7 +6,9 @@ import { MovementInput } from '#shared/domain/inventory.ts';
  * (scripts/import-stock.ts) reads the file and sends the batches.
  *
  * Each row's movement id is `import:<importId>:<row>`, so sending a file
- * again (after a crash, or by mistake) applies nothing twice.
+ * again (after a crash, or by mistake) applies nothing twice — and another
+ * file sent under the same import id is refused row by row
+ * (`movement_id_reused`), never taken for a repeat and dropped.
  */
 
 export interface StockRow {

@@ -103,6 +103,22 @@ describe('npm run import:stock', () => {
     expect(await onHand('SKU-00049', 'wh-west')).toBe(49);
   });
 
+  it('refuses the rows of another file imported under an import id already used, saying why, and applies none of them', async () => {
+    // recount-1 holds the first file (row 2: SKU-00000 at wh-east, 0). Row 3 is the same count again; rows 2 and 4 are other counts.
+    writeFileSync(join(dir, 'other.csv'), 'sku,location,onHand\nSKU-00000,wh-east,7\nSKU-00001,wh-west,1\nOTHER-1,wh-east,5\n');
+    const run = await importStock(join(dir, 'other.csv'), '--import-id', 'recount-1');
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toMatch(/applied\s+0\b/);
+    expect(run.stdout).toMatch(/duplicate\s+1\b/);
+    expect(run.stdout).toMatch(/rejected\s+2\b/);
+    expect(run.stdout).toMatch(/import id recount-1 was already used for another file: its row here counted SKU-00000 at wh-east .*new --import-id/);
+    const rejects = readFileSync(join(dir, 'other.csv.rejected.csv'), 'utf8');
+    expect(rejects).toMatch(/^2,SKU-00000,wh-east,.*already used for another file/m);
+    expect(rejects).toMatch(/^4,OTHER-1,wh-east,.*counted SKU-00002 at wh-east/m);
+    expect(await onHand('SKU-00000', 'wh-east')).toBe(0);
+    expect(await onHand('OTHER-1', 'wh-east')).toBeUndefined();
+  });
+
   it('exits 0 on a clean file, and 1 with a clear message when it cannot run', async () => {
     writeFileSync(join(dir, 'clean.csv'), 'SKU,Location,Quantity\nCLEAN-1,wh-east,5\n');
     const clean = await importStock(join(dir, 'clean.csv'));
