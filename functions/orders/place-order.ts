@@ -2,6 +2,7 @@ import { channelRepository, idempotencyRepository, orderRepository } from '#shar
 import { systemClock } from '#shared/domain/clock.ts';
 import { parseJson } from '#shared/domain/json.ts';
 import { httpHandler } from '#shared/http/handler.ts';
+import { idempotencyKey } from '#shared/http/idempotency-key.ts';
 import { operations } from '#shared/http/operations.ts';
 import { placeApiOrder } from '#shared/use-cases/orders.ts';
 
@@ -11,7 +12,7 @@ export const handler = httpHandler(operations.placeOrder, async ({ body, rawBody
   const result = await placeApiOrder(deps, {
     input: body,
     rawBody: parseJson(rawBody.toString('utf8')),
-    idempotencyKey: declaredHeaders['idempotency-key'],
+    idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
     actor: 'api',
     correlationId,
   });

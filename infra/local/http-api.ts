@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routeKeyOf } from '#shared/http/operation.ts';
 import { CORRELATION_HEADER, suppliedCorrelationId } from '#shared/http/headers.ts';
@@ -161,6 +162,27 @@ export function createLocalHttpApi(invoke: (fn: FunctionName, event: APIGatewayP
     const result = await invoke(matched.route.functionName, event);
     writeResult(response, result, event.requestContext.requestId);
   }
+
+  // Requests Node's HTTP parser refuses (a control character or a bare line feed in a header value, say in an
+  // Idempotency-Key) reach no route: they get the OMS error body, as every other refused request does, not Node's empty 400.
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'request_timeout', 'The request did not arrive in time']
+          : [400, 'Bad Request', 'malformed_request', 'The request is not valid HTTP: a header value holds a control character or a line break HTTP does not allow (Idempotency-Key takes visible ASCII only)'];
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code, message, details: [], correlationId: requestId } });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\napigw-requestid: ${requestId}\r\n` +
+        `${CORRELATION_HEADER}: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 
   return { server, routes };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CountryCode, GeoPoint } from '#shared/domain/common.ts';
+import { ExternalOrderId } from '#shared/domain/ids.ts';
 import { CurrencyCode, formatMoney } from '#shared/domain/money.ts';
 import { FulfillmentType, MAX_MINOR_UNITS, PaymentState, Sku, type OrderDraft } from '#shared/domain/order.ts';
 import { compact, withTotalsCheck } from './mapping.ts';
@@ -32,12 +33,7 @@ const ApiAddress = z.strictObject({
 export const ApiOrderInput = z
   .strictObject({
     channelId: z.string().min(1).max(64).meta({ description: 'A `pos` or `web` channel.' }),
-    externalOrderId: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .meta({ description: "The caller's own order id; defaults to the Idempotency-Key." }),
+    externalOrderId: ExternalOrderId.optional().meta({ description: "The caller's own order id (up to 255 characters, as an Idempotency-Key); defaults to the Idempotency-Key." }),
     externalNumber: z.string().max(100).optional(),
     placedAt: z.iso.datetime().optional(),
     customer: z

@@ -2,7 +2,6 @@ import * as z from 'zod';
 import { Timestamp, Versioned } from './common.ts';
 import { Slug } from './ids.ts';
 import type { StockPosition } from './inventory.ts';
-import { Sku } from './order.ts';
 
 /**
  * A listing says that a channel sells a SKU, and where the channel keeps its
@@ -70,7 +69,7 @@ export type PushState = z.infer<typeof PushState>;
 export const Listing = z
   .object({
     channelId: Slug,
-    sku: Sku,
+    sku: z.string().meta({ description: 'The OMS SKU, as stored (listings are created under SKUs that follow the identifier rules; older ones are read back unchanged).' }),
     active: z.boolean(),
     ref: z.record(z.string(), z.unknown()).meta({ description: 'The channel identifiers (type-specific, as sent in the PUT).' }),
     type: z.enum(['shopify', 'woocommerce', 'amazon', 'ebay']),

@@ -12,7 +12,7 @@ import { Fulfillment, FulfillmentEventInput, TrackingUpdateInput } from '#shared
 import { Invoice } from '#shared/domain/invoice.ts';
 import { Notification } from '#shared/domain/notification.ts';
 import { FulfillmentType, OrderAddress } from '#shared/domain/order.ts';
-import { Slug } from '#shared/domain/ids.ts';
+import { ExternalOrderId, Slug } from '#shared/domain/ids.ts';
 import { defineOperation } from './operation.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -253,7 +253,7 @@ export const operations = {
     auth: 'bearer',
     summary: "Find an order by the channel's own order id",
     tags: ['Orders'],
-    params: z.object({ channelId: z.string(), externalOrderId: z.string().min(1).max(200) }),
+    params: z.object({ channelId: z.string(), externalOrderId: ExternalOrderId }),
     responses: { 200: { description: 'The OMS order.', schema: Order } },
     errors: [401, 404],
   }),
@@ -652,7 +652,12 @@ export const operations = {
         .string()
         .min(1)
         .max(255)
-        .meta({ description: 'Unique per order attempt; retries reuse it. Kept 24 hours.' }),
+        .meta({
+          description:
+            'Unique per order attempt; retries reuse it. Kept 24 hours. 1-255 visible ASCII characters (`!` to `~`: letters, digits, punctuation; no spaces or control characters): a longer key is a 422, any other character a 400. It is also the order\'s `externalOrderId` unless the body gives one.',
+          example: 'till-42-0001',
+          pattern: '^[!-~]+$',
+        }),
     }),
     body: ApiOrderInput,
     responses: {

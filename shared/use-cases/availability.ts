@@ -169,9 +169,9 @@ export interface ListingDeps {
 }
 
 function checkSku(sku: string): void {
-  if (!Sku.safeParse(sku).success) {
-    throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: 'A SKU cannot contain "#" or control characters' }]);
-  }
+  const valid = Sku.safeParse(sku);
+  if (!valid.success) throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: valid.error.issues[0]?.message ?? 'Not a valid SKU' }]);
+  if (valid.data !== sku) throw new ValidationError('Not a valid SKU', [{ in: 'path', path: 'sku', message: 'SKUs are stored in Unicode NFC' }]);
 }
 
 async function stockChannel(deps: Pick<ListingDeps, 'channels'>, channelId: string): Promise<Channel> {
@@ -219,7 +219,9 @@ export async function putListing(
 }
 
 export async function getListing(deps: Pick<ListingDeps, 'listings'>, channelId: string, sku: string): Promise<ListingView> {
-  const listing = Sku.safeParse(sku).success ? await deps.listings.get(channelId, sku) : undefined;
+  // The SKU as it is stored (NFC); one that could never be stored has no listing.
+  const stored = Sku.safeParse(sku);
+  const listing = stored.success ? await deps.listings.get(channelId, stored.data) : undefined;
   if (!listing) throw new NotFoundError(`Channel ${channelId} has no listing of ${sku}`);
   return listing;
 }
