@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import type { Channel } from '#shared/domain/channel.ts';
+import { ChannelId, type Channel } from '#shared/domain/channel.ts';
 import { CountryCode, GeoPoint } from '#shared/domain/common.ts';
-import { ExternalOrderId } from '#shared/domain/ids.ts';
+import { ExternalOrderId, LineId, Slug } from '#shared/domain/ids.ts';
 import { CurrencyCode, formatMoney } from '#shared/domain/money.ts';
 import { FulfillmentType, MAX_MINOR_UNITS, PaymentState, Sku, type OrderDraft } from '#shared/domain/order.ts';
 import { compact, withTotalsCheck } from './mapping.ts';
@@ -32,7 +32,7 @@ const ApiAddress = z.strictObject({
 
 export const ApiOrderInput = z
   .strictObject({
-    channelId: z.string().min(1).max(64).meta({ description: 'A `pos` or `web` channel.' }),
+    channelId: ChannelId.meta({ description: 'A `pos` or `web` channel.' }),
     externalOrderId: ExternalOrderId.optional().meta({ description: "The caller's own order id (up to 255 characters, as an Idempotency-Key); defaults to the Idempotency-Key." }),
     externalNumber: z.string().max(100).optional(),
     placedAt: z.iso.datetime().optional(),
@@ -45,7 +45,7 @@ export const ApiOrderInput = z
     lines: z
       .array(
         z.strictObject({
-          lineId: z.string().min(1).max(64).optional(),
+          lineId: LineId.optional(),
           sku: Sku,
           title: z.string().max(500),
           quantity: z.number().int().min(1).max(100_000),
@@ -58,7 +58,7 @@ export const ApiOrderInput = z
       .min(1)
       .max(1000),
     shipping: z.strictObject({ method: z.string().max(200).optional(), serviceLevel: z.string().max(100).optional(), price: Minor.default(0), tax: Minor.default(0) }).default({ price: 0, tax: 0 }),
-    fulfillment: z.strictObject({ type: FulfillmentType, locationId: z.string().max(64).optional() }),
+    fulfillment: z.strictObject({ type: FulfillmentType, locationId: Slug.optional() }),
     payment: z.strictObject({ state: PaymentState, provider: z.string().max(100).optional(), reference: z.string().max(200).optional() }),
     total: Minor.optional().meta({
       description:

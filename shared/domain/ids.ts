@@ -26,7 +26,8 @@ const REFUSED_IN_IDENTIFIERS = '\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\u00A0\\u1680\\u200
  * one key) is refused rather than merged.
  *
  * In order: ill-formed Unicode is refused; the value is normalised to NFC
- * (`é` composed or decomposed is one identifier); then length (in UTF-16
+ * (`é` composed or decomposed is one identifier) and spaces at either end
+ * are dropped (`A ` is `A`); then length (in UTF-16
  * code units, after normalisation) and the refused characters are checked,
  * with `also` (e.g. `#`, a key separator) refused too.
  */
@@ -37,7 +38,8 @@ export function identifier(options: { max: number; also?: { chars: string; messa
       message: 'Must be well-formed Unicode: it contains a lone surrogate (an unpaired \\ud800-\\udfff), which cannot be stored as sent',
       abort: true,
     })
-    .overwrite((value) => value.normalize('NFC'))
+    // Spaces at either end are never part of an id ("A" and "A " would look alike): dropped, like the CSV import does.
+    .overwrite((value) => value.normalize('NFC').replace(/^ +| +$/g, ''))
     .min(1)
     .max(options.max)
     .regex(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiOrderInput } from '#shared/channels/api-order.ts';
 import { draftFromDelivery } from '#shared/channels/deliveries.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { MovementInput } from '#shared/domain/inventory.ts';
@@ -57,6 +58,12 @@ describe('identifiers', () => {
     expect(Sku.parse('\u212b')).toBe('\u00c5'); // ANGSTROM SIGN → LATIN CAPITAL LETTER A WITH RING ABOVE
   });
 
+  it('drops spaces at either end, so "MUG-1" and "MUG-1 " are one SKU, and refuses one made of spaces only', () => {
+    expect(Sku.parse(' MUG-1  ')).toBe('MUG-1');
+    expect(Sku.parse('MUG 1')).toBe('MUG 1');
+    expect(Sku.safeParse('   ').success).toBe(false);
+  });
+
   it('keeps the SKUs merchants use: punctuation, spaces, accents, other scripts, emoji', () => {
     for (const sku of ['MUG-CER-350', 'MUG, large', 'Ünïcödé_1/2', '杯子-350', 'كوب-1', '☕ MUG', 'TEE.M.BLK+']) expect(Sku.parse(sku)).toBe(sku);
     expect(Sku.safeParse('A#1').success).toBe(false);
@@ -96,5 +103,24 @@ describe('identifiers', () => {
     }
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details.map((d) => d.path)).toEqual(['line_items.0.sku']);
+  });
+});
+
+describe('identifiers in an API order', () => {
+  const order = {
+    channelId: 'web',
+    currency: 'USD',
+    lines: [{ sku: 'MUG-1', title: 'Mug', quantity: 1, unitPrice: 100 }],
+    fulfillment: { type: 'pickup', locationId: 'store-1' },
+    payment: { state: 'paid' },
+  };
+  it.each([
+    ['a line id with a zero-width space', { lines: [{ ...order.lines[0], lineId: 'L\u200b1' }] }, 'lines.0.lineId'],
+    ['a channel id that is not a channel id', { channelId: 'Web Store' }, 'channelId'],
+    ['a store id with a right-to-left override', { fulfillment: { type: 'pickup', locationId: '\u202estore-1' } }, 'fulfillment.locationId'],
+  ])('refuses %s, naming the field', (_case, change, path) => {
+    const result = ApiOrderInput.safeParse({ ...order, ...change });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual([path]);
   });
 });
