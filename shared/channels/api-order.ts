@@ -32,7 +32,7 @@ const ApiAddress = z.strictObject({
 
 export const ApiOrderInput = z
   .strictObject({
-    channelId: ChannelId.meta({ description: 'A `pos` or `web` channel.' }),
+    channelId: ChannelId.meta({ description: 'A `pos` or `web` channel.', example: 'web-store' }),
     externalOrderId: ExternalOrderId.optional().meta({ description: "The caller's own order id (up to 255 characters, as an Idempotency-Key); defaults to the Idempotency-Key." }),
     externalNumber: z.string().max(100).optional(),
     placedAt: z.iso.datetime().optional(),
