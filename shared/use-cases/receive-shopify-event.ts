@@ -55,7 +55,7 @@ async function findShopifyChannel(channels: Pick<ChannelRepository, 'list'>, sho
   let cursor: string | undefined;
   do {
     const page: Page<Channel> = await channels.list({ limit: 100, cursor } satisfies PageRequest);
-    const match = page.items.find((c) => c.type === 'shopify' && c.settings['shopDomain'] === shopDomain);
+    const match = page.items.find((c) => c.type === 'shopify' && c.settings['shopDomain'] === shopDomain.toLowerCase());
     if (match) return match;
     cursor = page.nextCursor;
   } while (cursor);

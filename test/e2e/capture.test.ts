@@ -384,6 +384,9 @@ describe('Shopify through an EventBridge partner event source', () => {
     await expect(
       oms.lambdas.invoke('receiveShopifyEvent', { ...event, detail: { ...event.detail, metadata: { ...event.detail.metadata, 'X-Shopify-Shop-Domain': 'other.myshopify.com' } } }),
     ).rejects.toThrow(/No Shopify channel/);
+    // Domains are compared as domains: any letter case names the same shop.
+    const upper = { ...event, detail: { metadata: { ...event.detail.metadata, 'X-Shopify-Shop-Domain': 'ACME.myshopify.com', 'X-Shopify-Webhook-Id': 'eb-webhook-2' }, payload: { ...payload, id: 5821334500098 } } };
+    expect(await oms.lambdas.invoke('receiveShopifyEvent', upper)).toEqual({ outcome: 'stored', deliveryId: 'eb-webhook-2', topic: 'orders/create' });
   });
 });
 
