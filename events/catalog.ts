@@ -21,6 +21,8 @@ import { PaymentAuthorized } from './payment-authorized.ts';
 import { PaymentFailed } from './payment-failed.ts';
 import { PaymentCaptured } from './payment-captured.ts';
 import { InvoiceIssued } from './invoice-issued.ts';
+import { RefundIssued } from './refund-issued.ts';
+import { CreditNoteIssued } from './credit-note-issued.ts';
 import { NotificationSent } from './notification-sent.ts';
 import { RoutingRulesChanged } from './routing-rules-changed.ts';
 
@@ -46,6 +48,8 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   PaymentFailed,
   PaymentCaptured,
   InvoiceIssued,
+  RefundIssued,
+  CreditNoteIssued,
   NotificationSent,
   RoutingRulesChanged,
 ];

@@ -9,6 +9,7 @@ import type { RuleSet } from './domain/routing.ts';
 import type { CarrierLabel, Fulfillment } from './domain/fulfillment.ts';
 import type { Payment } from './domain/payment.ts';
 import type { Invoice } from './domain/invoice.ts';
+import type { CreditNote, Refund } from './domain/refund.ts';
 import type { Notification } from './domain/notification.ts';
 import type { Rate } from './domain/shipping.ts';
 
@@ -339,6 +340,39 @@ export interface InvoiceRepository {
    * subject: `exists` when the subject already has one (nothing written).
    */
   issue(draft: Omit<Invoice, 'invoiceId' | 'number'>, subject: string, writes: { timeline: (invoice: Invoice) => TimelineEntry[]; events: (invoice: Invoice) => OutboxEvent[] }): Promise<{ outcome: 'issued' | 'exists'; invoice: Invoice }>;
+}
+
+/** What a refund's write changes on the payment: its refunded totals, at the version read (the limit is checked by the write's condition). */
+export interface RefundPaymentChange {
+  next: Payment;
+  expectedVersion: number;
+  /** The payment attribute the refunded total must not exceed (`captured`, or `amount` for cash on delivery). */
+  limit: 'captured' | 'amount';
+}
+
+/** What goes with a refund's write: its credit note (numbered in the same transaction), timeline entries and events. */
+export interface RefundWrites {
+  creditNote?: { series: string; draft: Omit<CreditNote, 'creditNoteId' | 'number' | 'series'> } | undefined;
+  timeline: (refund: Refund, creditNote: CreditNote | undefined) => TimelineEntry[];
+  events: (refund: Refund, creditNote: CreditNote | undefined) => OutboxEvent[];
+}
+
+export interface RefundRepository {
+  /** The refund recorded under this key for the order, if any. */
+  byKey(orderId: string, key: string): Promise<Refund | undefined>;
+  /** The order's refunds, oldest first. */
+  forOrder(orderId: string): Promise<Refund[]>;
+  /**
+   * Records a new refund (once per key: `exists` with the first one when the
+   * key was used), with the payment's refunded total in the same
+   * transaction. Throws ConcurrentModificationError when the payment moved
+   * or its limit would be exceeded (read again and decide).
+   */
+  record(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites): Promise<{ outcome: 'recorded' | 'exists'; refund: Refund; creditNote?: CreditNote | undefined }>;
+  /** Finishes a pending refund (provider refunds done): ConcurrentModificationError if it is no longer pending. */
+  complete(refund: Refund, writes: RefundWrites): Promise<{ refund: Refund; creditNote?: CreditNote | undefined }>;
+  creditNote(creditNoteId: string): Promise<CreditNote | undefined>;
+  creditNotesOf(orderId: string): Promise<CreditNote[]>;
 }
 
 export interface NotificationRepository {

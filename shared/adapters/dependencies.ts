@@ -24,6 +24,7 @@ import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
 
 /**
  * The composition root: adapters are created once per process, on first use,
@@ -82,6 +83,7 @@ export const routingRuleRepository = once(() => new DynamoRoutingRuleRepository(
 export const fulfillmentRepository = once(() => new DynamoFulfillmentRepository(documentClient(), tableName()));
 export const invoiceRepository = once(() => new DynamoInvoiceRepository(documentClient(), tableName()));
 export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
+export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
 export const carriers = once(() => new SandboxCarriers());
 export const paymentProviders = once(() => ({ sandbox: new SandboxPaymentProvider(documentClient(), tableName()) }));
 export const smsSender = once(() => new SnsSmsSender());
@@ -138,6 +140,17 @@ export const invoiceDeps = once(() => ({
   ruleSetFor: ruleSetFor(),
   clock: systemClock,
   sellerName: sellerName(),
+}));
+
+/** What refunds need (issueRefund, credit notes): the payment, earlier refunds, the invoices they correct, the providers. */
+export const refundDeps = once(() => ({
+  orders: orderRepository(),
+  fulfillments: fulfillmentRepository(),
+  refunds: refundRepository(),
+  invoices: invoiceRepository(),
+  providers: paymentProviders(),
+  ruleSetFor: ruleSetFor(),
+  clock: systemClock,
 }));
 
 export const notificationDeps = once(() => ({

@@ -24,12 +24,14 @@ export const Payment = z
     authorizationId: z.string().optional(),
     authorized: z.number().int(),
     captured: z.number().int(),
+    refunded: z.number().int().optional().meta({ description: 'Refunded so far, minor units: never more than captured (paid at the channel, collected in cash), enforced by a condition on this item.' }),
     captures: z.array(
       z.object({
         captureId: z.string(),
         amount: z.number().int(),
         shipmentId: z.string(),
         lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })).optional().meta({ description: 'The units the capture paid for.' }),
+        refunded: z.number().int().optional().meta({ description: 'Refunded from this capture so far, minor units.' }),
         at: Timestamp,
       }),
     ),

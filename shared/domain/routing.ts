@@ -87,8 +87,13 @@ export const RuleSetInput = z
       .strictObject({
         per: z.enum(['shipment', 'order']).default('shipment'),
         series: z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,19}$/, 'Use 1-20 upper-case letters, digits or "-"').default('INV'),
+        creditNoteSeries: z
+          .string()
+          .regex(/^[A-Z0-9][A-Z0-9-]{0,19}$/, 'Use 1-20 upper-case letters, digits or "-"')
+          .default('CN')
+          .meta({ description: 'Series of the credit notes refunds issue (gap-free, numbered apart from the invoices).' }),
       })
-      .default({ per: 'shipment', series: 'INV' }),
+      .default({ per: 'shipment', series: 'INV', creditNoteSeries: 'CN' }),
     acceptWithinMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240).meta({
       description: 'A location that has not accepted a fulfillment within this time loses it: its lines are re-routed.',
     }),

@@ -197,6 +197,16 @@ export const keys = {
   /** One invoice per subject (a shipment, or the whole order): its conditional put makes issuing exactly-once. */
   invoiceFor: (orderId: string, subject: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `INVOICEFOR#${subject}` }),
 
+  /** A refund, in its order's partition, keyed by its idempotency key (`return:<id>`, `goodwill:<Idempotency-Key>`…): its conditional put makes a key refund once. */
+  refund: (orderId: string, key: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `REFUND#${hash(key)}` }),
+  refundPrefix: 'REFUND#',
+  /** The next number of a credit note series (gap-free, its own counter beside the invoices'). */
+  creditNoteCounter: (series: string): ItemKey => ({ PK: `COUNTER#CREDITNOTE#${series}`, SK: 'COUNTER' }),
+  creditNote: (creditNoteId: string): ItemKey => ({ PK: `CREDITNOTE#${creditNoteId}`, SK: 'CREDITNOTE' }),
+  /** GSI1: an order's credit notes, by id. */
+  creditNoteByOrder: (orderId: string, creditNoteId: string) => ({ GSI1PK: `ORDERCREDITNOTES#${orderId}`, GSI1SK: creditNoteId }),
+  creditNoteByOrderPartition: (orderId: string): string => `ORDERCREDITNOTES#${orderId}`,
+
   /**
    * One customer message per (template, what it is about, channel): claimed
    * before sending, so it is sent once. (`TOCUSTOMER#` sorts after `ORDER`,

@@ -1,0 +1,348 @@
+import { CreditNoteIssued } from '#events/credit-note-issued.ts';
+import { RefundIssued } from '#events/refund-issued.ts';
+import type { OutboxEvent } from '#events/define.ts';
+import type { Clock } from '#shared/domain/clock.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { formatMoney } from '#shared/domain/money.ts';
+import { SHIPPED_OR_LATER, type Order, type TimelineEntry } from '#shared/domain/order.ts';
+import { paymentModeOf, type Payment } from '#shared/domain/payment.ts';
+import {
+  CreditNoteId,
+  creditNoteBody,
+  refundable,
+  refundLimitAttribute,
+  refundValue,
+  renderCreditNoteHtml,
+  splitOverCaptures,
+  type CreditNote,
+  type Refund,
+  type RefundKind,
+} from '#shared/domain/refund.ts';
+import type { RuleSet } from '#shared/domain/routing.ts';
+import type { FulfillmentRepository, InvoiceRepository, OrderRepository, PaymentProvider, RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
+import { actorOf, type Actor } from './actor.ts';
+import { getOrder } from './orders.ts';
+
+export interface RefundDeps {
+  orders: Pick<OrderRepository, 'get'>;
+  fulfillments: Pick<FulfillmentRepository, 'payment'>;
+  refunds: RefundRepository;
+  invoices: Pick<InvoiceRepository, 'forOrder'>;
+  /** Providers the OMS refunds through, by name (`sandbox`). */
+  providers: Record<string, PaymentProvider>;
+  ruleSetFor(channelId: string): Promise<RuleSet>;
+  clock: Clock;
+}
+
+export interface RefundCommand extends Actor {
+  orderId: string;
+  /** One refund per key (`return:<returnId>`, `cancel:<orderId>:<n>`, a goodwill request's Idempotency-Key): the same key again answers the first refund, nothing twice. */
+  key: string;
+  kind: RefundKind;
+  reason: string;
+  /** Units refunded (returned or cancelled): their exact share of price, discount and tax. */
+  lines?: { sku: string; quantity: number }[];
+  /** Also refund the shipping charge and its tax (a return policy decides). */
+  shipping?: boolean;
+  /** Deducted from the refund (restocking fee), minor units; never below zero. */
+  fee?: number;
+  /** A goodwill amount in minor units (no lines). */
+  amount?: number;
+  returnId?: string;
+  /** A note for people (goodwill requests). */
+  note?: string;
+}
+
+/** A pending provider refund untouched this long was left by a crashed call: the same key resumes it. */
+const RESUME_AFTER_MS = 30_000;
+const ATTEMPTS = 25;
+
+function entry(at: string, type: string, command: Actor, message: string, data?: Record<string, unknown>): TimelineEntry {
+  return { at, type, actor: command.actor, message, ...(command.correlationId ? { correlationId: command.correlationId } : {}), ...(data ? { data } : {}) };
+}
+
+/**
+ * Gives money back for an order: units returned, cancelled or claimed, or
+ * a goodwill amount. Exactly once per key. The amount is the units' exact
+ * share (shared/domain/refund.ts refundValue) plus shipping once, minus a
+ * fee; it never exceeds what was captured (provider), paid (channel) or
+ * collected (cash on delivery) minus earlier refunds — the refund's write
+ * is conditional on the payment item's refunded total. Provider refunds
+ * are recorded `pending` first (that write takes the money from the
+ * refundable total), then refunded capture by capture with idempotency
+ * keys derived from the refund key, then completed with their timeline,
+ * RefundIssued event and credit note in one transaction. Channel and cash
+ * refunds are recorded final in one transaction. Units cancelled before
+ * they shipped were never captured or collected: `nothing_to_refund`.
+ */
+export async function issueRefund(deps: RefundDeps, command: RefundCommand): Promise<Refund> {
+  const problems = [];
+  if (command.key.length < 1 || command.key.length > 300) problems.push({ path: 'key', message: 'A refund key is 1-300 characters' });
+  if (command.reason.trim().length < 1 || command.reason.length > 500) problems.push({ in: 'body' as const, path: 'reason', message: 'Give a reason (1-500 characters)' });
+  if (command.note !== undefined && command.note.length > 2000) problems.push({ in: 'body' as const, path: 'note', message: 'A note is at most 2000 characters' });
+  if (problems.length > 0) throw new ValidationError('The refund cannot be made as asked', problems);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const existing = await deps.refunds.byKey(command.orderId, command.key);
+    if (existing) return existing.status === 'pending' && stale(existing, deps.clock) ? finishProviderRefund(deps, existing, command) : existing;
+    const order = await deps.orders.get(command.orderId);
+    if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
+    const [payment, earlier] = await Promise.all([deps.fulfillments.payment(order.orderId), deps.refunds.forOrder(order.orderId)]);
+    const plan = planRefund(order, payment, earlier, command);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const refund: Refund = {
+      refundId: newId(),
+      orderId: order.orderId,
+      ...(command.returnId ? { returnId: command.returnId } : {}),
+      key: command.key,
+      kind: command.kind,
+      reason: command.reason.trim(),
+      ...(command.note ? { note: command.note } : {}),
+      currency: order.currency,
+      ...plan.value,
+      amount: plan.amount,
+      mode: plan.mode,
+      status: plan.status,
+      ...(payment?.provider && plan.mode === 'provider' ? { provider: payment.provider } : {}),
+      providerRefunds: plan.parts.map((p) => ({ ...p, idempotencyKey: `refund:${order.orderId}:${command.key}:${p.captureId}` })),
+      ...(plan.mode === 'channel' && payment?.channelReference ? { channelReference: payment.channelReference } : {}),
+      ...(plan.why ? { creditNote: plan.why } : {}),
+      actor: command.actor,
+      createdAt: at,
+      updatedAt: at,
+      ...(plan.status !== 'pending' ? { completedAt: at } : {}),
+    };
+    const paymentChange = payment && plan.amount > 0 ? refundedPayment(payment, refund, at) : undefined;
+    const writes = plan.status === 'pending' ? startedWrites(command, order, at) : await finalWrites(deps, command, order, refund, now);
+    const final = plan.status === 'pending' ? refund : noted(refund, writes);
+    try {
+      const { outcome, refund: stored } = await deps.refunds.record(final, paymentChange, writes);
+      if (outcome === 'exists') return stored.status === 'pending' && stale(stored, deps.clock) ? finishProviderRefund(deps, stored, command) : stored;
+      return stored.status === 'pending' ? finishProviderRefund(deps, stored, command) : stored;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      // Another refund (or a capture) changed the payment: read again, and decide again what is refundable.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 8 * attempt));
+    }
+  }
+  throw new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing; retry the refund`);
+}
+
+function stale(refund: Refund, clock: Clock): boolean {
+  return clock.now().getTime() - Date.parse(refund.updatedAt) >= RESUME_AFTER_MS;
+}
+
+interface Plan {
+  value: ReturnType<typeof refundValue>;
+  amount: number;
+  mode: Payment['mode'];
+  status: Refund['status'];
+  parts: { captureId: string; amount: number }[];
+  /** Why there is no credit note, when it is known before writing. */
+  why?: string;
+}
+
+/** Decides what the refund gives back and how, from the order, its payment and its earlier refunds. */
+function planRefund(order: Order, payment: Payment | undefined, earlier: readonly Refund[], command: RefundCommand): Plan {
+  const value = refundValue(order, command, earlier);
+  const mode = payment?.mode ?? paymentModeOf(order);
+  const money = (amount: number) => formatMoney(amount, order.currency);
+  const nothing = (why: string): Plan => ({ value, amount: 0, mode, status: 'nothing_to_refund', parts: [], why });
+  if (command.kind === 'cancellation' && mode !== 'channel') {
+    // Cancelled units never shipped: the captures (one per shipment) and the carrier's cash collection take only shipped units.
+    return nothing(mode === 'provider' ? 'Nothing was captured for cancelled units: captures take only shipped units' : 'Nothing was collected for cancelled units: cash is collected on delivery');
+  }
+  if (!payment || payment.status === 'declined' || payment.status === 'voided') {
+    if (command.kind === 'cancellation') return nothing(`No payment to refund (${payment ? `payment ${payment.status}` : 'no payment recorded'})`);
+    throw new ConflictError(`Order ${order.orderId} has no payment to refund (${payment ? `payment ${payment.status}` : 'no payment recorded yet'})`, 'nothing_paid');
+  }
+  if (value.value === 0) return nothing('The fee takes the whole value: nothing to refund');
+  const collected = SHIPPED_OR_LATER.includes(order.status);
+  const left = refundable(payment, collected);
+  if (value.value > left) {
+    const limitName = mode === 'provider' ? 'captured' : mode === 'channel' ? 'paid at the channel' : 'collected';
+    const limit = mode === 'cash_on_delivery' ? (collected ? payment.amount : 0) : payment.captured;
+    throw new ValidationError(
+      `A refund of ${money(value.value)} exceeds the refundable ${money(left)} (${limitName} ${money(limit)}, refunded so far ${money(payment.refunded ?? 0)})`,
+      [
+        {
+          in: 'body',
+          path: command.amount !== undefined ? 'amount' : 'lines',
+          code: 'exceeds_refundable',
+          message: `Refundable now: ${money(left)}; asked: ${money(value.value)}`,
+        },
+      ],
+    );
+  }
+  if (mode === 'provider') return { value, amount: value.value, mode, status: 'pending', parts: splitOverCaptures(payment.captures, value.value) };
+  return { value, amount: value.value, mode, status: mode === 'channel' ? 'to_refund_at_channel' : 'to_refund_manually', parts: [] };
+}
+
+/** The payment with this refund added to its refunded totals (and its captures', for provider refunds), one version on. */
+function refundedPayment(payment: Payment, refund: Refund, at: string): RefundPaymentChange {
+  const byCapture = new Map(refund.providerRefunds.map((p) => [p.captureId, p.amount]));
+  const next: Payment = {
+    ...payment,
+    refunded: (payment.refunded ?? 0) + refund.amount,
+    captures: payment.captures.map((c) => (byCapture.has(c.captureId) ? { ...c, refunded: (c.refunded ?? 0) + (byCapture.get(c.captureId) ?? 0) } : c)),
+    version: payment.version + 1,
+    updatedAt: at,
+  };
+  return { next, expectedVersion: payment.version, limit: refundLimitAttribute(payment.mode) };
+}
+
+function startedWrites(command: Actor, order: Order, at: string): RefundWrites {
+  return {
+    timeline: (refund) => [
+      entry(at, 'refund_started', command, `Refund of ${formatMoney(refund.amount, order.currency)} (${refund.kind}: ${refund.reason}) started with ${refund.provider ?? 'the provider'} over ${refund.providerRefunds.length} capture(s).`, {
+        refundId: refund.refundId,
+        amount: refund.amount,
+      }),
+    ],
+    events: () => [],
+  };
+}
+
+/** A final refund says why it has no credit note, or gets one (its id is set when the note is numbered). */
+function noted(refund: Refund, writes: RefundWrites & { why?: string | undefined }): Refund {
+  const { creditNote: _reason, ...rest } = refund;
+  return writes.creditNote || !writes.why ? rest : { ...rest, creditNote: writes.why };
+}
+
+/** What a final refund writes: its credit note (when it corrects an invoice), timeline entries, RefundIssued and CreditNoteIssued. */
+async function finalWrites(deps: Pick<RefundDeps, 'invoices' | 'ruleSetFor'>, command: Actor, order: Order, refund: Refund, now: Date): Promise<RefundWrites & { why?: string | undefined }> {
+  const at = now.toISOString();
+  const money = (amount: number) => formatMoney(amount, order.currency);
+  const context = { occurredAt: now, ...actorOf(command) };
+  let creditNote: RefundWrites['creditNote'];
+  let why = refund.creditNote;
+  if (refund.amount > 0) {
+    const invoices = await deps.invoices.forOrder(order.orderId);
+    if (invoices.length === 0) why = 'The order has no invoice (nothing shipped yet): no credit note';
+    else {
+      const { invoicing } = await deps.ruleSetFor(order.channel.channelId);
+      creditNote = { series: invoicing.creditNoteSeries, draft: { ...creditNoteBody(order, refund, invoices), issuedAt: at } };
+    }
+  }
+  return {
+    ...(creditNote ? { creditNote } : {}),
+    why,
+    timeline: (stored, note) => {
+      const how =
+        stored.status === 'refunded'
+          ? `refunded through ${stored.provider ?? 'the provider'}`
+          : stored.status === 'to_refund_at_channel'
+            ? `to be refunded at ${order.channel.channelId}${stored.channelReference ? ` (${stored.channelReference})` : ''}`
+            : stored.status === 'to_refund_manually'
+              ? 'to be paid back by hand (cash on delivery)'
+              : 'nothing to refund';
+      const units = stored.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
+      const entries = [
+        entry(
+          at,
+          stored.status === 'nothing_to_refund' ? 'refund_not_needed' : 'refund_issued',
+          command,
+          stored.status === 'nothing_to_refund'
+            ? `No refund for ${units || 'the request'} (${stored.kind}: ${stored.reason}): ${why ?? 'nothing to refund'}.`
+            : `Refund of ${money(stored.amount)} (${stored.kind}: ${stored.reason}${units ? `; ${units}` : ''}${stored.fee > 0 ? `; fee ${money(stored.fee)} kept` : ''}) ${how}; ${note ? `credit note ${note.creditNoteId}` : (why ?? 'no credit note')}.`,
+          { refundId: stored.refundId, amount: stored.amount, status: stored.status, ...(note ? { creditNoteId: note.creditNoteId } : {}) },
+        ),
+      ];
+      if (note) {
+        entries.push(
+          entry(at, 'credit_note_issued', command, `Credit note ${note.creditNoteId} issued for ${money(note.totals.total)}, correcting ${note.invoiceIds.join(', ')}.`, {
+            creditNoteId: note.creditNoteId,
+            refundId: stored.refundId,
+          }),
+        );
+      }
+      return entries;
+    },
+    events: (stored, note) => {
+      if (stored.status === 'nothing_to_refund' || stored.status === 'pending') return [];
+      const events: OutboxEvent[] = [
+        RefundIssued.create(
+          {
+            refundId: stored.refundId,
+            orderId: stored.orderId,
+            ...(stored.returnId ? { returnId: stored.returnId } : {}),
+            kind: stored.kind,
+            reason: stored.reason,
+            mode: stored.mode,
+            status: stored.status,
+            amount: stored.amount,
+            currency: stored.currency,
+            lines: stored.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, amount: l.amount })),
+            ...(stored.channelReference ? { channelReference: stored.channelReference } : {}),
+            ...(note ? { creditNoteId: note.creditNoteId } : {}),
+          },
+          context,
+        ),
+      ];
+      if (note) {
+        events.push(
+          CreditNoteIssued.create(
+            { creditNoteId: note.creditNoteId, series: note.series, number: note.number, orderId: note.orderId, refundId: stored.refundId, invoiceIds: note.invoiceIds, total: note.totals.total, currency: note.currency },
+            context,
+          ),
+        );
+      }
+      return events;
+    },
+  };
+}
+
+/**
+ * The provider side of a pending refund: one provider refund per capture
+ * part, each with its idempotency key (a retry gets the provider's first
+ * answer), then the refund is completed with its credit note, timeline
+ * and events in one transaction.
+ */
+async function finishProviderRefund(deps: RefundDeps, refund: Refund, command: Actor): Promise<Refund> {
+  const provider = deps.providers[refund.provider ?? ''];
+  if (!provider) throw new Error(`Payment provider ${refund.provider} is not configured`);
+  const done = [];
+  for (const part of refund.providerRefunds) {
+    const { refundId } = await provider.refund({ captureId: part.captureId, amount: part.amount, idempotencyKey: part.idempotencyKey });
+    done.push({ ...part, refundId });
+  }
+  const order = await deps.orders.get(refund.orderId);
+  if (!order) throw new NotFoundError(`Order ${refund.orderId} does not exist`);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const next: Refund = { ...refund, status: 'refunded', providerRefunds: done, updatedAt: at, completedAt: at };
+  const writes = await finalWrites(deps, command, order, next, now);
+  try {
+    const { refund: stored } = await deps.refunds.complete(noted(next, writes), writes);
+    return stored;
+  } catch (error) {
+    if (!(error instanceof ConcurrentModificationError)) throw error;
+    // Another call completed it first.
+    const stored = await deps.refunds.byKey(refund.orderId, refund.key);
+    if (!stored) throw error;
+    return stored;
+  }
+}
+
+/** `GET /v1/orders/{orderId}/refunds`: the order's refunds, oldest first (404 for an unknown order). */
+export async function refundsOfOrder(deps: Pick<RefundDeps, 'orders' | 'refunds'>, orderId: string): Promise<Refund[]> {
+  await getOrder(deps, orderId);
+  return deps.refunds.forOrder(orderId);
+}
+
+export async function getCreditNote(deps: Pick<RefundDeps, 'refunds'>, creditNoteId: string): Promise<CreditNote> {
+  const note = CreditNoteId.safeParse(creditNoteId).success ? await deps.refunds.creditNote(creditNoteId) : undefined;
+  if (!note) throw new NotFoundError(`Credit note ${creditNoteId} does not exist`);
+  return note;
+}
+
+export async function creditNoteDocument(deps: Pick<RefundDeps, 'refunds'> & { sellerName: string }, creditNoteId: string): Promise<string> {
+  return renderCreditNoteHtml(await getCreditNote(deps, creditNoteId), { name: deps.sellerName });
+}
+
+/** `GET /v1/credit-notes?orderId=`: the order's credit notes, by number (404 for an unknown order). */
+export async function creditNotesOfOrder(deps: Pick<RefundDeps, 'orders' | 'refunds'>, orderId: string): Promise<CreditNote[]> {
+  await getOrder(deps, orderId);
+  return deps.refunds.creditNotesOf(orderId);
+}
