@@ -6,6 +6,8 @@ import { LocationChanged } from './location-changed.ts';
 import { AvailabilityChanged } from './availability-changed.ts';
 import { OrderBackordered } from './order-backordered.ts';
 import { OrderCancelled } from './order-cancelled.ts';
+import { OrderLinesCancelled } from './order-lines-cancelled.ts';
+import { OrderEdited } from './order-edited.ts';
 import { OrderReceived } from './order-received.ts';
 import { OrderUpdated } from './order-updated.ts';
 import { ShipmentShipped } from './shipment-shipped.ts';
@@ -33,6 +35,8 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   OrderReceived,
   OrderUpdated,
   OrderCancelled,
+  OrderLinesCancelled,
+  OrderEdited,
   StockReserved,
   StockReleased,
   OrderBackordered,

@@ -218,7 +218,10 @@ export interface InventoryCommit {
   reason?: string | undefined;
   reference?: string | undefined;
   reservation?: { record: Reservation; expectedVersion: number | null };
-  order?: { next: Order; expectedVersion: number };
+  /** `previousLineCount`: the lines changed too (an order change), so their chunks are rewritten and chunks beyond the new count deleted. */
+  order?: { next: Order; expectedVersion: number; previousLineCount?: number };
+  /** The payment changes with the stock (an order change moved what it costs): conditional on its version. */
+  payment?: { next: Payment; expectedVersion: number };
   timeline?: { orderId: string; entries: TimelineEntry[] };
   waiting?: { add?: { sku: string; placedAt: string; orderId: string }[]; remove?: { sku: string; placedAt: string; orderId: string }[] };
   shipment?: { orderId: string; shipmentId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier?: string | undefined; trackingNumber?: string | undefined; shippedAt: string };

@@ -225,6 +225,7 @@ export const functions = {
     access: ['table:write'],
   },
   cancelOrder: { entry: 'functions/orders/cancel-order.ts', description: 'POST /v1/orders/{orderId}/cancel', http: operations.cancelOrder, access: ['table:write'] },
+  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
   reserveOrder: {
     entry: 'functions/inventory/reserve-order.ts',
     description: 'Reserve stock for a received order (OrderReceived)',

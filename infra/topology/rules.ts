@@ -3,6 +3,8 @@ import { AvailabilityChanged } from '#events/availability-changed.ts';
 import { ListingChanged } from '#events/listing-changed.ts';
 import { LocationChanged } from '#events/location-changed.ts';
 import { OrderCancelled } from '#events/order-cancelled.ts';
+import { OrderEdited } from '#events/order-edited.ts';
+import { OrderLinesCancelled } from '#events/order-lines-cancelled.ts';
 import { OrderReceived } from '#events/order-received.ts';
 import { OrderUpdated } from '#events/order-updated.ts';
 import { OrderBackordered } from '#events/order-backordered.ts';
@@ -102,6 +104,30 @@ export const rules: RuleSpec[] = [
     id: 'OrderReservedStartsFulfillment',
     description: 'A fully reserved order (new, backorder filled, or re-routed) gets payment confirmed and fulfillments at its locations',
     pattern: StockReserved.pattern({ data: { status: ['reserved'] } }),
+    target: { workflow: 'fulfillOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'LinesCancelledRefulfills',
+    description: 'Units left without a fulfillment by a partial cancellation (their parcel was cancelled) get a new one',
+    pattern: OrderLinesCancelled.pattern({ data: { change: { refulfill: [true] } } }),
+    target: { workflow: 'fulfillOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'LinesCancelledReservesStock',
+    description: 'A held order that lost lines (back to received) is routed and reserved again',
+    pattern: OrderLinesCancelled.pattern({ data: { order: { status: ['received'] } } }),
+    target: { function: 'reserveOrder' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'OrderEditedRefulfills',
+    description: 'Units an edit added, or whose parcel it cancelled (new address, changed lines), get a fulfillment with a new label',
+    pattern: OrderEdited.pattern({ data: { change: { refulfill: [true] } } }),
     target: { workflow: 'fulfillOrder' },
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,

@@ -13,6 +13,7 @@ import { Invoice } from '#shared/domain/invoice.ts';
 import { Notification } from '#shared/domain/notification.ts';
 import { FulfillmentType, OrderAddress } from '#shared/domain/order.ts';
 import { ExternalOrderId, Slug } from '#shared/domain/ids.ts';
+import { CancelLinesInput, OrderChangeSet, OrderEditInput } from '#shared/domain/order-changes.ts';
 import { defineOperation } from './operation.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -416,12 +417,34 @@ export const operations = {
     method: 'POST',
     path: '/v1/orders/{orderId}/cancel',
     auth: 'bearer',
-    summary: 'Cancel an order that has not shipped; its stock is released',
+    summary: 'Cancel an order, or some of its units, before they ship; their stock is released',
+    description:
+      'Without `lines` the whole order is cancelled (409 `already_shipped` once anything shipped). With `lines` only those units are: their stock is released in the same transaction, fulfillments not yet accepted that held them are cancelled (the rest of their units get new ones), and the money follows the remaining lines (OrderLinesCancelled). 422 names a line or SKU the order does not have; 409 `not_cancellable` names units already shipped or more than are left (a partly shipped line loses all of its unshipped units or none), 409 `fulfillment_in_progress` units only an accepted fulfillment holds. Cancelling every unit left cancels the order.',
     tags: ['Orders'],
     params: z.object({ orderId: z.string() }),
-    body: z.strictObject({ reason: z.string().min(1).max(500) }),
-    responses: { 200: { description: 'The cancelled order.', schema: Order } },
+    body: CancelLinesInput,
+    responses: { 200: { description: 'The order after the cancellation.', schema: Order } },
     errors: [400, 401, 404, 409, 422],
+  }),
+  editOrder: defineOperation({
+    operationId: 'editOrder',
+    method: 'PATCH',
+    path: '/v1/orders/{orderId}',
+    auth: 'bearer',
+    summary: 'Edit an order before fulfillment: shipping address, lines, quantities (one change set)',
+    description:
+      '`If-Match: "<version>"` (the order\'s ETag) is required: 412 when the order changed since you read it. The stock delta is reserved and released in one transaction with the order (409 `insufficient_stock` naming the short SKUs, nothing changed); a new address re-routes the order when it changes the best locations, and fulfillments not yet accepted are re-made with new labels. 409 `not_editable` names what blocks: a fulfillment a location accepted, a shipped line, a status past routing. A card-paid order cannot cost more once authorized (409 `payment_increase_refused`). Answers the order and the change set (OrderEdited).',
+    tags: ['Orders'],
+    params: z.object({ orderId: z.string() }),
+    headers: z.object({ 'if-match': z.string().min(1).meta({ description: 'The order\'s ETag, e.g. "7".' }) }),
+    body: OrderEditInput,
+    responses: {
+      200: {
+        description: 'Edited (or `unchanged` when the edit changes nothing). ETag: the new version.',
+        schema: z.object({ outcome: z.enum(['edited', 'unchanged']), order: Order, change: OrderChangeSet.optional() }).meta({ id: 'OrderEditResult' }),
+      },
+    },
+    errors: [400, 401, 404, 409, 412, 422],
   }),
 
   putRoutingRules: defineOperation({

@@ -7,8 +7,8 @@ import { Reservation } from '#shared/domain/reservation.ts';
 import type { InventoryCommit, InventoryConflict, InventoryRepository, MovementMarker, Page, PageRequest, SkuStock } from '#shared/ports.ts';
 import { cursorJson, cursorPosition, decodeCursor, encodeCursor, invalidCursor, splitLast } from './cursor.ts';
 import { entityOf, passedDeadlines } from './items.ts';
-import { keys } from './keys.ts';
-import { orderHeaderPut, timelinePut, type TransactItem } from './order-repository.ts';
+import { ORDER_LINES_PER_ITEM, keys } from './keys.ts';
+import { orderHeaderPut, orderLinePuts, timelinePut, type TransactItem } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
 import { fulfillmentPut } from './fulfillment-repository.ts';
 import { table } from './table.ts';
@@ -261,6 +261,28 @@ export class DynamoInventoryRepository implements InventoryRepository {
       });
     }
     if (commit.order) items.push({ meaning: 'order', item: orderHeaderPut(this.#tableName, commit.order.next, commit.order.expectedVersion) });
+    if (commit.order?.previousLineCount !== undefined) {
+      const { next, previousLineCount } = commit.order;
+      const chunks = orderLinePuts(this.#tableName, next);
+      for (const item of chunks) items.push({ meaning: 'order', item });
+      for (let chunk = chunks.length + 1; chunk <= Math.ceil(previousLineCount / ORDER_LINES_PER_ITEM); chunk++) {
+        items.push({ meaning: 'order', item: { Delete: { TableName: this.#tableName, Key: keys.orderLines(next.orderId, chunk) } } });
+      }
+    }
+    if (commit.payment) {
+      const { next, expectedVersion } = commit.payment;
+      items.push({
+        meaning: 'order',
+        item: {
+          Put: {
+            TableName: this.#tableName,
+            Item: { ...keys.payment(next.orderId), [table.entityAttribute]: 'Payment', ...next },
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+      });
+    }
     for (const entry of commit.timeline?.entries ?? []) items.push({ meaning: 'order', item: timelinePut(this.#tableName, commit.timeline?.orderId ?? '', entry) });
     for (const waiting of commit.waiting?.add ?? []) {
       items.push({

@@ -124,7 +124,8 @@ export async function capturePayment(deps: PaymentDeps, command: { orderId: stri
     const now = deps.clock.now();
     const at = now.toISOString();
     const captured = payment.captured + amount;
-    const complete = captured >= payment.authorized;
+    // An order change may have lowered what the order costs (payment.amount): its last capture completes it, the rest of the authorization is never taken.
+    const complete = captured >= Math.min(payment.authorized, payment.amount);
     const next: Payment = {
       ...payment,
       status: complete ? 'captured' : 'partially_captured',
