@@ -27,6 +27,8 @@ import { RefundIssued } from './refund-issued.ts';
 import { CreditNoteIssued } from './credit-note-issued.ts';
 import { NotificationSent } from './notification-sent.ts';
 import { RoutingRulesChanged } from './routing-rules-changed.ts';
+import { OrderHeld } from './order-held.ts';
+import { OrderReleased } from './order-released.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
 export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
@@ -56,6 +58,8 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   CreditNoteIssued,
   NotificationSent,
   RoutingRulesChanged,
+  OrderHeld,
+  OrderReleased,
 ];
 
 /** Events other systems send to the OMS bus (never published by the OMS; the outbox refuses them). */

@@ -104,6 +104,21 @@ export interface OrderRepository {
   list(filter: OrderListFilter, page: PageRequest): Promise<Page<OrderSummary>>;
 }
 
+/**
+ * Holds placed and released by a person or the `until` sweep: the order's
+ * header (conditional on the version read), its timeline entries, its events
+ * and the hold's release date (filed for the sweep while the hold has one),
+ * in one transaction.
+ */
+export interface OrderHoldRepository {
+  /** Throws ConcurrentModificationError when `previous` is no longer the stored version. */
+  save(order: Order, writes: { previous: Order; timeline: TimelineEntry[]; events: OutboxEvent[] }): Promise<void>;
+  /** Holds whose `until` passed, over the last `hoursBack` hours. */
+  releasesDue(now: Date, hoursBack: number): Promise<{ orderId: string; until: string }[]>;
+  /** Forgets a release date whose hold ended some other way (a cancelled order), if it is still that one. */
+  dropReleaseDate(orderId: string, until: string): Promise<void>;
+}
+
 /** A channel delivery waiting to be captured (see shared/store/inbox-repository.ts). */
 export interface InboxDelivery extends OrderSource {
   channelId: string;

@@ -1,16 +1,20 @@
 import * as z from 'zod';
-import { inventoryRepository, orderRepository } from '#shared/adapters/dependencies.ts';
+import { inventoryRepository, orderHoldRepository, orderRepository } from '#shared/adapters/dependencies.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 import { taskHandler } from '#shared/tasks/handler.ts';
+import { releaseDueHolds } from '#shared/use-cases/holds.ts';
 import { cancelOverdueBackorders, sweepLapsedReservations } from '#shared/use-cases/reservations.ts';
 
-const deps = { orders: orderRepository(), inventory: inventoryRepository(), clock: systemClock };
+const deps = { orders: orderRepository(), inventory: inventoryRepository(), holds: orderHoldRepository(), clock: systemClock };
 
 /**
  * Scheduled every 5 minutes: unpaid orders past their reservation time give
- * their stock back; backorders past their routing rule's deadline are cancelled.
+ * their stock back; backorders past their routing rule's deadline are
+ * cancelled; holds past their `until` are released. (One function for the
+ * order deadlines: no function, schedule or alarm more per kind of deadline.)
  */
 export const handler = taskHandler(z.object({ job: z.literal('reservation-expiry') }), async () => ({
   ...(await sweepLapsedReservations(deps)),
   ...(await cancelOverdueBackorders(deps)),
+  holdsReleased: (await releaseDueHolds(deps)).released,
 }));

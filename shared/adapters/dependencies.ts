@@ -12,6 +12,7 @@ import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
+import { DynamoOrderHoldRepository } from '#shared/store/order-hold-repository.ts';
 import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SandboxCarriers } from './sandbox-carriers.ts';
@@ -43,6 +44,7 @@ export const channelRepository = once(() => new DynamoChannelRepository(document
 export const mailer = once(() => new SesMailer(readConfig({ MAIL_FROM: configVars.MAIL_FROM }).MAIL_FROM));
 export const opsRecipients = once(() => readConfig({ OPS_EMAIL: configVars.OPS_EMAIL }).OPS_EMAIL);
 export const orderRepository = once(() => new DynamoOrderRepository(documentClient(), tableName()));
+export const orderHoldRepository = once(() => new DynamoOrderHoldRepository(documentClient(), tableName()));
 export const inboxRepository = once(() => new DynamoInboxRepository(documentClient(), tableName()));
 export const idempotencyRepository = once(() => new DynamoIdempotencyRepository(documentClient(), tableName()));
 export const channelSyncRepository = once(() => new DynamoChannelSyncRepository(documentClient(), tableName()));

@@ -3,6 +3,7 @@ import { ChannelType } from './channel.ts';
 import { CountryCode, GeoPoint, Timestamp } from './common.ts';
 import { CurrencyCode, formatMoney } from './money.ts';
 import { ExternalOrderId, LineId, identifier } from './ids.ts';
+import { OrderHold } from './order-hold.ts';
 
 /**
  * The canonical OMS order: what every channel's payload is mapped to.
@@ -162,6 +163,7 @@ export const Order = OrderDraft.extend({
       description:
         'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, more stock positions than one reservation transaction can hold (split the order), a routing rule that holds short orders for review, a pickup store that cannot serve the order, or money that does not add up (a channel order with negative or inconsistent amounts: never reserved, charged or invoiced as is).',
     }),
+  fulfillmentHold: OrderHold.optional(),
   version: z.number().int().min(1),
   createdAt: Timestamp,
   updatedAt: Timestamp,

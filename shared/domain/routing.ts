@@ -5,6 +5,7 @@ import { Slug } from './ids.ts';
 import { LocationType, type Location } from './location.ts';
 import type { StockPosition } from './inventory.ts';
 import type { Need } from './reservation.ts';
+import { HoldRule, HoldRuleResult } from './routing-holds.ts';
 
 /**
  * Routing (sourcing) rules as data: which locations an order's units come
@@ -82,6 +83,12 @@ export const RuleSetInput = z
       .min(1)
       .max(20)
       .refine((rules) => new Set(rules.map((r) => r.ruleId)).size === rules.length, 'Rule ids must be distinct'),
+    holds: z
+      .array(HoldRule)
+      .max(20)
+      .refine((holds) => new Set(holds.map((r) => r.ruleId)).size === holds.length, 'Hold rule ids must be distinct')
+      .optional()
+      .meta({ description: 'Conditions on the order (value above a threshold, billing and shipping countries differ) that hold it for review when it is first routed; it still reserves. See docs/routing.md.' }),
     carrier: CarrierSelection.default({ strategy: 'cheapest_on_time' }),
     invoicing: z
       .strictObject({
@@ -162,6 +169,7 @@ export const RoutingDecision = z
     shipments: z.array(z.object({ locationId: z.string(), lines: Units, distanceKm: z.number().optional() })),
     shortages: Units,
     excludedLocationIds: z.array(z.string()).optional().meta({ description: 'Locations left out because they rejected or did not accept this order before.' }),
+    holdRules: z.array(HoldRuleResult).optional().meta({ description: "What each of the rule set's hold rules found when the order was first routed (present when the rule set has hold rules); `held`: it put the order on hold for review." }),
     decidedAt: Timestamp,
   })
   .meta({ id: 'RoutingDecision' });

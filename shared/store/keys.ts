@@ -185,6 +185,16 @@ export const keys = {
   /** A carrier's tracking number → the fulfillment it labels (carrier webhooks name only the number). */
   trackingNumber: (carrierId: string, trackingNumber: string): ItemKey => ({ PK: `TRACKING#${carrierId}#${hash(trackingNumber)}`, SK: 'TRACKING' }),
 
+  /**
+   * An order's hold that ends by itself (`until`): one item per order, in its
+   * partition, written and deleted in the transaction that places or releases
+   * the hold. GSI2 files it by the hour it is due, so the sweep finds holds to
+   * release with a query per hour, never a scan.
+   */
+  holdRelease: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'HOLDUNTIL' }),
+  holdReleaseDue: (until: string, orderId: string) => ({ GSI2PK: `HOLDUNTIL#${until.slice(0, 13)}`, GSI2SK: `${until}#${orderId}` }),
+  holdReleaseDuePartition: (hour: string): string => `HOLDUNTIL#${hour}`,
+
   /** How an order is paid: authorization, captures, or the channel's reference. */
   payment: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'PAYMENT' }),
 

@@ -80,6 +80,8 @@ export async function createFulfillments(
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (!FULFILLABLE.includes(order.status)) return { outcome: 'skipped', fulfillments: [], reason: `order is ${order.status}` };
+    // Held for review: never handed to a location until released (a hold placed after this read fails the version condition below).
+    if (order.fulfillmentHold) return { outcome: 'skipped', fulfillments: [], reason: `order is held (${order.fulfillmentHold.reason})` };
     const [reservation, existing, payment] = await Promise.all([
       deps.inventory.reservation(order.orderId),
       deps.fulfillments.forOrder(order.orderId),

@@ -35,6 +35,8 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
   for (let attempt = 1; attempt <= 3; attempt++) {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
+    // A held order is not charged nor handed to a location: its release (OrderReleased) runs the workflow again.
+    if (order.fulfillmentHold) return { outcome: 'skipped', reason: `order is held (${order.fulfillmentHold.reason})` };
     const recorded = await deps.fulfillments.payment(order.orderId);
     if (recorded) {
       if (recorded.status === 'declined') return { outcome: 'declined', mode: recorded.mode, ...(recorded.declineCode ? { declineCode: recorded.declineCode } : {}) };

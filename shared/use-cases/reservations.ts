@@ -1,5 +1,6 @@
 import { OrderBackordered } from '#events/order-backordered.ts';
 import { OrderCancelled } from '#events/order-cancelled.ts';
+import { OrderHeld } from '#events/order-held.ts';
 import { eventOrder } from '#events/order-payload.ts';
 import { ShipmentShipped } from '#events/shipment-shipped.ts';
 import { StockReleased } from '#events/stock-released.ts';
@@ -14,6 +15,8 @@ import type { Location } from '#shared/domain/location.ts';
 import { SHIPPED_OR_LATER, type Order, type OrderStatus, type TimelineEntry } from '#shared/domain/order.ts';
 import { allocateShipments, mergeAllocations, needs, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
 import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routing.ts';
+import { holdActor, holdEntry } from '#shared/domain/holds.ts';
+import { reviewOrder } from '#shared/domain/routing-holds.ts';
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
@@ -77,10 +80,15 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
       deps.ruleSetFor(order.channel.channelId),
     ]);
     const positions = new Map([...stocks].map(([sku, stock]) => [sku, stock.positions]));
-    const decision = route(
+    const routed = route(
       { fulfillment: order.fulfillment, destination: order.shippingAddress, demand, excludeLocationIds: existing?.excludedLocationIds ?? [] },
       { ruleSet, locations, stock: positions, now },
     );
+    // The rule set's hold rules look at the order once, when it is first routed; a hold is orthogonal to its stock.
+    const review = order.status === 'received' ? reviewOrder(ruleSet, order, now) : undefined;
+    const heldForReview = order.fulfillmentHold ? undefined : review?.hold;
+    const holdRules = review?.results.length ? review.results : existing?.routing?.holdRules;
+    const decision: RoutingDecision = holdRules ? { ...routed, holdRules } : routed;
     const plan = allocateShipments(decision.shipments, positions, random);
     const shortages = mergeNeeds([...decision.shortages, ...plan.shortages]);
     const heldBy: 'routing_review' | 'pickup_unavailable' | undefined =
@@ -108,7 +116,7 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     };
     // One transaction holds at most 100 items: two per position, the waiting entries, the record, the order, its timeline and events.
     const held = mergeAllocations([...(existing?.allocations ?? []), ...taken]).length;
-    if (held > MAX_POSITIONS_PER_ORDER || 2 * taken.length + waiting.add.length + waiting.remove.length + 8 > MAX_TRANSACTION_ITEMS) {
+    if (held > MAX_POSITIONS_PER_ORDER || 2 * taken.length + waiting.add.length + waiting.remove.length + (heldForReview ? 10 : 8) > MAX_TRANSACTION_ITEMS) {
       return holdTooLarge(deps, order, demand, held, command, attempt);
     }
     const unpaid = order.payment.state === 'pending';
@@ -132,10 +140,17 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
       version: order.version + 1,
       updatedAt: at,
       ...(outcome === 'held' ? { hold: { reason: holdReason, since: order.hold?.since ?? at } } : {}),
+      ...(heldForReview ? { fulfillmentHold: heldForReview } : {}),
     };
     if (outcome !== 'held') delete next.hold;
     const context = { occurredAt: now, ...actorOf(command) };
     const events: OutboxEvent[] = [];
+    const timeline = reservationTimeline(order, outcome, taken, shortages, at, command, decision, holdReason);
+    if (heldForReview) {
+      const actor = holdActor(heldForReview.placedBy);
+      timeline.push({ at, actor, ...(command.correlationId ? { correlationId: command.correlationId } : {}), ...holdEntry(heldForReview) });
+      events.push(OrderHeld.create({ orderId: order.orderId, orderStatus: nextStatus, hold: heldForReview }, { ...context, actor }));
+    }
     if (taken.length > 0) {
       events.push(StockReserved.create({ orderId: order.orderId, status: outcome === 'reserved' ? 'reserved' : 'backordered', allocations: taken, backordered: shortages }, context));
     }
@@ -151,7 +166,7 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
         reference: order.orderId,
         reservation: { record, expectedVersion: existing?.version ?? null },
         order: { next, expectedVersion: order.version },
-        timeline: { orderId: order.orderId, entries: reservationTimeline(order, outcome, taken, shortages, at, command, decision, holdReason) },
+        timeline: { orderId: order.orderId, entries: timeline },
         waiting,
         events,
         // Unique per attempt: it only makes the SDK's own retries of this request safe.
