@@ -225,9 +225,9 @@ export const functions = {
     access: ['table:write'],
   },
   cancelOrder: { entry: 'functions/orders/cancel-order.ts', description: 'POST /v1/orders/{orderId}/cancel', http: operations.cancelOrder, access: ['table:write'] },
-  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
   holdOrder: { entry: 'functions/orders/hold-order.ts', description: 'POST /v1/orders/{orderId}/hold', http: operations.holdOrder, access: ['table:write'] },
   releaseOrderHold: { entry: 'functions/orders/release-order-hold.ts', description: 'POST /v1/orders/{orderId}/release', http: operations.releaseOrderHold, access: ['table:write'] },
+  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
   reserveOrder: {
     entry: 'functions/inventory/reserve-order.ts',
     description: 'Reserve stock for a received order (OrderReceived)',
@@ -310,16 +310,6 @@ export const functions = {
   },
   getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
   listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },
-  createRefund: {
-    entry: 'functions/refunds/create-refund.ts',
-    description: 'POST /v1/orders/{orderId}/refunds (goodwill)',
-    http: operations.createRefund,
-    access: ['table:write'],
-    timeoutSeconds: 30,
-  },
-  listRefunds: { entry: 'functions/refunds/list-refunds.ts', description: 'GET /v1/orders/{orderId}/refunds', http: operations.listRefunds, access: ['table:read'] },
-  getCreditNote: { entry: 'functions/refunds/get-credit-note.ts', description: 'GET /v1/credit-notes/{creditNoteId}', http: operations.getCreditNote, access: ['table:read'] },
-  listCreditNotes: { entry: 'functions/refunds/list-credit-notes.ts', description: 'GET /v1/credit-notes', http: operations.listCreditNotes, access: ['table:read'] },
   listNotifications: {
     entry: 'functions/notifications/list-notifications.ts',
     description: 'GET /v1/notifications',

@@ -13,7 +13,6 @@ import { ShipmentShipped } from '#events/shipment-shipped.ts';
 import { FulfillmentStatusChanged } from '#events/fulfillment-status-changed.ts';
 import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
 import { ShipmentDelivered } from '#events/shipment-delivered.ts';
-import { RefundIssued } from '#events/refund-issued.ts';
 import { FulfillmentReported } from '#events/fulfillment-reported.ts';
 import { OrderReleased } from '#events/order-released.ts';
 import type { EventPattern } from '#events/define.ts';
@@ -188,7 +187,6 @@ export const rules: RuleSpec[] = [
       ['CancellationNotifiesCustomer', 'A customer whose order the merchant (not the channel) cancelled is told so', OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] } })],
       ['OutForDeliveryNotifiesCustomer', 'A parcel out for delivery is announced', ShipmentTrackingUpdated.pattern({ data: { status: ['out_for_delivery'] } })],
       ['DeliveryNotifiesCustomer', 'A delivered parcel is confirmed to the customer', ShipmentDelivered.pattern()],
-      ['RefundNotifiesCustomer', 'A refund (through the provider, at the channel or by hand) is announced to the customer once', RefundIssued.pattern()],
     ] as const
   ).map(
     ([id, description, pattern]): RuleSpec => ({ id, description, pattern, target: { function: 'notifyCustomer' }, retryAttempts: 185, maxEventAgeSeconds: 86_400 }),

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
-import { formatMoney } from './money.ts';
 import type { Order } from './order.ts';
 
 /**
@@ -10,7 +9,7 @@ import type { Order } from './order.ts';
  * workflow step or a redelivered event finds the claim and sends nothing.
  */
 
-export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled', 'refund_issued']);
+export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled']);
 export type NotificationTemplate = z.infer<typeof NotificationTemplate>;
 
 export const NotificationChannel = z.enum(['email', 'sms']);
@@ -47,10 +46,6 @@ export interface NotificationContext {
   shortages?: { sku: string; quantity: number }[] | undefined;
   reason?: string | undefined;
   lines?: { sku: string; quantity: number }[] | undefined;
-  /** Refunds: the amount given back, its currency, and how it comes back (a refund's status). */
-  amount?: number | undefined;
-  currency?: string | undefined;
-  refundStatus?: string | undefined;
 }
 
 export interface RenderedMessage {
@@ -119,19 +114,5 @@ export function render(template: NotificationTemplate, order: Pick<Order, 'order
         text: `${hello}\n\nOrder ${ref} was cancelled${context.reason ? `: ${context.reason}` : ''}. You have not been charged for anything that did not ship.`,
         sms: `Order ${ref} was cancelled.`,
       };
-    case 'refund_issued': {
-      const amount = context.amount !== undefined && context.currency ? formatMoney(context.amount, context.currency) : 'your refund';
-      const how =
-        context.refundStatus === 'to_refund_at_channel'
-          ? `Your refund of ${amount} will be paid back through ${order.channel.channelId}, where you paid.`
-          : context.refundStatus === 'to_refund_manually'
-            ? `We will pay back your refund of ${amount} ourselves; we will contact you about how.`
-            : `We refunded ${amount} to your payment method; depending on your bank it shows within a few days.`;
-      return {
-        subject: `Order ${ref}: refund of ${amount}`,
-        text: `${hello}\n\n${how}${context.reason ? `\n\nReason: ${context.reason}` : ''}`,
-        sms: `Order ${ref}: refund of ${amount} issued.`,
-      };
-    }
   }
 }
