@@ -27,6 +27,11 @@ import { RefundIssued } from './refund-issued.ts';
 import { CreditNoteIssued } from './credit-note-issued.ts';
 import { NotificationSent } from './notification-sent.ts';
 import { RoutingRulesChanged } from './routing-rules-changed.ts';
+import { ReturnRequested } from './return-requested.ts';
+import { ReturnApproved } from './return-approved.ts';
+import { ReturnRejected } from './return-rejected.ts';
+import { ReturnReceived } from './return-received.ts';
+import { ReturnClosed } from './return-closed.ts';
 import { OrderHeld } from './order-held.ts';
 import { OrderReleased } from './order-released.ts';
 
@@ -58,6 +63,11 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   CreditNoteIssued,
   NotificationSent,
   RoutingRulesChanged,
+  ReturnRequested,
+  ReturnApproved,
+  ReturnRejected,
+  ReturnReceived,
+  ReturnClosed,
   OrderHeld,
   OrderReleased,
 ];

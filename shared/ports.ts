@@ -12,6 +12,7 @@ import type { Invoice } from './domain/invoice.ts';
 import type { CreditNote, Refund } from './domain/refund.ts';
 import type { Notification } from './domain/notification.ts';
 import type { Rate } from './domain/shipping.ts';
+import type { Return, ReturnPolicy } from './domain/return.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -434,4 +435,47 @@ export interface CarrierGateway {
   rates(request: { zone: number; weightGrams: number; currency: string; shipDate: Date }): Promise<Rate[]>;
   buyLabel(request: LabelRequest): Promise<CarrierLabel>;
   voidLabel(carrierId: string, trackingNumber: string): Promise<void>;
+}
+
+export interface ReturnPolicyRepository {
+  get(policyId: string): Promise<ReturnPolicy | undefined>;
+  list(page: PageRequest): Promise<Page<ReturnPolicy>>;
+  /** Throws ConcurrentModificationError when the stored version is not the expected one. */
+  save(policy: ReturnPolicy, options: SaveOptions): Promise<void>;
+}
+
+/** What an order's returns hold: units per order line (requested, approved, received or closed returns) and how many returns it has had. */
+export interface OrderReturns {
+  count: number;
+  held: Record<string, number>;
+  version: number;
+}
+
+export interface ReturnWrites {
+  /** The order's return ledger, conditional on the version read (null: it must not exist yet). */
+  ledger?: { next: OrderReturns; expectedVersion: number | null } | undefined;
+  /** A return label's tracking number, so the carrier webhook finds the return. */
+  trackingNumber?: { carrierId: string; trackingNumber: string } | undefined;
+  timeline: TimelineEntry[];
+  events: OutboxEvent[];
+}
+
+export interface ReturnListFilter {
+  orderId?: string | undefined;
+  status?: string | undefined;
+  /** Request time window (ISO instants); default: the 90 days before `to`, which defaults to now. */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface ReturnRepository {
+  get(returnId: string): Promise<Return | undefined>;
+  forOrder(orderId: string): Promise<Return[]>;
+  ledger(orderId: string): Promise<OrderReturns | undefined>;
+  byTrackingNumber(carrierId: string, trackingNumber: string): Promise<string | undefined>;
+  /** Creates (`expectedVersion` null) or replaces a return with what goes with it, in one transaction; ConcurrentModificationError if anything moved. */
+  save(record: Return, expectedVersion: number | null, writes: ReturnWrites): Promise<void>;
+  /** Approved returns whose `receiveBy` passed (hours back from `now`). */
+  overdue(now: Date, hoursBack: number): Promise<{ returnId: string; receiveBy: string }[]>;
+  list(filter: ReturnListFilter, page: PageRequest): Promise<Page<Return>>;
 }

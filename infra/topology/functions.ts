@@ -225,9 +225,9 @@ export const functions = {
     access: ['table:write'],
   },
   cancelOrder: { entry: 'functions/orders/cancel-order.ts', description: 'POST /v1/orders/{orderId}/cancel', http: operations.cancelOrder, access: ['table:write'] },
+  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
   holdOrder: { entry: 'functions/orders/hold-order.ts', description: 'POST /v1/orders/{orderId}/hold', http: operations.holdOrder, access: ['table:write'] },
   releaseOrderHold: { entry: 'functions/orders/release-order-hold.ts', description: 'POST /v1/orders/{orderId}/release', http: operations.releaseOrderHold, access: ['table:write'] },
-  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
   reserveOrder: {
     entry: 'functions/inventory/reserve-order.ts',
     description: 'Reserve stock for a received order (OrderReceived)',
@@ -310,6 +310,16 @@ export const functions = {
   },
   getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
   listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },
+  createRefund: {
+    entry: 'functions/refunds/create-refund.ts',
+    description: 'POST /v1/orders/{orderId}/refunds (goodwill)',
+    http: operations.createRefund,
+    access: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  listRefunds: { entry: 'functions/refunds/list-refunds.ts', description: 'GET /v1/orders/{orderId}/refunds', http: operations.listRefunds, access: ['table:read'] },
+  getCreditNote: { entry: 'functions/refunds/get-credit-note.ts', description: 'GET /v1/credit-notes/{creditNoteId}', http: operations.getCreditNote, access: ['table:read'] },
+  listCreditNotes: { entry: 'functions/refunds/list-credit-notes.ts', description: 'GET /v1/credit-notes', http: operations.listCreditNotes, access: ['table:read'] },
   listNotifications: {
     entry: 'functions/notifications/list-notifications.ts',
     description: 'GET /v1/notifications',
@@ -375,6 +385,25 @@ export const functions = {
     access: ['table:write'],
     timeoutSeconds: 120,
   },
+  putReturnPolicy: { entry: 'functions/returns/put-return-policy.ts', description: 'PUT /v1/return-policies/{policyId}', http: operations.putReturnPolicy, access: ['table:write'] },
+  getReturnPolicy: { entry: 'functions/returns/get-return-policy.ts', description: 'GET /v1/return-policies/{policyId}', http: operations.getReturnPolicy, access: ['table:read'] },
+  requestReturn: { entry: 'functions/returns/request-return.ts', description: 'POST /v1/orders/{orderId}/returns', http: operations.requestReturn, access: ['table:write'] },
+  listReturns: { entry: 'functions/returns/list-returns.ts', description: 'GET /v1/returns', http: operations.listReturns, access: ['table:read'] },
+  getReturn: { entry: 'functions/returns/get-return.ts', description: 'GET /v1/returns/{returnId}', http: operations.getReturn, access: ['table:read'] },
+  approveReturn: { entry: 'functions/returns/approve-return.ts', description: 'POST /v1/returns/{returnId}/approve', http: operations.approveReturn, access: ['table:write'] },
+  rejectReturn: { entry: 'functions/returns/reject-return.ts', description: 'POST /v1/returns/{returnId}/reject', http: operations.rejectReturn, access: ['table:write'] },
+  receiveReturn: { entry: 'functions/returns/receive-return.ts', description: 'POST /v1/returns/{returnId}/receipt', http: operations.receiveReturn, access: ['table:write'] },
+  createReturnLabel: { entry: 'functions/returns/create-return-label.ts', description: 'returnApproved workflow: the return label', access: ['table:write'], timeoutSeconds: 30 },
+  notifyReturn: {
+    entry: 'functions/returns/notify-return.ts',
+    description: 'Return workflows: return approved (with the label) and return received messages, once each',
+    access: ['table:write', 'mail:send', 'sms:send'],
+    timeoutSeconds: 30,
+  },
+  restockReturn: { entry: 'functions/returns/restock-return.ts', description: 'returnReceived workflow: restock resellable units, write off damaged ones', access: ['table:write'], timeoutSeconds: 60 },
+  refundReturn: { entry: 'functions/returns/refund-return.ts', description: 'returnReceived workflow: refund what came back', access: ['table:write'], timeoutSeconds: 60 },
+  closeReturn: { entry: 'functions/returns/close-return.ts', description: 'returnReceived workflow: close a settled return', access: ['table:write'] },
+  expireReturns: { entry: 'functions/returns/expire-returns.ts', description: 'Expire approved returns not sent back in time', access: ['table:write'], timeoutSeconds: 120 },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;

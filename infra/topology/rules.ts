@@ -13,8 +13,11 @@ import { ShipmentShipped } from '#events/shipment-shipped.ts';
 import { FulfillmentStatusChanged } from '#events/fulfillment-status-changed.ts';
 import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
 import { ShipmentDelivered } from '#events/shipment-delivered.ts';
+import { RefundIssued } from '#events/refund-issued.ts';
 import { FulfillmentReported } from '#events/fulfillment-reported.ts';
 import { OrderReleased } from '#events/order-released.ts';
+import { ReturnApproved } from '#events/return-approved.ts';
+import { ReturnReceived } from '#events/return-received.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { QueueName } from './queues.ts';
@@ -181,12 +184,29 @@ export const rules: RuleSpec[] = [
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,
   },
+  {
+    id: 'ReturnApprovedSendsLabel',
+    description: 'An approved return gets its label, e-mailed to the customer',
+    pattern: ReturnApproved.pattern(),
+    target: { workflow: 'returnApproved' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'ReturnReceivedSettlesReturn',
+    description: 'A received return is restocked or written off, refunded and closed, and the customer told',
+    pattern: ReturnReceived.pattern(),
+    target: { workflow: 'returnReceived' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
   ...(
     [
       ['BackorderNotifiesCustomer', 'A customer whose order waits for stock is told so', OrderBackordered.pattern({ data: { held: [false] } })],
       ['CancellationNotifiesCustomer', 'A customer whose order the merchant (not the channel) cancelled is told so', OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] } })],
       ['OutForDeliveryNotifiesCustomer', 'A parcel out for delivery is announced', ShipmentTrackingUpdated.pattern({ data: { status: ['out_for_delivery'] } })],
       ['DeliveryNotifiesCustomer', 'A delivered parcel is confirmed to the customer', ShipmentDelivered.pattern()],
+      ['RefundNotifiesCustomer', 'A refund (through the provider, at the channel or by hand) is announced to the customer once', RefundIssued.pattern()],
     ] as const
   ).map(
     ([id, description, pattern]): RuleSpec => ({ id, description, pattern, target: { function: 'notifyCustomer' }, retryAttempts: 185, maxEventAgeSeconds: 86_400 }),

@@ -47,4 +47,14 @@ export const schedules: ScheduleSpec[] = [
     retryAttempts: 2,
     maxEventAgeSeconds: 300,
   },
+  {
+    id: 'ReturnExpiry',
+    description: 'Approved returns not sent back by their deadline expire',
+    expression: 'rate(1 hour)',
+    timezone: 'UTC',
+    target: { function: 'expireReturns' },
+    input: { job: 'return-expiry' },
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+  },
 ];

@@ -20,6 +20,14 @@ export const workflows = {
     type: 'EXPRESS',
     description: 'A shipped parcel: capture its share of the payment, issue the invoice, tell the customer.',
   },
+  returnApproved: {
+    type: 'EXPRESS',
+    description: 'An approved return: buy the return label, e-mail it to the customer.',
+  },
+  returnReceived: {
+    type: 'EXPRESS',
+    description: 'A received return: restock or write off its units, refund, close, tell the customer.',
+  },
 } as const satisfies Record<string, { type: 'EXPRESS' | 'STANDARD'; description: string }>;
 
 export type WorkflowName = keyof typeof workflows;

@@ -25,6 +25,8 @@ import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { DynamoReturnPolicyRepository, DynamoReturnRepository } from '#shared/store/return-repository.ts';
+import { issueRefund, type RefundCommand } from '#shared/use-cases/refunds.ts';
 import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
 
 /**
@@ -164,9 +166,28 @@ export const notificationDeps = once(() => ({
   clock: systemClock,
 }));
 
+export const returnPolicyRepository = once(() => new DynamoReturnPolicyRepository(documentClient(), tableName()));
+export const returnRepository = once(() => new DynamoReturnRepository(documentClient(), tableName()));
+
 export const trackingDeps = once(() => ({
   orders: orderRepository(),
   inventory: inventoryRepository(),
   fulfillments: fulfillmentRepository(),
+  returns: returnRepository(),
+  clock: systemClock,
+}));
+
+/** What returns need: the order, its shipments and stock, policies, locations, the carriers, Idempotency-Keys. */
+export const returnDeps = once(() => ({
+  orders: orderRepository(),
+  returns: returnRepository(),
+  policies: returnPolicyRepository(),
+  inventory: inventoryRepository(),
+  fulfillments: fulfillmentRepository(),
+  locations: locationRepository(),
+  allLocations,
+  carriers: carriers(),
+  idempotency: idempotencyRepository(),
+  issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),
   clock: systemClock,
 }));

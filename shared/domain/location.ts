@@ -14,7 +14,9 @@ export const LocationId = Slug.meta({ description: 'Location id chosen by the me
 export const LocationType = z.enum(['warehouse', 'store']);
 export type LocationType = z.infer<typeof LocationType>;
 
-export const LocationCapability = z.enum(['ship', 'pickup']);
+export const LocationCapability = z.enum(['ship', 'pickup', 'returns']).meta({
+  description: '`ship`: ships orders. `pickup`: serves store pickups. `returns`: receives returned parcels (return policies with the `nearest` strategy pick among these).',
+});
 export type LocationCapability = z.infer<typeof LocationCapability>;
 
 export const LocationInput = z
@@ -23,7 +25,7 @@ export const LocationInput = z
     type: LocationType,
     address: PostalAddress,
     geo: GeoPoint.optional(),
-    capabilities: distinct(LocationCapability).max(2).meta({ description: 'What the location can do for orders.' }),
+    capabilities: distinct(LocationCapability).max(3).meta({ description: 'What the location can do for orders.' }),
     active: z.boolean().default(true),
     priority: z.number().int().min(0).max(1000).optional().meta({ description: 'Routing rules sorting by `priority` prefer lower numbers.' }),
     costPerShipment: z.number().int().min(0).optional().meta({ description: 'What one shipment from here costs to handle, minor units (routing rules sorting by `cost`).' }),

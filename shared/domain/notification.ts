@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
+import { formatMoney } from './money.ts';
 import type { Order } from './order.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { Order } from './order.ts';
  * workflow step or a redelivered event finds the claim and sends nothing.
  */
 
-export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled']);
+export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled', 'return_approved', 'return_received', 'refund_issued']);
 export type NotificationTemplate = z.infer<typeof NotificationTemplate>;
 
 export const NotificationChannel = z.enum(['email', 'sms']);
@@ -46,6 +47,15 @@ export interface NotificationContext {
   shortages?: { sku: string; quantity: number }[] | undefined;
   reason?: string | undefined;
   lines?: { sku: string; quantity: number }[] | undefined;
+  /** Refunds: the amount given back, its currency, and how it comes back (a refund's status). */
+  amount?: number | undefined;
+  currency?: string | undefined;
+  refundStatus?: string | undefined;
+  /** Returns: the RMA, its label's carrier and tracking (trackingNumber, trackingUrl above), where to send it, by when, and each line's condition once received. */
+  returnId?: string | undefined;
+  returnAddress?: string | undefined;
+  receiveBy?: string | undefined;
+  conditions?: { sku: string; quantity: number; condition: string }[] | undefined;
 }
 
 export interface RenderedMessage {
@@ -113,6 +123,32 @@ export function render(template: NotificationTemplate, order: Pick<Order, 'order
         subject: `Order ${ref} was cancelled`,
         text: `${hello}\n\nOrder ${ref} was cancelled${context.reason ? `: ${context.reason}` : ''}. You have not been charged for anything that did not ship.`,
         sms: `Order ${ref} was cancelled.`,
+      };
+    case 'refund_issued': {
+      const amount = context.amount !== undefined && context.currency ? formatMoney(context.amount, context.currency) : 'your refund';
+      const how =
+        context.refundStatus === 'to_refund_at_channel'
+          ? `Your refund of ${amount} will be paid back through ${order.channel.channelId}, where you paid.`
+          : context.refundStatus === 'to_refund_manually'
+            ? `We will pay back your refund of ${amount} ourselves; we will contact you about how.`
+            : `We refunded ${amount} to your payment method; depending on your bank it shows within a few days.`;
+      return {
+        subject: `Order ${ref}: refund of ${amount}`,
+        text: `${hello}\n\n${how}${context.reason ? `\n\nReason: ${context.reason}` : ''}`,
+        sms: `Order ${ref}: refund of ${amount} issued.`,
+      };
+    }
+    case 'return_approved':
+      return {
+        subject: `Return ${context.returnId ?? ''} for order ${ref} approved: your label`,
+        text: `${hello}\n\nYour return ${context.returnId ?? ''} of order ${ref} is approved:\n${items(context.lines ?? [])}\n\nReturn label: ${context.carrierId ?? 'carrier'} ${context.trackingNumber ?? ''}${context.trackingUrl ? ` (${context.trackingUrl})` : ''}.\nShow the tracking number at any drop-off point, or print the label, and send the parcel to:\n${context.returnAddress ?? ''}${context.receiveBy ? `\n\nPlease send it by ${context.receiveBy.slice(0, 10)}.` : ''}`,
+        sms: `Return ${context.returnId ?? ''} of order ${ref} approved. Label: ${context.carrierId ?? ''} ${context.trackingNumber ?? ''}`.trim(),
+      };
+    case 'return_received':
+      return {
+        subject: `Return ${context.returnId ?? ''} for order ${ref} received`,
+        text: `${hello}\n\nWe received your return ${context.returnId ?? ''} of order ${ref}:\n${(context.conditions ?? []).map((c) => `  ${c.quantity} × ${order.lines.find((o) => o.sku === c.sku)?.title ?? c.sku}: ${c.condition.replaceAll('_', ' ')}`).join('\n')}\n\nWe will write again when your refund is on its way.`,
+        sms: `We received your return ${context.returnId ?? ''} of order ${ref}.`,
       };
   }
 }

@@ -11,11 +11,14 @@ import { RoutingDecision, RuleSet, RuleSetId, RuleSetInput } from '#shared/domai
 import { Fulfillment, FulfillmentEventInput, TrackingUpdateInput } from '#shared/domain/fulfillment.ts';
 import { Invoice } from '#shared/domain/invoice.ts';
 import { Notification } from '#shared/domain/notification.ts';
+import { CreditNote, Refund } from '#shared/domain/refund.ts';
+import { MAX_MINOR_UNITS } from '#shared/domain/order.ts';
 import { FulfillmentType, OrderAddress } from '#shared/domain/order.ts';
 import { ExternalOrderId, Slug } from '#shared/domain/ids.ts';
 import { HoldOrderInput, ReleaseOrderInput } from '#shared/domain/holds.ts';
 import { CancelLinesInput, OrderChangeSet, OrderEditInput } from '#shared/domain/order-changes.ts';
 import { defineOperation } from './operation.ts';
+import { returnOperations } from './return-operations.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
 
@@ -447,7 +450,6 @@ export const operations = {
     },
     errors: [400, 401, 404, 409, 412, 422],
   }),
-
   holdOrder: defineOperation({
     operationId: 'holdOrder',
     method: 'POST',
@@ -476,6 +478,7 @@ export const operations = {
     responses: { 200: { description: 'The released order; ETag is its version.', schema: Order } },
     errors: [400, 401, 404, 409, 412, 422],
   }),
+
   putRoutingRules: defineOperation({
     operationId: 'putRoutingRules',
     method: 'PUT',
@@ -653,6 +656,66 @@ export const operations = {
     responses: { 200: { description: 'The invoices, by number (JSON), or their HTML document.', schema: z.object({ items: z.array(Invoice) }).meta({ id: 'InvoiceList' }), html: true } },
     errors: [401, 404, 422],
   }),
+  createRefund: defineOperation({
+    operationId: 'createRefund',
+    method: 'POST',
+    path: '/v1/orders/{orderId}/refunds',
+    auth: 'bearer',
+    summary: 'A goodwill refund without a return',
+    description:
+      'Gives `amount` (integer minor units) back for the order: through the payment provider when the OMS captured the money (status `refunded`), recorded `to_refund_at_channel` with the channel\'s payment reference for orders paid at the channel, `to_refund_manually` for cash on delivery. Never more than was captured (paid, collected) minus earlier refunds: a larger amount is a 422 naming both figures, and nothing is written. An order with invoices gets a credit note (`creditNoteId`); one without says why in `creditNote`. Requires an `Idempotency-Key` header: the same key and body answer the first result again, byte for byte; the same key with another body is a 409.',
+    tags: ['Refunds'],
+    params: z.object({ orderId: OrderId }),
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(255)
+        .meta({ description: 'Unique per refund request; retries reuse it. Kept 24 hours. 1-255 visible ASCII characters (`!` to `~`).', example: 'goodwill-7781', pattern: '^[!-~]+$' }),
+    }),
+    body: z
+      .strictObject({
+        amount: z.number().int().min(1).max(MAX_MINOR_UNITS).meta({ description: 'Minor units to give back.', example: 1500 }),
+        reason: z.string().trim().min(1).max(500).meta({ description: 'Why (on the timeline, the credit note and the event).', example: 'Parcel arrived late' }),
+        note: z.string().max(2000).optional().meta({ description: 'For people: kept on the refund.' }),
+      })
+      .meta({ id: 'GoodwillRefundInput' }),
+    responses: { 201: { description: 'The refund.', schema: Refund } },
+    errors: [400, 401, 404, 409, 413, 422],
+  }),
+  listRefunds: defineOperation({
+    operationId: 'listRefunds',
+    method: 'GET',
+    path: '/v1/orders/{orderId}/refunds',
+    auth: 'bearer',
+    summary: "An order's refunds (returns, cancellations, claims, goodwill), oldest first",
+    tags: ['Refunds'],
+    params: z.object({ orderId: OrderId }),
+    responses: { 200: { description: 'The refunds.', schema: z.object({ items: z.array(Refund) }).meta({ id: 'RefundList' }) } },
+    errors: [401, 404],
+  }),
+  getCreditNote: defineOperation({
+    operationId: 'getCreditNote',
+    method: 'GET',
+    path: '/v1/credit-notes/{creditNoteId}',
+    auth: 'bearer',
+    summary: 'A credit note; `Accept: text/html` returns the printable document',
+    tags: ['Refunds'],
+    params: z.object({ creditNoteId: z.string() }),
+    responses: { 200: { description: 'The credit note (JSON), or its HTML document.', schema: CreditNote, html: true } },
+    errors: [401, 404],
+  }),
+  listCreditNotes: defineOperation({
+    operationId: 'listCreditNotes',
+    method: 'GET',
+    path: '/v1/credit-notes',
+    auth: 'bearer',
+    summary: "An order's credit notes, by number",
+    tags: ['Refunds'],
+    query: z.object({ orderId: z.string().min(1).max(64) }),
+    responses: { 200: { description: 'The credit notes.', schema: z.object({ items: z.array(CreditNote) }).meta({ id: 'CreditNoteList' }) } },
+    errors: [401, 404, 422],
+  }),
   listNotifications: defineOperation({
     operationId: 'listNotifications',
     method: 'GET',
@@ -770,6 +833,7 @@ export const operations = {
     responses: { 200: { description: 'Oldest first.', schema: OrderSourcePage } },
     errors: [401, 404, 422],
   }),
+  ...returnOperations,
 };
 
 export type OperationId = keyof typeof operations;

@@ -185,6 +185,33 @@ export const keys = {
   /** A carrier's tracking number → the fulfillment it labels (carrier webhooks name only the number). */
   trackingNumber: (carrierId: string, trackingNumber: string): ItemKey => ({ PK: `TRACKING#${carrierId}#${hash(trackingNumber)}`, SK: 'TRACKING' }),
 
+  /** A return policy (`default` or a channel id). */
+  returnPolicy: (policyId: string): ItemKey => ({ PK: `RETURNPOLICY#${policyId}`, SK: 'POLICY' }),
+  /** GSI1: all return policies, by id. */
+  returnPolicyList: (policyId: string) => ({ GSI1PK: 'RETURNPOLICIES', GSI1SK: policyId }),
+  returnPolicyListPartition: 'RETURNPOLICIES',
+  /** A return (RMA), in its order's partition (`RETURN#` sorts after `ORDER`, outside the order body range). */
+  return: (orderId: string, returnId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `RETURN#${returnId}` }),
+  returnPrefix: 'RETURN#',
+  /** What an order's returns hold, per line, and how many returns it has: every return request is conditional on its version. */
+  orderReturns: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'RETURNS' }),
+  /**
+   * GSI1/GSI3 of a return: all returns and returns in a status, bucketed by
+   * the month they were requested and spread over the order's shard, sorted
+   * by request time (like the order lists).
+   */
+  returnIndexes: (record: { orderId: string; returnId: string; status: string; requestedAt: string }) => {
+    const sortKey = `${record.requestedAt}#${record.returnId}`;
+    const bucket = `${record.requestedAt.slice(0, 7)}#${orderShard(record.orderId)}`;
+    return { GSI1PK: `RETURNS#${bucket}`, GSI1SK: sortKey, GSI3PK: `RETURNSTATUS#${record.status}#${bucket}`, GSI3SK: sortKey };
+  },
+  /** The index partition listing returns (optionally in one status) requested in `month`, in `shard`. */
+  returnListPartition: (status: string | undefined, month: string, shard: number) =>
+    status ? { index: 'GSI3' as const, partition: `RETURNSTATUS#${status}#${month}#${shard}` } : { index: 'GSI1' as const, partition: `RETURNS#${month}#${shard}` },
+  /** GSI2 of an approved return: the expiry sweep finds those not sent back by `receiveBy`, by hour. */
+  returnDue: (receiveBy: string, returnId: string) => ({ GSI2PK: `RETURNDUE#${receiveBy.slice(0, 13)}`, GSI2SK: `${receiveBy}#${returnId}` }),
+  returnDuePartition: (hour: string): string => `RETURNDUE#${hour}`,
+
   /**
    * An order's hold that ends by itself (`until`): one item per order, in its
    * partition, written and deleted in the transaction that places or releases

@@ -65,7 +65,7 @@ export class DynamoRefundRepository implements RefundRepository {
   }
 
   async record(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites) {
-    const attempt = async (next: Refund, creditNote: CreditNote | undefined) => {
+    const attempt = async (next: Refund) => {
       const items: TransactItem[] = [
         {
           Put: {

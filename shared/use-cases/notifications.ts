@@ -3,6 +3,7 @@ import { ShipmentDelivered } from '#events/shipment-delivered.ts';
 import { ShipmentTrackingUpdated } from '#events/shipment-tracking-updated.ts';
 import { OrderCancelled } from '#events/order-cancelled.ts';
 import { OrderBackordered } from '#events/order-backordered.ts';
+import { RefundIssued } from '#events/refund-issued.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -102,6 +103,9 @@ export function notificationForEvent(event: { detailType: string; eventId: strin
         : undefined;
     case ShipmentDelivered.detailType:
       return { orderId, template: 'delivered', about: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
+    case RefundIssued.detailType:
+      // One message per refund, whatever the event's redeliveries.
+      return { orderId, template: 'refund_issued', about: String(data['refundId']), context: { amount: Number(data['amount']), currency: String(data['currency']), refundStatus: String(data['status']) } };
     default:
       return undefined;
   }

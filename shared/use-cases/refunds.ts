@@ -20,9 +20,11 @@ import {
   type RefundKind,
 } from '#shared/domain/refund.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
-import type { FulfillmentRepository, InvoiceRepository, OrderRepository, PaymentProvider, RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
+import type { FulfillmentRepository, IdempotencyRepository, InvoiceRepository, OrderRepository, PaymentProvider, RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { getOrder } from './orders.ts';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '#shared/domain/canonical-json.ts';
 
 export interface RefundDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -322,6 +324,47 @@ async function finishProviderRefund(deps: RefundDeps, refund: Refund, command: A
     const stored = await deps.refunds.byKey(refund.orderId, refund.key);
     if (!stored) throw error;
     return stored;
+  }
+}
+
+/**
+ * `POST /v1/orders/{orderId}/refunds`: a goodwill refund, once per
+ * Idempotency-Key (the same machinery as POST /v1/orders: the key is claimed
+ * with the body's fingerprint, the first answer is replayed byte for byte,
+ * another body under the key is a 409). The refund's own key is
+ * `goodwill:<Idempotency-Key>`.
+ */
+export async function requestGoodwillRefund(
+  deps: RefundDeps & { idempotency: IdempotencyRepository },
+  command: { orderId: string; input: { amount: number; reason: string; note?: string | undefined }; rawBody: unknown; idempotencyKey: string } & Actor,
+): Promise<{ status: number; json: string }> {
+  const fingerprint = createHash('sha256').update(canonicalJson(command.rawBody)).digest('base64url');
+  const scope = `refunds:${command.orderId}`;
+  const claim = await deps.idempotency.claim(scope, command.idempotencyKey, fingerprint);
+  if (claim.state === 'mismatch') {
+    throw new ConflictError('This Idempotency-Key was already used with a different request body', 'idempotency_key_reused', [
+      { in: 'header', path: 'idempotency-key', message: 'Use a new key for a new refund' },
+    ]);
+  }
+  if (claim.state === 'in_progress') throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
+  if (claim.state === 'completed') return claim.response;
+  try {
+    const refund = await issueRefund(deps, {
+      orderId: command.orderId,
+      key: `goodwill:${command.idempotencyKey}`,
+      kind: 'goodwill',
+      reason: command.input.reason,
+      amount: command.input.amount,
+      ...(command.input.note !== undefined ? { note: command.input.note } : {}),
+      actor: command.actor,
+      correlationId: command.correlationId,
+    });
+    const response = { status: 201, json: JSON.stringify(refund) };
+    await deps.idempotency.complete(scope, command.idempotencyKey, response);
+    return response;
+  } catch (error) {
+    await deps.idempotency.release(scope, command.idempotencyKey);
+    throw error;
   }
 }
 

@@ -17,13 +17,17 @@ import {
   type TrackingStatus,
 } from '#shared/domain/fulfillment.ts';
 import type { Order, OrderStatus } from '#shared/domain/order.ts';
-import type { FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
+import { orderIdOfReturn } from '#shared/domain/return.ts';
+import type { FulfillmentRepository, InventoryRepository, OrderRepository, ReturnRepository } from '#shared/ports.ts';
+import { recordReturnTracking } from './returns.ts';
 import { pause } from './inventory.ts';
 
 export interface TrackingDeps {
   orders: Pick<OrderRepository, 'get'>;
   inventory: Pick<InventoryRepository, 'reservation'>;
   fulfillments: FulfillmentRepository;
+  /** Return labels: their tracking numbers are filed like shipments', naming the return. */
+  returns?: ReturnRepository;
   clock: Clock;
 }
 
@@ -56,7 +60,16 @@ export interface TrackingReceipt {
  */
 export async function recordTracking(deps: TrackingDeps, update: TrackingUpdate): Promise<TrackingReceipt> {
   const fulfillmentId = await deps.fulfillments.byTrackingNumber(update.carrierId, update.trackingNumber);
-  if (!fulfillmentId) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
+  if (!fulfillmentId) {
+    // A return label's number: the scan is the customer's parcel on its way back.
+    const returnId = await deps.returns?.byTrackingNumber(update.carrierId, update.trackingNumber);
+    if (returnId && deps.returns) {
+      const receipt = await recordReturnTracking({ returns: deps.returns, clock: deps.clock }, returnId, update);
+      const order = await deps.orders.get(orderIdOfReturn(returnId) ?? '');
+      return { outcome: receipt.outcome, shipmentId: returnId, orderStatus: order?.status ?? 'unknown' };
+    }
+    throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
+  }
   return applyTracking(deps, fulfillmentId, update);
 }
 

@@ -1,0 +1,21 @@
+import { idempotencyRepository, refundDeps } from '#shared/adapters/dependencies.ts';
+import { parseJson } from '#shared/domain/json.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { idempotencyKey } from '#shared/http/idempotency-key.ts';
+import { operations } from '#shared/http/operations.ts';
+import { requestGoodwillRefund } from '#shared/use-cases/refunds.ts';
+
+const deps = { ...refundDeps(), idempotency: idempotencyRepository() };
+
+export const handler = httpHandler(operations.createRefund, async ({ params, body, rawBody, declaredHeaders, correlationId }) => {
+  const result = await requestGoodwillRefund(deps, {
+    orderId: params.orderId,
+    input: body,
+    rawBody: parseJson(rawBody.toString('utf8')),
+    idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
+    actor: 'api',
+    correlationId,
+  });
+  // The JSON text as first sent: a replay answers the same bytes.
+  return { status: result.status, raw: { contentType: 'application/json', body: result.json } };
+});

@@ -1,0 +1,11 @@
+import { returnDeps } from '#shared/adapters/dependencies.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { operations } from '#shared/http/operations.ts';
+import { rejectReturn } from '#shared/use-cases/returns.ts';
+
+const deps = returnDeps();
+
+export const handler = httpHandler(operations.rejectReturn, async ({ params, body, correlationId }) => ({
+  status: 200,
+  body: await rejectReturn(deps, { returnId: params.returnId, reason: body.reason, actor: 'api', correlationId }),
+}));

@@ -1,0 +1,53 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { retried } from './fulfill-order.ts';
+import type { WorkflowBuilder } from './index.ts';
+
+/** The return (from the event) and the event's metadata: what every step of the return workflows receives. */
+const returnStep = (extra: Record<string, unknown> = {}) =>
+  sfn.TaskInput.fromObject({ returnId: sfn.JsonPath.stringAt('$.detail.data.returnId'), metadata: sfn.JsonPath.objectAt('$.detail.metadata'), ...extra });
+
+/**
+ * ReturnApproved → CreateReturnLabel → NotifyReturnApproved (the label by
+ * e-mail). Seconds long; the wait for the customer's parcel lives in the
+ * return's item (status, receiveBy in the expiry index), not here.
+ */
+export const returnApproved: WorkflowBuilder = (scope: Construct, fn) => {
+  const label = retried(
+    new tasks.LambdaInvoke(scope, 'CreateReturnLabel', { lambdaFunction: fn('createReturnLabel'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.label' }),
+  );
+  const notify = retried(
+    new tasks.LambdaInvoke(scope, 'NotifyReturnApproved', {
+      lambdaFunction: fn('notifyReturn'),
+      payload: returnStep({ template: 'return_approved' }),
+      payloadResponseOnly: true,
+      resultPath: '$.notified',
+    }),
+  );
+  const done = new sfn.Succeed(scope, 'ReturnLabelSent');
+  const labelled = new sfn.Choice(scope, 'HasLabel').when(sfn.Condition.isPresent('$.label.trackingNumber'), notify.next(done)).otherwise(done);
+  return label.next(labelled);
+};
+
+/** ReturnReceived → RestockReturn → RefundReturn → CloseReturn → NotifyReturnReceived. */
+export const returnReceived: WorkflowBuilder = (scope: Construct, fn) => {
+  const restock = retried(
+    new tasks.LambdaInvoke(scope, 'RestockReturn', { lambdaFunction: fn('restockReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.restock' }),
+  );
+  const refund = retried(
+    new tasks.LambdaInvoke(scope, 'RefundReturn', { lambdaFunction: fn('refundReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.refund' }),
+  );
+  const close = retried(
+    new tasks.LambdaInvoke(scope, 'CloseReturn', { lambdaFunction: fn('closeReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.closed' }),
+  );
+  const notify = retried(
+    new tasks.LambdaInvoke(scope, 'NotifyReturnReceived', {
+      lambdaFunction: fn('notifyReturn'),
+      payload: returnStep({ template: 'return_received' }),
+      payloadResponseOnly: true,
+      resultPath: '$.notified',
+    }),
+  );
+  return restock.next(refund).next(close).next(notify).next(new sfn.Succeed(scope, 'ReturnSettled'));
+};
