@@ -239,6 +239,11 @@ export const functions = {
     description: 'Release the stock of a cancelled order (OrderCancelled)',
     access: ['table:write'],
   },
+  refundOrderChange: {
+    entry: 'functions/orders/refund-order-change.ts',
+    description: 'Record what a channel-paid order that now costs less owes at the channel (OrderLinesCancelled, OrderEdited)',
+    access: ['table:write'],
+  },
   reserveWaitingOrders: {
     entry: 'functions/inventory/reserve-waiting-orders.ts',
     description: 'Serve backordered orders when a SKU becomes available again',

@@ -153,6 +153,22 @@ export const rules: RuleSpec[] = [
     maxEventAgeSeconds: 86_400,
   },
   {
+    id: 'LinesCancelledRefundsAtChannel',
+    description: 'A channel-paid order whose units were cancelled owes the customer their value: recorded as a refund to make at the channel',
+    pattern: OrderLinesCancelled.pattern({ data: { change: { money: { action: ['refund_at_channel'] } } } }),
+    target: { function: 'refundOrderChange' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
+    id: 'OrderEditedRefundsAtChannel',
+    description: 'A channel-paid order an edit made cheaper owes the customer the difference: recorded as a refund to make at the channel',
+    pattern: OrderEdited.pattern({ data: { change: { money: { action: ['refund_at_channel'] } } } }),
+    target: { function: 'refundOrderChange' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
     id: 'ShipmentShippedCompletesShipment',
     description: 'A shipped parcel is captured, invoiced and announced to the customer',
     pattern: ShipmentShipped.pattern(),

@@ -33,8 +33,10 @@ import { paymentModeOf, type Payment } from '#shared/domain/payment.ts';
 import { allocateShipments, mergeAllocations, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
 import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routing.ts';
 import type { CarrierGateway, FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
+import type { Refund } from '#shared/domain/refund.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
+import type { RefundCommand } from './refunds.ts';
 import { cancelOrder, explainDecision, locate } from './reservations.ts';
 
 /**
@@ -528,4 +530,30 @@ function insufficientStock(order: Order, input: OrderEditInput, short: ReadonlyM
     };
   });
   return new ConflictError(`Not enough stock for this edit (${[...short.keys()].join(', ')}); nothing was changed`, 'insufficient_stock', details);
+}
+
+/**
+ * On OrderLinesCancelled and OrderEdited: a channel-paid order that now
+ * costs less owes its customer the difference, recorded through the refunds
+ * use case as a cancellation refund "to be refunded at the channel" (the
+ * channel write-back sends it). The amount is the change's exact difference
+ * (the lines' value before less after), not the shrunk lines' shares; the
+ * change id is the refund key, so a redelivered event records it once.
+ */
+export async function refundOrderChange(
+  deps: { issueRefund(command: RefundCommand): Promise<Refund> },
+  command: { orderId: string; change: OrderChangeSet } & Actor,
+): Promise<{ outcome: 'recorded' | 'skipped'; refundId?: string; status?: Refund['status']; amount?: number }> {
+  const { money } = command.change;
+  if (money.action !== 'refund_at_channel' || money.difference >= 0) return { outcome: 'skipped' };
+  const refund = await deps.issueRefund({
+    orderId: command.orderId,
+    key: `change:${command.change.changeId}`,
+    kind: 'cancellation',
+    reason: command.change.reason,
+    amount: -money.difference,
+    actor: command.actor,
+    correlationId: command.correlationId,
+  });
+  return { outcome: 'recorded', refundId: refund.refundId, status: refund.status, amount: refund.amount };
 }

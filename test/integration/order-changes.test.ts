@@ -6,7 +6,10 @@ import { putSkuPolicy } from '#shared/use-cases/inventory.ts';
 import { linesTotal, type Order, type OrderDraft } from '#shared/domain/order.ts';
 import type { OrderChangeSet } from '#shared/domain/order-changes.ts';
 import { applyFulfillmentEvent, createFulfillments } from '#shared/use-cases/fulfillment.ts';
-import { cancelOrderLines, editOrder, type OrderChangeDeps } from '#shared/use-cases/order-changes.ts';
+import { cancelOrderLines, editOrder, refundOrderChange, type OrderChangeDeps } from '#shared/use-cases/order-changes.ts';
+import { issueRefund, refundsOfOrder, type RefundDeps } from '#shared/use-cases/refunds.ts';
+import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
 import { capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
 import { reserveOrder } from '#shared/use-cases/reservations.ts';
 import { fulfillmentWorld } from '../support/fulfillment.ts';
@@ -206,6 +209,30 @@ describe('partial cancellation', () => {
     const payment = must(await world.fulfillments.payment(order.orderId));
     expect(payment).toMatchObject({ status: 'captured', amount: linesTotal(after), captured: linesTotal(after) });
     expect((await world.inventory.reservation(order.orderId))?.status).toBe('sold');
+  });
+
+  it('a channel-paid order records the cancelled value as a refund to make at the channel, once per change (the event redelivered records nothing more)', async () => {
+    const a = `PCR-${newId()}`;
+    await world.receive(a, 'chg-east', 5);
+    const order = await route(await place([{ sku: a, quantity: 3, unitPrice: 1999, discount: 100, tax: 149 }]));
+    const { order: after, change } = await cancelOrderLines(deps, { orderId: order.orderId, reason: 'damaged in the store', lines: [{ lineId: 'L1', quantity: 1 }], actor: 'api' });
+    const refundDeps: RefundDeps = {
+      orders: world.orders,
+      fulfillments: world.fulfillments,
+      refunds: new DynamoRefundRepository(db, tableName),
+      invoices: world.invoices,
+      providers: world.deps.providers,
+      ruleSetFor: async () => BUILT_IN_RULE_SET,
+      clock: world.deps.clock,
+    };
+    const refunds = { issueRefund: (command: Parameters<typeof issueRefund>[1]) => issueRefund(refundDeps, command) };
+    const first = await refundOrderChange(refunds, { orderId: order.orderId, change: must(change), actor: 'orders' });
+    const again = await refundOrderChange(refunds, { orderId: order.orderId, change: must(change), actor: 'orders' });
+    expect(first).toMatchObject({ outcome: 'recorded', status: 'to_refund_at_channel', amount: order.totals.total - after.totals.total });
+    expect(again.refundId).toBe(first.refundId);
+    // 1 of 3 units: 1999 − ⌈100/3⌉ + ⌈149/3⌉ (the remaining two units keep their floors 66 and 99).
+    expect(first.amount).toBe(1999 - 34 + 50);
+    expect((await refundsOfOrder(refundDeps, order.orderId)).map((r) => r.kind)).toEqual(['cancellation']);
   });
 
   it('cancelling every unit of an order that shipped nothing is cancelling the order', async () => {
