@@ -23,6 +23,7 @@ describe('keys', () => {
       keys.payment('01J0'),
       keys.invoiceFor('01J0', 'order'),
       keys.notification('01J0', 'shipped', 's1', 'email'),
+      keys.refund('01J0', 'return:R1'),
     ];
     for (const key of [...inPartition, ...others]) expect(key.PK).toBe(partition);
     expect(keys.orderLines('01J0', 2).SK < keys.orderLines('01J0', 10).SK).toBe(true);
