@@ -1,13 +1,16 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { functionOf } from './constructs/function-set.ts';
 import { AwsSolutionsChecks } from './nag.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
+import { ApiStack } from './stacks/api-stack.ts';
 import { StatelessStack } from './stacks/stateless-stack.ts';
 
 export interface OmsApp {
   app: App;
   stateful: StatefulStack;
   stateless: StatelessStack;
+  api: ApiStack;
 }
 
 /**
@@ -45,7 +48,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   });
   const stateless = new StatelessStack(app, `Oms-${stage}-Stateless`, {
     env,
-    description: 'OMS compute: functions, HTTP API, outbox pipe, rules, schedules, workflows, alarms',
+    description: 'OMS compute: event-driven functions, outbox and inbox pipes, queue consumers, rules, schedules, workflows, alarms',
     table: stateful.table,
     key: stateful.key,
     bus: stateful.bus,
@@ -62,6 +65,20 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     opsEmail: context('opsEmail', 'ops@example.com'),
     logRetention: RetentionDays.ONE_MONTH,
   });
+  const api = new ApiStack(app, `Oms-${stage}-Api`, {
+    env,
+    description: 'OMS HTTP API: one function per route, the HTTP API and its stage, alarms',
+    table: stateful.table,
+    key: stateful.key,
+    apiToken: stateful.apiToken,
+    carrierWebhookSecret: stateful.carrierWebhookSecret,
+    alarmTopic: stateful.alarmTopic,
+    mailFrom: context('mailFrom', 'oms@example.com'),
+    opsEmail: context('opsEmail', 'ops@example.com'),
+    logRetention: RetentionDays.ONE_MONTH,
+    functionLogs: stateless.functionLogs,
+    pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),
+  });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, stateful, stateless };
+  return { app, stateful, stateless, api };
 }

@@ -1,8 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpStage, LogGroupLogDestination, type HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, RemovalPolicy, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
@@ -23,11 +20,9 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
-import { routeKeyOf } from '#shared/http/operation.ts';
-import { OmsFunction, lambdaExecutionRole } from '../constructs/oms-function.ts';
-import { grantTableAccess } from '../constructs/table-access.ts';
+import { createFunctionSet, functionOf, omsAlarm } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
-import { functionNames, functions, httpFunctions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
+import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
 import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
@@ -55,13 +50,16 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /**
- * Everything that can be redeployed freely: functions, the HTTP API, the
+ * Everything that can be redeployed freely, except the HTTP API (its own
+ * stack, infra/stacks/api-stack.ts): the functions that are not routes, the
  * pipes, queue consumers, bus rules, schedules, state machines and alarms.
  * Built from the topology in infra/topology, which the local runtime reads too.
  */
 export class StatelessStack extends Stack {
-  readonly functions: Record<FunctionName, IFunction>;
-  readonly api: HttpApi;
+  /** The functions this stack deploys: every one that is not an HTTP route (those are in the API stack). */
+  readonly functions: Partial<Record<FunctionName, IFunction>>;
+  /** The one log group of every OMS function, in this stack and in the API stack. */
+  readonly functionLogs: LogGroup;
   readonly stateMachines: Record<WorkflowName, StateMachine>;
   readonly #alarmAction: SnsAction;
 
@@ -69,10 +67,17 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     this.#alarmAction = new SnsAction(props.alarmTopic);
 
-    this.functions = this.#createFunctions(props);
-    const fn = (name: FunctionName) => this.functions[name];
+    // One log group for every function: JSON lines carry `function_name` (Logs Insights filters on it),
+    // and the stacks save a resource per function against CloudFormation's 500.
+    this.functionLogs = new LogGroup(this, 'FunctionLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.functions = createFunctionSet(
+      this,
+      functionNames.filter((name) => !(functions[name] as FunctionSpec).http),
+      { ...props, logGroup: this.functionLogs, alarmAction: this.#alarmAction },
+    );
+    this.#wireCrossFunctionAccess(props, this.functions);
+    const fn = (name: FunctionName) => functionOf(this.functions, name, this.stackName);
 
-    this.api = this.#createApi(props);
     this.stateMachines = this.#createWorkflows(props);
     this.#createSchemaRegistry();
 
@@ -160,63 +165,9 @@ export class StatelessStack extends Stack {
     this.#suppressFindings();
   }
 
-  #createFunctions(props: StatelessStackProps): Record<FunctionName, IFunction> {
-    const environment = {
-      TABLE_NAME: props.table.tableName,
-      OMS_API_TOKEN_SECRET_ID: props.apiToken.secretArn,
-      CARRIER_WEBHOOK_SECRET_ID: props.carrierWebhookSecret.secretArn,
-      MAIL_FROM: props.mailFrom,
-      OPS_EMAIL: props.opsEmail,
-    };
-    const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
-    const created = {} as Record<FunctionName, IFunction>;
-    // One log group for every function: JSON lines carry `function_name` (Logs Insights filters on it),
-    // and the stack saves a resource per function against CloudFormation's 500.
-    const logGroup = new LogGroup(this, 'FunctionLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const roles = new Map<string, Role>();
-    const roleFor = (spec: FunctionSpec): Role => {
-      const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []);
-      const key = profile.join('+') || 'none';
-      const existing = roles.get(key);
-      if (existing) return existing;
-      const role = lambdaExecutionRole(this, `FnRole-${key.replace(/[^A-Za-z0-9+]/g, '').replaceAll('+', '-')}`, `OMS functions with access: ${key}`);
-      this.#grant(role, spec, props, mailDomain);
-      roles.set(key, role);
-      return role;
-    };
-    for (const name of functionNames) {
-      const spec: FunctionSpec = functions[name];
-      const fn = new OmsFunction(this, `Fn-${name}`, { name, spec, environment, role: roleFor(spec), logGroup }).function;
-      this.#alarm(`Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`);
-      created[name] = fn;
-    }
-    return this.#wireCrossFunctionAccess(props, created);
-  }
-
-  /** What a role may do, from its access profile. */
-  #grant(role: Role, spec: FunctionSpec, props: StatelessStackProps, mailDomain: string): void {
-    if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write');
-    else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read');
-    if (spec.http?.auth === 'bearer') props.apiToken.grantRead(role);
-    if (spec.access.includes('mail:send')) {
-      role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['ses:SendEmail'],
-          resources: [
-            this.formatArn({ service: 'ses', resource: 'identity', resourceName: mailDomain }),
-            this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom }),
-          ],
-        }),
-      );
-    }
-    if (spec.access.includes('carrier:secret')) props.carrierWebhookSecret.grantRead(role);
-    // SMS go straight to phone numbers, which are not resources: sns:Publish to a phone number needs `*`.
-    if (spec.access.includes('sms:send')) role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
-  }
-
-  #wireCrossFunctionAccess(props: StatelessStackProps, created: Record<FunctionName, IFunction>): Record<FunctionName, IFunction> {
+  #wireCrossFunctionAccess(props: StatelessStackProps, created: Partial<Record<FunctionName, IFunction>>): void {
     // Access that names other functions is wired once they all exist.
-    const poll = created.pollChannel;
+    const poll = functionOf(created, 'pollChannel', this.stackName);
     const schedulerRole = new Role(this, 'PollSchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
       description: 'Assumed by the per-channel poll schedules to start the poll function',
@@ -225,9 +176,9 @@ export class StatelessStack extends Stack {
     const invokePoll = new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [poll.functionArn] });
     schedulerRole.addToPolicy(invokePoll);
     props.scheduleDeadLetters.grantSendMessages(schedulerRole);
-    for (const name of functionNames) {
+    for (const name of Object.keys(created) as FunctionName[]) {
       const spec: FunctionSpec = functions[name];
-      const fn = created[name] as IFunction & { addEnvironment(key: string, value: string): void };
+      const fn = functionOf(created, name, this.stackName) as IFunction & { addEnvironment(key: string, value: string): void };
       if (spec.access.includes('poll:start') || spec.access.includes('schedules:manage')) fn.addEnvironment('POLL_FUNCTION_ARN', poll.functionArn);
       if (spec.access.includes('poll:start')) fn.addToRolePolicy(invokePoll);
       if (spec.access.includes('schedules:manage')) {
@@ -251,33 +202,6 @@ export class StatelessStack extends Stack {
         ]);
       }
     }
-    return created;
-  }
-
-  #createApi(props: StatelessStackProps): HttpApi {
-    const fn = (name: FunctionName) => this.functions[name];
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention });
-    const routed = httpFunctions();
-    const fallback = routed.find(({ operation }) => routeKeyOf(operation) === '$default')?.name;
-    const api = new HttpApi(this, 'Api', {
-      description: 'OMS REST API and channel webhooks',
-      createDefaultStage: false,
-      ...(fallback ? { defaultIntegration: new HttpLambdaIntegration('Integration-default', fn(fallback)) } : {}),
-    });
-    new HttpStage(this, 'ApiStage', {
-      httpApi: api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: 1000, burstLimit: 2000 },
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.jsonWithStandardFields() },
-    });
-    for (const { name, operation } of routed) {
-      if (name === fallback) continue;
-      api.addRoutes({ path: operation.path, methods: [operation.method as HttpMethod], integration: new HttpLambdaIntegration(`Integration-${name}`, fn(name)) });
-    }
-    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL of the OMS API' });
-    this.#alarm('Api5xx', api.metricServerError({ period: Duration.minutes(5) }), 'The API answered 5xx');
-    return api;
   }
 
   #createWorkflows(props: StatelessStackProps): Record<WorkflowName, StateMachine> {
@@ -285,7 +209,7 @@ export class StatelessStack extends Stack {
     for (const [name, workflow] of Object.entries(workflows) as [WorkflowName, (typeof workflows)[WorkflowName]][]) {
       const logs = new LogGroup(this, `WorkflowLogs-${name}`, { retention: props.logRetention, logGroupName: `/aws/vendedlogs/states/${this.stackName}-${name}` });
       const invoked = new Set<FunctionName>();
-      const definition = workflowBuilders[name](this, (task) => (invoked.add(task), this.functions[task]));
+      const definition = workflowBuilders[name](this, (task) => (invoked.add(task), functionOf(this.functions, task, this.stackName)));
       const machine = new StateMachine(this, `Workflow-${name}`, {
         definitionBody: DefinitionBody.fromChainable(definition),
         stateMachineType: workflow.type === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
@@ -298,7 +222,7 @@ export class StatelessStack extends Stack {
       acknowledge(machine, [
         { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Log delivery and X-Ray actions of Step Functions support no resource scoping.' },
         ...[...invoked].map((task) => ({
-          id: `AwsSolutions-IAM5[Resource::<${this.#logicalIdOf(this.functions[task])}.Arn>:*]`,
+          id: `AwsSolutions-IAM5[Resource::<${this.#logicalIdOf(functionOf(this.functions, task, this.stackName))}.Arn>:*]`,
           reason: 'Task states may invoke any version or alias of their own function.',
         })),
       ]);
@@ -330,7 +254,7 @@ export class StatelessStack extends Stack {
     if (!streamArn) throw new Error('The OMS table must have a stream: the pipes read it');
     const id = name.charAt(0).toUpperCase() + name.slice(1);
     const statements: PolicyStatement[] = [];
-    if (spec.enrichment) statements.push(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.functions[spec.enrichment].functionArn] }));
+    if (spec.enrichment) statements.push(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionOf(this.functions, spec.enrichment, this.stackName).functionArn] }));
     const targetArn = 'bus' in spec.target ? props.bus.eventBusArn : props.queues[spec.target.queue].queue.queueArn;
     if ('bus' in spec.target) statements.push(new PolicyStatement({ actions: ['events:PutEvents'], resources: [targetArn] }));
     const role = new Role(this, `${id}PipeRole`, {
@@ -357,7 +281,7 @@ export class StatelessStack extends Stack {
         },
         filterCriteria: { filters: [{ pattern: JSON.stringify(spec.filter) }] },
       },
-      ...(spec.enrichment ? { enrichment: this.functions[spec.enrichment].functionArn } : {}),
+      ...(spec.enrichment ? { enrichment: functionOf(this.functions, spec.enrichment, this.stackName).functionArn } : {}),
       target: targetArn,
       targetParameters: {
         inputTemplate: spec.target.inputTemplate,
@@ -370,14 +294,7 @@ export class StatelessStack extends Stack {
   }
 
   #alarm(id: string, metric: IMetric, description: string, threshold = 1): void {
-    new Alarm(this, id, {
-      metric,
-      threshold,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    }).addAlarmAction(this.#alarmAction);
+    omsAlarm(this, id, metric, description, this.#alarmAction, threshold);
   }
 
   #logicalIdOf(fn: IFunction): string {
@@ -388,11 +305,6 @@ export class StatelessStack extends Stack {
   #suppressFindings(): void {
     acknowledge(this, [
       { id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime this project pins (design card); upgrades are a deliberate change.' },
-      {
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Admin routes check the bearer token inside the function (shared/http/auth.ts) so every 401 has the OMS error body; /health and /openapi.json are public; webhooks are authenticated by signature.',
-      },
     ]);
   }
 }

@@ -18,10 +18,11 @@ describe('npx cdk synth', () => {
     });
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
 
-    const manifest = JSON.parse(readFileSync(join(outdir, 'Oms-dev-Stateless.assets.json'), 'utf8')) as {
-      files: Record<string, { source: { path: string; packaging?: string } }>;
-    };
-    const bundles = Object.values(manifest.files)
+    const manifests = ['Oms-dev-Stateless', 'Oms-dev-Api'].map(
+      (stack) => JSON.parse(readFileSync(join(outdir, `${stack}.assets.json`), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> },
+    );
+    const bundles = manifests
+      .flatMap((manifest) => Object.values(manifest.files))
       .map((file) => file.source)
       .filter((source) => source.packaging === 'zip')
       .map((source) => join(outdir, source.path, 'index.mjs'));

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functionNames } from '#infra/topology/functions.ts';
+import { functionNames, functions, type FunctionSpec } from '#infra/topology/functions.ts';
 import { rules } from '#infra/topology/rules.ts';
 import { schedules } from '#infra/topology/schedules.ts';
 import { workflows } from '#infra/topology/workflows.ts';
@@ -47,27 +47,32 @@ describe('stateful stack', () => {
 });
 
 describe('stateless stack', () => {
-  it('deploys every function on Node.js 22, arm64, traced, with JSON logs in a retained log group', () => {
-    synth.statelessTemplate.resourcePropertiesCountIs(
-      'AWS::Lambda::Function',
-      { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }) },
-      functionNames.length,
-    );
-    synth.statelessTemplate.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  it('deploys every function on Node.js 22, arm64, traced, with JSON logs in a retained log group: the routes in the API stack, the rest here', () => {
+    const routes = functionNames.filter((name) => (functions[name] as FunctionSpec).http);
+    const props = { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }) };
+    synth.statelessTemplate.resourcePropertiesCountIs('AWS::Lambda::Function', props, functionNames.length - routes.length);
+    synth.statelessTemplate.resourceCountIs('AWS::Lambda::Function', functionNames.length - routes.length);
+    synth.apiTemplate.resourcePropertiesCountIs('AWS::Lambda::Function', props, routes.length);
+    synth.apiTemplate.resourceCountIs('AWS::Lambda::Function', routes.length);
+    synth.apiTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length); // one per operation, $default included
     synth.statelessTemplate.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    synth.apiTemplate.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // Every function writes to the stateless stack's one log group, the routes included.
+    synth.apiTemplate.resourceCountIs('AWS::Logs::LogGroup', 1); // the API's access logs
   });
 
   it('stays inside the CloudFormation budget of 500 resources per stack, with room to grow', () => {
-    for (const template of [synth.statelessTemplate, synth.statefulTemplate]) {
+    for (const template of [synth.statelessTemplate, synth.statefulTemplate, synth.apiTemplate]) {
       const count = Object.keys(template.toJSON().Resources as object).length;
       expect(count).toBeLessThan(450);
     }
     // Functions with the same access share an execution role: far fewer roles than functions.
-    expect(Object.keys(synth.statelessTemplate.findResources('AWS::IAM::Role')).length).toBeLessThan(functionNames.length / 2);
+    const roles = [synth.statelessTemplate, synth.apiTemplate].reduce((sum, template) => sum + Object.keys(template.findResources('AWS::IAM::Role')).length, 0);
+    expect(roles).toBeLessThan(functionNames.length / 2);
   });
 
   it('gives no function the right to scan the table', () => {
-    const policies = Object.values(synth.statelessJson.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
+    const policies = [synth.statelessJson, synth.apiJson].flatMap((template) => Object.values(template.Resources)).filter((r) => r.Type === 'AWS::IAM::Policy');
     expect(JSON.stringify(policies)).toContain('dynamodb:Query');
     expect(JSON.stringify(policies)).not.toMatch(/dynamodb:Scan|dynamodb:\*/);
   });
@@ -123,7 +128,7 @@ describe('stateless stack', () => {
   });
 
   it('has alarms on errors, 5xx and every dead-letter queue, all notifying the alarm topic', () => {
-    const alarms = Object.values(synth.statelessJson.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const alarms = [synth.statelessJson, synth.apiJson].flatMap((template) => Object.values(template.Resources)).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThanOrEqual(functionNames.length + 4);
     for (const alarm of alarms) expect(alarm.Properties['AlarmActions']).toHaveLength(1);
   });
@@ -138,7 +143,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('gives a reason for every acknowledged finding', () => {
-    const acknowledgements = [synth.stateful, synth.stateless].flatMap((stack) =>
+    const acknowledgements = [synth.stateful, synth.stateless, synth.api].flatMap((stack) =>
       stack.node
         .findAll()
         .flatMap((construct) =>

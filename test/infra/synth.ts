@@ -12,6 +12,9 @@ export interface Synthesized extends OmsApp {
   /** The raw stateless template JSON. */
   stateless: OmsApp['stateless'];
   statelessJson: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  /** The HTTP API stack's template. */
+  apiTemplate: Template;
+  apiJson: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[] };
 }
 
@@ -29,12 +32,15 @@ export function synthesize(options: { bundle?: boolean; extend?: (app: OmsApp) =
     return { ...omsApp, outdir, validationReport: readReport(outdir) } as Synthesized;
   }
   const statelessJson = assembly.getStackByName(omsApp.stateless.stackName).template as Synthesized['statelessJson'];
+  const apiJson = assembly.getStackByName(omsApp.api.stackName).template as Synthesized['apiJson'];
   return {
     ...omsApp,
     outdir,
     statefulTemplate: Template.fromJSON(assembly.getStackByName(omsApp.stateful.stackName).template as Record<string, unknown>),
     statelessTemplate: Template.fromJSON(statelessJson as unknown as Record<string, unknown>),
     statelessJson,
+    apiTemplate: Template.fromJSON(apiJson as unknown as Record<string, unknown>),
+    apiJson,
     validationReport: readReport(outdir),
   };
 }

@@ -23,7 +23,8 @@ let resources: [string, Resource][];
 
 beforeAll(() => {
   synth = synthesize();
-  resources = Object.entries(synth.statelessJson.Resources);
+  // The HTTP routes and their functions are in the API stack, everything else in the stateless stack (logical ids of functions are unique across both).
+  resources = [...Object.entries(synth.statelessJson.Resources), ...Object.entries(synth.apiJson.Resources)];
 });
 
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);

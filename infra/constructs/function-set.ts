@@ -1,0 +1,102 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
+import { OmsFunction, lambdaExecutionRole } from './oms-function.ts';
+import { grantTableAccess } from './table-access.ts';
+
+/** What every OMS function is given, whichever stack deploys it. */
+export interface FunctionSetProps {
+  table: Table;
+  key: IKey;
+  apiToken: ISecret;
+  carrierWebhookSecret: ISecret;
+  mailFrom: string;
+  opsEmail: string;
+  /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
+  logGroup: ILogGroup;
+  alarmAction: SnsAction;
+}
+
+/**
+ * Creates `names` in `stack`, each with its `Errors-<name>` alarm. Functions
+ * with the same access profile share one execution role (least privilege is
+ * unchanged: a role grants exactly what each of its functions needs), which
+ * keeps each stack far below CloudFormation's 500 resources.
+ */
+export function createFunctionSet(stack: Stack, names: readonly FunctionName[], props: FunctionSetProps): Partial<Record<FunctionName, IFunction>> {
+  const environment = {
+    TABLE_NAME: props.table.tableName,
+    OMS_API_TOKEN_SECRET_ID: props.apiToken.secretArn,
+    CARRIER_WEBHOOK_SECRET_ID: props.carrierWebhookSecret.secretArn,
+    MAIL_FROM: props.mailFrom,
+    OPS_EMAIL: props.opsEmail,
+  };
+  const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
+  const roles = new Map<string, Role>();
+  const roleFor = (spec: FunctionSpec): Role => {
+    const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []);
+    const key = profile.join('+') || 'none';
+    const existing = roles.get(key);
+    if (existing) return existing;
+    const role = lambdaExecutionRole(stack, `FnRole-${key.replace(/[^A-Za-z0-9+]/g, '').replaceAll('+', '-')}`, `OMS functions with access: ${key}`);
+    grant(stack, role, spec, props, mailDomain);
+    roles.set(key, role);
+    return role;
+  };
+  const created: Partial<Record<FunctionName, IFunction>> = {};
+  for (const name of names) {
+    const spec: FunctionSpec = functions[name];
+    const fn = new OmsFunction(stack, `Fn-${name}`, { name, spec, environment, role: roleFor(spec), logGroup: props.logGroup }).function;
+    omsAlarm(stack, `Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`, props.alarmAction);
+    created[name] = fn;
+  }
+  return created;
+}
+
+/** What a role may do, from its access profile. */
+function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetProps, mailDomain: string): void {
+  if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write');
+  else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read');
+  if (spec.http?.auth === 'bearer') props.apiToken.grantRead(role);
+  if (spec.access.includes('mail:send')) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: mailDomain }),
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom }),
+        ],
+      }),
+    );
+  }
+  if (spec.access.includes('carrier:secret')) props.carrierWebhookSecret.grantRead(role);
+  // SMS go straight to phone numbers, which are not resources: sns:Publish to a phone number needs `*`.
+  if (spec.access.includes('sms:send')) role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+}
+
+/** An alarm that notifies the alarm topic when `metric` reaches `threshold` in one period. */
+export function omsAlarm(scope: Construct, id: string, metric: IMetric, description: string, action: SnsAction, threshold = 1): void {
+  new Alarm(scope, id, {
+    metric,
+    threshold,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+    alarmDescription: description,
+  }).addAlarmAction(action);
+}
+
+/** The function `name` of a set, or a clear error naming the stack that lacks it. */
+export function functionOf(set: Partial<Record<FunctionName, IFunction>>, name: FunctionName, stackName: string): IFunction {
+  const fn = set[name];
+  if (!fn) throw new Error(`Function ${name} is not deployed by ${stackName}: HTTP functions live in the API stack, every other function in the stateless stack`);
+  return fn;
+}
