@@ -91,6 +91,7 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const [payment, earlier] = await Promise.all([deps.fulfillments.payment(order.orderId), deps.refunds.forOrder(order.orderId)]);
     const plan = planRefund(order, payment, earlier, command);
+    const channelReference = payment?.channelReference ?? plan.channelReference;
     const now = deps.clock.now();
     const at = now.toISOString();
     const refund: Refund = {
@@ -108,7 +109,7 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
       status: plan.status,
       ...(payment?.provider && plan.mode === 'provider' ? { provider: payment.provider } : {}),
       providerRefunds: plan.parts.map((p) => ({ ...p, idempotencyKey: `refund:${order.orderId}:${command.key}:${p.captureId}` })),
-      ...(plan.mode === 'channel' && payment?.channelReference ? { channelReference: payment.channelReference } : {}),
+      ...(plan.mode === 'channel' && channelReference ? { channelReference } : {}),
       ...(plan.why ? { creditNote: plan.why } : {}),
       actor: command.actor,
       createdAt: at,
@@ -143,6 +144,8 @@ interface Plan {
   parts: { captureId: string; amount: number }[];
   /** Why there is no credit note, when it is known before writing. */
   why?: string;
+  /** The channel's payment reference when no payment item records it yet. */
+  channelReference?: string;
 }
 
 /** Decides what the refund gives back and how, from the order, its payment and its earlier refunds. */
@@ -154,6 +157,11 @@ function planRefund(order: Order, payment: Payment | undefined, earlier: readonl
   if (command.kind === 'cancellation' && mode !== 'channel') {
     // Cancelled units never shipped: the captures (one per shipment) and the carrier's cash collection take only shipped units.
     return nothing(mode === 'provider' ? 'Nothing was captured for cancelled units: captures take only shipped units' : 'Nothing was collected for cancelled units: cash is collected on delivery');
+  }
+  if (!payment && command.kind === 'cancellation' && mode === 'channel' && order.payment.state !== 'pending') {
+    // Changed before the payment step recorded the channel's payment: the customer paid the channel the whole total all the same, so the change's difference is owed there.
+    if (value.value === 0) return nothing('The fee takes the whole value: nothing to refund');
+    return { value, amount: value.value, mode, status: 'to_refund_at_channel', parts: [], channelReference: order.payment.reference ?? order.channel.externalOrderId };
   }
   if (!payment || payment.status === 'declined' || payment.status === 'voided') {
     if (command.kind === 'cancellation') return nothing(`No payment to refund (${payment ? `payment ${payment.status}` : 'no payment recorded'})`);

@@ -235,6 +235,34 @@ describe('partial cancellation', () => {
     expect((await refundsOfOrder(refundDeps, order.orderId)).map((r) => r.kind)).toEqual(['cancellation']);
   });
 
+  it('a channel-paid order changed before its payment step ran still owes the difference at the channel (the customer paid the channel the whole total)', async () => {
+    const a = `PCN-${newId()}`;
+    await world.receive(a, 'chg-east', 5);
+    const order = await place([{ sku: a, quantity: 3, unitPrice: 1999, discount: 100, tax: 149 }]);
+    expect((await reserveOrder(world.deps as never, { orderId: order.orderId, actor: 'test' })).outcome).toBe('reserved');
+    expect(await world.fulfillments.payment(order.orderId)).toBeUndefined();
+    const { order: after, change } = await cancelOrderLines(deps, { orderId: order.orderId, reason: 'customer asked', lines: [{ lineId: 'L1', quantity: 1 }], actor: 'api' });
+    expect(change?.money).toMatchObject({ mode: 'channel', action: 'refund_at_channel', difference: after.totals.total - order.totals.total });
+    const refundDeps: RefundDeps = {
+      orders: world.orders,
+      fulfillments: world.fulfillments,
+      refunds: new DynamoRefundRepository(db, tableName),
+      invoices: world.invoices,
+      providers: world.deps.providers,
+      ruleSetFor: async () => BUILT_IN_RULE_SET,
+      clock: world.deps.clock,
+    };
+    const refunds = { issueRefund: (command: Parameters<typeof issueRefund>[1]) => issueRefund(refundDeps, command) };
+    const recorded = await refundOrderChange(refunds, { orderId: order.orderId, change: must(change), actor: 'orders' });
+    expect(recorded).toMatchObject({ outcome: 'recorded', status: 'to_refund_at_channel', amount: order.totals.total - after.totals.total });
+    const [refund] = await refundsOfOrder(refundDeps, order.orderId);
+    expect(refund).toMatchObject({ mode: 'channel', channelReference: order.payment.reference ?? order.channel.externalOrderId });
+    // The payment step then records what the channel took for the order as it now is; the two refunds add up to what the customer paid.
+    await confirmPayment(world.deps, { orderId: order.orderId, actor: 'test' });
+    const payment = must(await world.fulfillments.payment(order.orderId));
+    expect(payment.captured + (recorded.amount ?? 0)).toBe(order.totals.total);
+  });
+
   it('cancelling every unit of an order that shipped nothing is cancelling the order', async () => {
     const a = `PCW-${newId()}`;
     await world.receive(a, 'chg-east', 5);
