@@ -56,8 +56,6 @@ export interface RefundCommand extends Actor {
   note?: string;
 }
 
-/** A pending provider refund untouched this long was left by a crashed call: the same key resumes it. */
-const RESUME_AFTER_MS = 30_000;
 const ATTEMPTS = 25;
 
 function entry(at: string, type: string, command: Actor, message: string, data?: Record<string, unknown>): TimelineEntry {
@@ -86,7 +84,9 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
   if (problems.length > 0) throw new ValidationError('The refund cannot be made as asked', problems);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const existing = await deps.refunds.byKey(command.orderId, command.key);
-    if (existing) return existing.status === 'pending' && stale(existing, deps.clock) ? finishProviderRefund(deps, existing, command) : existing;
+    // A pending refund was left by a call that failed or crashed between taking the money from the limit and completing it: this call finishes it
+    // (the provider answers each part's idempotency key with its first answer, and completing is conditional on `pending`).
+    if (existing) return existing.status === 'pending' ? finishProviderRefund(deps, existing, command) : existing;
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const [payment, earlier] = await Promise.all([deps.fulfillments.payment(order.orderId), deps.refunds.forOrder(order.orderId)]);
@@ -120,8 +120,7 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
     const writes = plan.status === 'pending' ? startedWrites(command, order, at) : await finalWrites(deps, command, order, refund, now);
     const final = plan.status === 'pending' ? refund : noted(refund, writes);
     try {
-      const { outcome, refund: stored } = await deps.refunds.record(final, paymentChange, writes);
-      if (outcome === 'exists') return stored.status === 'pending' && stale(stored, deps.clock) ? finishProviderRefund(deps, stored, command) : stored;
+      const { refund: stored } = await deps.refunds.record(final, paymentChange, writes);
       return stored.status === 'pending' ? finishProviderRefund(deps, stored, command) : stored;
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError)) throw error;
@@ -130,10 +129,6 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
     }
   }
   throw new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing; retry the refund`);
-}
-
-function stale(refund: Refund, clock: Clock): boolean {
-  return clock.now().getTime() - Date.parse(refund.updatedAt) >= RESUME_AFTER_MS;
 }
 
 interface Plan {

@@ -133,6 +133,34 @@ describe('a refund through the payment provider', () => {
     expect((await timelineOf(order.orderId)).find((e) => e.type === 'refund_not_needed')?.message).toContain('Nothing was captured for cancelled units');
   });
 
+  it('a provider call that fails after the provider refunded is finished by the very next call with the key (a workflow retry seconds later), never refunded twice', async () => {
+    const order = await shippedAndInvoiced(providerPaid, 2);
+    const sandbox = must(world.deps.providers['sandbox']);
+    let calls = 0;
+    // The provider refunds, but its answer is lost (a timeout): the caller sees an error.
+    const flaky = {
+      ...sandbox,
+      refund: async (request: Parameters<typeof sandbox.refund>[0]) => {
+        const answer = await sandbox.refund(request);
+        if (++calls === 1) throw new Error('provider timed out');
+        return answer;
+      },
+    };
+    const flakyDeps: RefundDeps = { ...deps, providers: { sandbox: flaky } };
+    const command = { orderId: order.orderId, key: `return:RX-${order.orderId}`, kind: 'return' as const, reason: 'damaged', lines: [{ sku: must(order.lines[0]).sku, quantity: 1 }], actor: 'test' };
+    await expect(issueRefund(flakyDeps, command)).rejects.toThrow('provider timed out');
+    expect(must(await deps.refunds.byKey(order.orderId, command.key)).status).toBe('pending');
+
+    const refund = await issueRefund(flakyDeps, command);
+    expect(refund).toMatchObject({ status: 'refunded', amount: 100 });
+    expect(refund.creditNoteId).toBeDefined();
+    const payment = must(await world.fulfillments.payment(order.orderId));
+    expect(payment.refunded).toBe(100);
+    const { Item: capture } = await db.send(new GetCommand({ TableName: tableName, Key: keys.sandboxAuthorization(must(payment.captures[0]).captureId) }));
+    expect(capture?.['refunded']).toBe(100);
+    expect((await eventsOf(order.orderId)).filter((e) => e.data['refundId'] === refund.refundId && e.data['status'] === 'refunded')).toHaveLength(1);
+  });
+
   it('10 racing refunds of one order never refund more than the capture; the losers are told the refundable amount', async () => {
     const order = await shippedAndInvoiced(providerPaid, 4);
     const captured = must(await world.fulfillments.payment(order.orderId)).captured;
