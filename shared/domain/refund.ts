@@ -203,10 +203,18 @@ export function refundValue(
   return { lines: out, ...(shipping ? { shipping } : {}), fee: deducted, goodwill, value: gross - deducted + goodwill };
 }
 
-/** What the payment still allows to refund: captured (provider), paid (channel) or collected (cash on delivery) minus earlier refunds. */
-export function refundable(payment: Pick<Payment, 'mode' | 'captured' | 'amount' | 'refunded'>, collected: boolean): number {
-  const limit = payment.mode === 'cash_on_delivery' ? (collected ? payment.amount : 0) : payment.captured;
+/**
+ * What the payment still allows to refund: captured (provider), paid (channel) or collected (cash on delivery) minus earlier refunds.
+ * `collected` (cash on delivery): true once the whole order shipped, false before anything did, or the amount its shipped parcels were billed.
+ */
+export function refundable(payment: Pick<Payment, 'mode' | 'captured' | 'amount' | 'refunded'>, collected: boolean | number): number {
+  const limit = payment.mode === 'cash_on_delivery' ? cashLimit(payment, collected) : payment.captured;
   return Math.max(0, limit - (payment.refunded ?? 0));
+}
+
+/** What a cash-on-delivery order has collected: all of it once shipped, nothing before, or what its shipped parcels were billed (never more than the amount). */
+export function cashLimit(payment: Pick<Payment, 'amount'>, collected: boolean | number): number {
+  return typeof collected === 'number' ? Math.min(payment.amount, collected) : collected ? payment.amount : 0;
 }
 
 /** The attribute of the payment item a refund's conditional write compares the refunded total with. */

@@ -8,6 +8,7 @@ import { formatMoney } from '#shared/domain/money.ts';
 import { SHIPPED_OR_LATER, type Order, type TimelineEntry } from '#shared/domain/order.ts';
 import { paymentModeOf, type Payment } from '#shared/domain/payment.ts';
 import {
+  cashLimit,
   CreditNoteId,
   creditNoteBody,
   refundable,
@@ -90,7 +91,9 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const [payment, earlier] = await Promise.all([deps.fulfillments.payment(order.orderId), deps.refunds.forOrder(order.orderId)]);
-    const plan = planRefund(order, payment, earlier, command);
+    // A cash order part of which shipped has collected at most what its shipped parcels were billed, not the whole order.
+    const cashCollected = payment?.mode === 'cash_on_delivery' && order.status === 'partially_shipped' ? (await deps.invoices.forOrder(order.orderId)).reduce((sum, i) => sum + i.totals.total, 0) : undefined;
+    const plan = planRefund(order, payment, earlier, command, cashCollected);
     const channelReference = payment?.channelReference ?? plan.channelReference;
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -144,7 +147,7 @@ interface Plan {
 }
 
 /** Decides what the refund gives back and how, from the order, its payment and its earlier refunds. */
-function planRefund(order: Order, payment: Payment | undefined, earlier: readonly Refund[], command: RefundCommand): Plan {
+function planRefund(order: Order, payment: Payment | undefined, earlier: readonly Refund[], command: RefundCommand, cashCollected?: number): Plan {
   const value = refundValue(order, command, earlier);
   const mode = payment?.mode ?? paymentModeOf(order);
   const money = (amount: number) => formatMoney(amount, order.currency);
@@ -163,11 +166,11 @@ function planRefund(order: Order, payment: Payment | undefined, earlier: readonl
     throw new ConflictError(`Order ${order.orderId} has no payment to refund (${payment ? `payment ${payment.status}` : 'no payment recorded yet'})`, 'nothing_paid');
   }
   if (value.value === 0) return nothing('The fee takes the whole value: nothing to refund');
-  const collected = SHIPPED_OR_LATER.includes(order.status);
+  const collected = cashCollected ?? SHIPPED_OR_LATER.includes(order.status);
   const left = refundable(payment, collected);
   if (value.value > left) {
     const limitName = mode === 'provider' ? 'captured' : mode === 'channel' ? 'paid at the channel' : 'collected';
-    const limit = mode === 'cash_on_delivery' ? (collected ? payment.amount : 0) : payment.captured;
+    const limit = mode === 'cash_on_delivery' ? cashLimit(payment, collected) : payment.captured;
     throw new ValidationError(
       `A refund of ${money(value.value)} exceeds the refundable ${money(left)} (${limitName} ${money(limit)}, refunded so far ${money(payment.refunded ?? 0)})`,
       [

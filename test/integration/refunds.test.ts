@@ -211,6 +211,32 @@ describe('refunds without a provider', () => {
     expect((error as ValidationError).message).toContain(`exceeds the refundable ${formatMoney(order.totals.total - 50, order.currency)} (collected`);
   });
 
+  it('of a cash-on-delivery order with one of two parcels shipped are bounded by what that parcel collects, not the whole order', async () => {
+    const { order, parcels } = await world.routedOrder(
+      [
+        { sku: `RF-${newId()}`, quantity: 1, at: 'wh-cod-a' },
+        { sku: `RF-${newId()}`, quantity: 1, at: 'wh-cod-b' },
+      ],
+      { payment: { state: 'cod' }, channel: { channelId: 'test', channelType: 'shopify', externalOrderId: newId() } },
+    );
+    expect(parcels).toHaveLength(2);
+    const parcel = must(parcels[0]);
+    const { applyFulfillmentEvent } = await import('#shared/use-cases/fulfillment.ts');
+    await applyFulfillmentEvent(world.deps, { fulfillmentId: parcel.fulfillmentId, event: { type: 'shipped' }, actor: 'test' });
+    const invoice = await issueInvoice(world.deps, { orderId: order.orderId, shipmentId: parcel.fulfillmentId, lines: parcel.lines, orderStatus: 'partially_shipped', actor: 'test' });
+    expect(must(await world.orders.get(order.orderId)).status).toBe('partially_shipped');
+    const [billed] = await world.invoices.forOrder(order.orderId);
+    const collected = must(billed).totals.total;
+    expect(collected).toBeLessThan(order.totals.total);
+    const items = await allItems(db, tableName);
+    const error = await issueRefund(deps, { orderId: order.orderId, key: 'goodwill:cod-partial', kind: 'goodwill', reason: 'sorry', amount: collected + 1, actor: 'test' }).catch((e: unknown) => e);
+    expect(error, JSON.stringify(invoice)).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain(`exceeds the refundable ${formatMoney(collected, order.currency)} (collected ${formatMoney(collected, order.currency)}`);
+    expect(await allItems(db, tableName)).toEqual(items);
+    const refund = await issueRefund(deps, { orderId: order.orderId, key: 'goodwill:cod-partial-2', kind: 'goodwill', reason: 'sorry', amount: collected, actor: 'test' });
+    expect(refund).toMatchObject({ status: 'to_refund_manually', amount: collected });
+  });
+
   it('of an order never invoiced (nothing shipped) get no credit note, and say so', async () => {
     const { order } = await world.routedOrder([{ sku: `RF-${newId()}`, quantity: 1 }]);
     const refund = await issueRefund(deps, { orderId: order.orderId, key: 'goodwill:early', kind: 'goodwill', reason: 'delay', amount: 20, actor: 'test' });

@@ -183,6 +183,9 @@ describe('refund amounts (examples)', () => {
     expect(refundable({ mode: 'channel', captured: 900, amount: 900 }, false)).toBe(900);
     expect(refundable({ mode: 'cash_on_delivery', captured: 0, amount: 900, refunded: 100 }, true)).toBe(800);
     expect(refundable({ mode: 'cash_on_delivery', captured: 0, amount: 900 }, false)).toBe(0);
+    // Part of the order shipped: what its shipped parcels were billed, never more than the amount.
+    expect(refundable({ mode: 'cash_on_delivery', captured: 0, amount: 900, refunded: 100 }, 400)).toBe(300);
+    expect(refundable({ mode: 'cash_on_delivery', captured: 0, amount: 900 }, 1200)).toBe(900);
     expect(splitOverCaptures([{ captureId: 'A', amount: 300, refunded: 250 }, { captureId: 'B', amount: 400 }], 200)).toEqual([
       { captureId: 'A', amount: 50 },
       { captureId: 'B', amount: 150 },
