@@ -11,7 +11,8 @@ import { locationBody } from '../support/fixtures.ts';
  * request (approved by policy or by staff), the synthesized returnApproved
  * and returnReceived state machines, the sandbox carrier's return label, the
  * carrier webhook's scans, the receipt with a resellable and a damaged line,
- * the stock figures, the close and the customer's two messages, each once.
+ * the stock figures, the refund to the minor unit and its credit note, the
+ * close, and the customer's three messages and the events, each once.
  */
 type Json = Record<string, unknown>;
 type Reply = { status: number; body: Json & { error?: { code: string; message: string; details: { path: string; message: string; code?: string }[] }; items?: Json[] } };
@@ -31,7 +32,9 @@ async function api(method: string, path: string, body?: unknown, headers: Record
 
 const BOSTON = { name: 'Ada Lovelace', lines: ['1 Main St'], city: 'Boston', region: 'MA', postalCode: '02108', country: 'US' };
 
-async function deliveredOrder(lines: { sku: string; quantity: number }[]): Promise<{ orderId: string; lineIds: string[] }> {
+type LineSpec = { sku: string; quantity: number; unitPrice?: number; discount?: number; tax?: number };
+
+async function deliveredOrder(lines: LineSpec[]): Promise<{ orderId: string; lineIds: string[] }> {
   for (const l of lines) expect((await api('POST', '/v1/inventory/movements', { type: 'receipt', movementId: randomUUID(), sku: l.sku, locationId: 'wh-east', quantity: l.quantity })).status).toBe(201);
   const placed = await api(
     'POST',
@@ -41,7 +44,7 @@ async function deliveredOrder(lines: { sku: string; quantity: number }[]): Promi
       currency: 'USD',
       customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
       shippingAddress: BOSTON,
-      lines: lines.map((l) => ({ sku: l.sku, title: `Item ${l.sku}`, quantity: l.quantity, unitPrice: 2000, tax: 160 * l.quantity })),
+      lines: lines.map((l) => ({ sku: l.sku, title: `Item ${l.sku}`, quantity: l.quantity, unitPrice: l.unitPrice ?? 2000, discount: l.discount ?? 0, tax: l.tax ?? 160 * l.quantity })),
       shipping: { price: 500 },
       fulfillment: { type: 'ship' },
       payment: { state: 'authorized', provider: 'sandbox', reference: 'pm_card_visa' },
@@ -99,6 +102,7 @@ beforeAll(async () => {
       { reason: 'size' },
       { reason: 'changed_mind', restockingFee: true },
     ],
+    restockingFeePercent: 10,
     receivingLocation: { strategy: 'nearest' },
     receiveWithinDays: 14,
   });
@@ -111,18 +115,21 @@ afterAll(async () => {
 });
 
 describe('returns, end to end in the local runtime', () => {
-  it('returns a delivered order: requested, approved by staff, label e-mailed, scanned, received (one resellable, one damaged line), restocked and written off, closed, each message once', async () => {
+  it('returns a delivered order: requested, approved by staff, label e-mailed, scanned, received (one resellable, one damaged line), restocked and written off, refunded to the minor unit with its credit note, closed, each message and event once', async () => {
+    // Odd figures, so each line's share of price, discount and tax is a cumulative floor, not a plain division.
     const { orderId, lineIds } = await deliveredOrder([
-      { sku: 'RET-TEE', quantity: 2 },
-      { sku: 'RET-MUG', quantity: 1 },
+      { sku: 'RET-TEE', quantity: 3, unitPrice: 1999, discount: 500, tax: 479 },
+      { sku: 'RET-MUG', quantity: 1, unitPrice: 2000, tax: 160 },
     ]);
     const [teeLine, mugLine] = lineIds as [string, string];
-    const before = { tee: await stockAt('RET-TEE', 'returns-nj'), mug: await stockAt('RET-MUG', 'returns-nj') };
-    expect(before).toEqual({ tee: undefined, mug: undefined });
+    const before = { tee: await stockAt('RET-TEE', 'returns-nj'), mug: await stockAt('RET-MUG', 'returns-nj'), teeEast: await stockAt('RET-TEE', 'wh-east'), mugEast: await stockAt('RET-MUG', 'wh-east') };
+    expect(before).toMatchObject({ tee: undefined, mug: undefined, teeEast: { onHand: 0, available: 0 }, mugEast: { onHand: 0, available: 0 } });
+    const [invoice] = ((await api('GET', `/v1/invoices?orderId=${orderId}`)).body.items ?? []) as { invoiceId: string }[];
+    expect(invoice).toBeDefined();
 
     const requested = await requestReturn(orderId, {
       lines: [
-        { lineId: teeLine, quantity: 1, reason: 'size' },
+        { lineId: teeLine, quantity: 1, reason: 'changed_mind' },
         { lineId: mugLine, quantity: 1, reason: 'damaged' },
       ],
       customerNote: 'The mug arrived chipped',
@@ -131,7 +138,7 @@ describe('returns, end to end in the local runtime', () => {
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
     const returnId = String(requested.body['returnId']);
     expect(returnId).toBe(`${orderId}-R1`);
-    // `damaged` needs approval under this policy: the return waits for staff.
+    // `damaged` needs approval under this policy: the return waits for staff. The nearest returns-capable location receives it.
     expect(requested.body).toMatchObject({ status: 'requested', needsApproval: true, receivingLocationId: 'returns-nj', resolution: 'refund', customerNote: 'The mug arrived chipped' });
 
     // Two staff approving at once: one wins, the other is a 409.
@@ -142,6 +149,11 @@ describe('returns, end to end in the local runtime', () => {
     const approved = (await api('GET', `/v1/returns/${returnId}`)).body as Json & { label: { carrierId: string; trackingNumber: string; labelFormat: string }; receiveBy: string };
     expect(approved).toMatchObject({ status: 'approved', label: { labelFormat: 'ZPL', trackingNumber: expect.stringMatching(/^(PC|SW)\d{12}$/) } });
     expect(Date.parse(approved.receiveBy) - Date.now()).toBeGreaterThan(13 * 86_400_000);
+    // The label is e-mailed once, by the time the label workflow ends (before the parcel moves).
+    const labelMail = (await messages(orderId)).filter((m) => m.about === returnId && m.template === 'return_approved');
+    expect(labelMail).toHaveLength(1);
+    expect(labelMail[0]?.body).toContain(approved.label.trackingNumber);
+    expect(labelMail[0]?.body).toContain('NJ returns centre');
 
     // The carrier's scans of the return label move the return, not the order's parcel.
     const scanned = await scan(approved.label.carrierId, approved.label.trackingNumber, 'in_transit');
@@ -149,46 +161,106 @@ describe('returns, end to end in the local runtime', () => {
     expect(await scanned.json()).toMatchObject({ outcome: 'applied', shipmentId: returnId, orderStatus: 'delivered' });
     expect((await api('GET', `/v1/returns/${returnId}`)).body).toMatchObject({ status: 'in_transit', tracking: { status: 'in_transit' } });
 
-    // A receipt naming a line that is not in the return: 422 naming it, nothing changes.
+    // A receipt naming a line that is not in the return: 422 naming it, nothing written.
+    const untouched = await allItems(db, tableName);
     const wrong = await api('POST', `/v1/returns/${returnId}/receipt`, { lines: [{ lineId: 'L99', condition: 'resellable' }, { lineId: teeLine, condition: 'resellable' }, { lineId: mugLine, condition: 'damaged' }] });
     expect(wrong.status).toBe(422);
     expect(wrong.body.error?.details).toEqual([expect.objectContaining({ path: 'lines.0.lineId', code: 'unknown_line' })]);
+    expect(await allItems(db, tableName)).toEqual(untouched);
 
+    // Two receipts at once: one wins, the other is a 409.
     const receipts = await Promise.all(
       [0, 1].map(() => api('POST', `/v1/returns/${returnId}/receipt`, { lines: [{ lineId: teeLine, condition: 'resellable' }, { lineId: mugLine, condition: 'damaged' }] })),
     );
     expect(receipts.map((r) => r.status).sort()).toEqual([200, 409]);
     await oms.settle();
 
-    const closed = (await api('GET', `/v1/returns/${returnId}`)).body as Json & { timeline: { type: string }[] };
-    expect(closed).toMatchObject({ status: 'closed', receipt: { locationId: 'returns-nj' }, lines: [{ lineId: teeLine, condition: 'resellable' }, { lineId: mugLine, condition: 'damaged' }] });
-    expect(closed.timeline.map((e) => e.type)).toEqual(['requested', 'approved', 'label_created', 'in_transit', 'received', 'restocked', 'closed']);
-
-    // Resellable: back to available at the returns location. Damaged: written off, never available.
+    // Resellable: back to available at the returns location. Damaged: written off, never available. The shipping location is untouched.
     expect(await stockAt('RET-TEE', 'returns-nj')).toMatchObject({ onHand: 1, available: 1 });
     expect(await stockAt('RET-MUG', 'returns-nj')).toMatchObject({ onHand: 0, available: 0 });
+    expect(await stockAt('RET-TEE', 'wh-east')).toMatchObject({ onHand: 0, available: 0 });
+    expect(await stockAt('RET-MUG', 'wh-east')).toMatchObject({ onHand: 0, available: 0 });
     const ledger = ((await api('GET', '/v1/inventory/RET-MUG/movements')).body.items ?? []) as { type: string; reference?: string; onHandDelta: number }[];
-    expect(ledger.find((m) => m.reference === returnId)).toMatchObject({ type: 'write_off', onHandDelta: 0 });
+    expect(ledger.filter((m) => m.reference === returnId)).toEqual([expect.objectContaining({ type: 'write_off', onHandDelta: 0 })]);
     const teeLedger = ((await api('GET', '/v1/inventory/RET-TEE/movements')).body.items ?? []) as { type: string; reference?: string; onHandDelta: number }[];
-    expect(teeLedger.find((m) => m.reference === returnId)).toMatchObject({ type: 'return_restock', onHandDelta: 1 });
+    expect(teeLedger.filter((m) => m.reference === returnId)).toEqual([expect.objectContaining({ type: 'return_restock', onHandDelta: 1 })]);
 
+    // The refund, exact to the minor unit: each line's cumulative-floor share of its price, discount and tax
+    // (tee 1 of 3: 5997 / 3 = 1999, discount floor(500 / 3) = 166, tax floor(479 / 3) = 159 → 1992; mug 2000 + 160 = 2160),
+    // shipping kept (the policy does not refund it), the 10 % restocking fee on the changed-mind tee deducted (floor(1992 × 10 %) = 199).
+    const refunds = ((await api('GET', `/v1/orders/${orderId}/refunds`)).body.items ?? []) as (Json & { refundId: string; creditNoteId: string })[];
+    expect(refunds).toHaveLength(1);
+    const [refund] = refunds as [(typeof refunds)[number]];
+    expect(refund).toMatchObject({
+      kind: 'return',
+      returnId,
+      key: `return:${returnId}`,
+      mode: 'provider',
+      status: 'refunded',
+      lines: [
+        { lineId: teeLine, sku: 'RET-TEE', quantity: 1, subtotal: 1999, discount: 166, tax: 159, amount: 1992 },
+        { lineId: mugLine, sku: 'RET-MUG', quantity: 1, subtotal: 2000, discount: 0, tax: 160, amount: 2160 },
+      ],
+      fee: 199,
+      value: 3953,
+      amount: 3953,
+    });
+    expect(refund['shipping']).toBeUndefined();
+
+    // The credit note, in its own series, referencing the invoice it corrects, with the same figures.
+    const notes = ((await api('GET', `/v1/credit-notes?orderId=${orderId}`)).body.items ?? []) as Json[];
+    expect(notes).toEqual([
+      expect.objectContaining({
+        creditNoteId: refund.creditNoteId,
+        series: 'CN',
+        orderId,
+        refundId: refund.refundId,
+        returnId,
+        invoiceIds: [invoice?.invoiceId],
+        totals: { subtotal: 3999, discount: 166, shipping: 0, tax: 319, fee: 199, goodwill: 0, total: 3953 },
+      }),
+    ]);
+
+    const closed = (await api('GET', `/v1/returns/${returnId}`)).body as Json & { timeline: { type: string }[] };
+    expect(closed).toMatchObject({
+      status: 'closed',
+      receipt: { locationId: 'returns-nj' },
+      lines: [{ lineId: teeLine, condition: 'resellable' }, { lineId: mugLine, condition: 'damaged' }],
+      refund: { refundId: refund.refundId, amount: 3953, status: 'refunded' },
+    });
+    expect(closed.timeline.map((e) => e.type)).toEqual(['requested', 'approved', 'label_created', 'in_transit', 'received', 'restocked', 'refunded', 'closed']);
     const orderTimeline = ((await api('GET', `/v1/orders/${orderId}/timeline?limit=100`)).body.items ?? []).map((e) => String(e['type']));
-    expect(orderTimeline).toEqual(expect.arrayContaining(['return_requested', 'return_approved', 'return_label_created', 'return_in_transit', 'return_received', 'return_restocked', 'return_closed']));
+    expect(orderTimeline).toEqual(
+      expect.arrayContaining(['return_requested', 'return_approved', 'return_label_created', 'return_in_transit', 'return_received', 'return_restocked', 'refund_issued', 'credit_note_issued', 'return_refunded', 'return_closed']),
+    );
+    // The order itself stays delivered: a return is its own record.
+    expect((await api('GET', `/v1/orders/${orderId}`)).body['status']).toBe('delivered');
 
-    for (const type of ['ReturnRequested', 'ReturnApproved', 'ReturnReceived', 'ReturnClosed']) expect(eventsOf(type, returnId), type).toHaveLength(1);
-    const sent = (await messages(orderId)).filter((m) => m.about === returnId);
-    expect(sent.map((m) => m.template).sort()).toEqual(['return_approved', 'return_received']);
-    expect(sent.find((m) => m.template === 'return_approved')?.body).toContain(approved.label.trackingNumber);
+    // Customer messages: return approved (with the label), return received, refund issued — each exactly once.
+    const sent = await messages(orderId);
+    expect(sent.filter((m) => m.about === returnId).map((m) => m.template).sort()).toEqual(['return_approved', 'return_received']);
     expect(sent.find((m) => m.template === 'return_received')?.body).toMatch(/damaged/);
+    const refundMail = sent.filter((m) => m.template === 'refund_issued');
+    expect(refundMail).toHaveLength(1);
+    expect(refundMail[0]).toMatchObject({ about: refund.refundId, subject: `Order ${orderId}: refund of $39.53` });
+
+    // Events: each once.
+    for (const type of ['ReturnRequested', 'ReturnApproved', 'ReturnReceived', 'ReturnClosed', 'RefundIssued']) expect(eventsOf(type, returnId), type).toHaveLength(1);
+    expect(eventsOf('CreditNoteIssued', refund.creditNoteId)).toHaveLength(1);
+    expect(oms.events.list().filter((e) => e['detail-type'] === 'CreditNoteIssued' && JSON.stringify(e.detail).includes(orderId))).toHaveLength(1);
+    expect(eventsOf('ReturnClosed', returnId)[0]?.detail).toMatchObject({ data: { returnId, outcome: 'settled', refund: { refundId: refund.refundId, amount: 3953 } } });
 
     // The same units cannot be returned twice; the rest of the tee line can.
     const again = await requestReturn(orderId, { lines: [{ lineId: mugLine, quantity: 1, reason: 'size' }] });
     expect(again.status).toBe(422);
     expect(again.body.error?.details).toEqual([expect.objectContaining({ path: 'lines.0.quantity', code: 'over_returned' })]);
-    // Approving a closed return is a 409 naming its status.
+    // Approving or receiving a closed return is a 409 naming its status, and writes nothing.
+    const settled = await allItems(db, tableName);
     const late = await api('POST', `/v1/returns/${returnId}/approve`, {});
     expect(late.status).toBe(409);
     expect(late.body.error).toMatchObject({ code: 'invalid_transition' });
+    expect((await api('POST', `/v1/returns/${returnId}/receipt`, { lines: [{ lineId: teeLine, condition: 'resellable' }, { lineId: mugLine, condition: 'damaged' }] })).status).toBe(409);
+    expect(await allItems(db, tableName)).toEqual(settled);
 
     const listed = (await api('GET', `/v1/returns?orderId=${orderId}`)).body.items ?? [];
     expect(listed.map((r) => r['returnId'])).toEqual([returnId]);
