@@ -78,6 +78,26 @@ beforeAll(async () => {
     },
   );
 
+  // Two returns of the first order (one unit of each line), once its parcel shipped: the returns lists page.
+  await world.location('cur-returns', { capabilities: ['returns'] });
+  const { applyFulfillmentEvent } = await import('#shared/use-cases/fulfillment.ts');
+  for (const parcel of first.parcels) await applyFulfillmentEvent(world.deps, { fulfillmentId: parcel.fulfillmentId, event: { type: 'shipped' }, actor: 'test' });
+  const requestReturn = await handlerOf('#functions/returns/request-return.ts');
+  for (const line of first.order.lines) {
+    const response = await call(
+      requestReturn,
+      apiEvent({
+        method: 'POST',
+        path: `/v1/orders/${orderId}/returns`,
+        routeKey: 'POST /v1/orders/{orderId}/returns',
+        pathParameters: { orderId },
+        headers: { ...auth, 'idempotency-key': newId() },
+        body: JSON.stringify({ lines: [{ lineId: line.lineId, quantity: 1, reason: 'size' }] }),
+      }),
+    );
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+  }
+
   lists = [
     { name: 'locations', handler: await handlerOf('#functions/locations/list-locations.ts'), path: '/v1/locations', routeKey: 'GET /v1/locations' },
     { name: 'channels', handler: await handlerOf('#functions/channels/list-channels.ts'), path: '/v1/channels', routeKey: 'GET /v1/channels' },
@@ -106,6 +126,9 @@ beforeAll(async () => {
       routeKey: 'GET /v1/orders/{orderId}/timeline',
       pathParameters: { orderId },
     },
+    { name: 'returns', handler: await handlerOf('#functions/returns/list-returns.ts'), path: '/v1/returns', routeKey: 'GET /v1/returns' },
+    { name: 'returns by status', handler: await handlerOf('#functions/returns/list-returns.ts'), path: '/v1/returns', routeKey: 'GET /v1/returns', query: { status: 'approved' } },
+    { name: 'returns of an order', handler: await handlerOf('#functions/returns/list-returns.ts'), path: '/v1/returns', routeKey: 'GET /v1/returns', query: { orderId } },
     {
       name: 'source',
       handler: await handlerOf('#functions/orders/get-order-source.ts'),
