@@ -34,6 +34,8 @@ import { ReturnReceived } from './return-received.ts';
 import { ReturnClosed } from './return-closed.ts';
 import { OrderHeld } from './order-held.ts';
 import { OrderReleased } from './order-released.ts';
+import { ExchangeCreated } from './exchange-created.ts';
+import { ClaimCreated } from './claim-created.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
 export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
@@ -70,6 +72,8 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   ReturnClosed,
   OrderHeld,
   OrderReleased,
+  ExchangeCreated,
+  ClaimCreated,
 ];
 
 /** Events other systems send to the OMS bus (never published by the OMS; the outbox refuses them). */

@@ -13,7 +13,7 @@ export const OrderReleased = defineEvent({
     orderStatus: OrderStatus,
     released: z.enum(['hold', 'money_review']),
     reason: z.string().meta({ description: 'The reason of the hold that ended (`fraud_review`, `high_value`, …, or `money_review`).' }),
-    releasedBy: z.discriminatedUnion('type', [z.object({ type: z.literal('person'), name: z.string() }), z.object({ type: z.literal('schedule') })]),
+    releasedBy: z.discriminatedUnion('type', [z.object({ type: z.literal('person'), name: z.string() }), z.object({ type: z.literal('schedule') }), z.object({ type: z.literal('return'), returnId: z.string() })]).meta({ description: '`return`: an exchange\'s replacement order, released when its return was received.' }),
     note: z.string().optional(),
     resumes: z.enum(['fulfillment', 'reservation', 'none']),
   }),

@@ -13,5 +13,6 @@ export const ReturnApproved = defineEvent({
     receivingLocationId: z.string(),
     receiveBy: z.string(),
     lines: z.array(z.object({ lineId: z.string(), sku: z.string(), quantity: z.number().int().min(1), reason: z.string() })),
+    resolution: z.enum(['refund', 'exchange', 'store_credit']).optional().meta({ description: 'What the customer asked for (`exchange`: its replacement order is created now, rule ReturnApprovedCreatesExchange).' }),
   }),
 });

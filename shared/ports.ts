@@ -13,6 +13,7 @@ import type { CreditNote, Refund } from './domain/refund.ts';
 import type { Notification } from './domain/notification.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
+import type { Claim, StoreCredit } from './domain/exchange.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -374,6 +375,8 @@ export interface RefundWrites {
   creditNote?: { series: string; draft: Omit<CreditNote, 'creditNoteId' | 'number' | 'series'> } | undefined;
   timeline: (refund: Refund, creditNote: CreditNote | undefined) => TimelineEntry[];
   events: (refund: Refund, creditNote: CreditNote | undefined) => OutboxEvent[];
+  /** A refund issued as store credit: the credit, stored in the same transaction (its code once). */
+  storeCredit?: ((refund: Refund, creditNote: CreditNote | undefined) => StoreCredit) | undefined;
 }
 
 export interface RefundRepository {
@@ -458,6 +461,19 @@ export interface ReturnWrites {
   trackingNumber?: { carrierId: string; trackingNumber: string } | undefined;
   timeline: TimelineEntry[];
   events: OutboxEvent[];
+}
+
+export interface ClaimRepository {
+  get(orderId: string, claimId: string): Promise<Claim | undefined>;
+  forOrder(orderId: string): Promise<Claim[]>;
+  /** Creates (`expectedVersion` null) or replaces a claim with its order's timeline entries and events, in one transaction; ConcurrentModificationError if it moved. */
+  save(claim: Claim, expectedVersion: number | null, writes: { timeline: TimelineEntry[]; events: OutboxEvent[] }): Promise<void>;
+}
+
+export interface StoreCreditRepository {
+  get(code: string): Promise<StoreCredit | undefined>;
+  /** A customer's store credit, oldest first. */
+  forEmail(email: string): Promise<StoreCredit[]>;
 }
 
 export interface ReturnListFilter {

@@ -409,6 +409,10 @@ export const functions = {
   refundReturn: { entry: 'functions/returns/refund-return.ts', description: 'returnReceived workflow: refund what came back', access: ['table:write'], timeoutSeconds: 60 },
   closeReturn: { entry: 'functions/returns/close-return.ts', description: 'returnReceived workflow: close a settled return', access: ['table:write'] },
   expireReturns: { entry: 'functions/returns/expire-returns.ts', description: 'Expire approved returns not sent back in time', access: ['table:write'], timeoutSeconds: 120 },
+  createExchange: { entry: 'functions/exchanges/create-exchange.ts', description: 'ReturnApproved (exchange): create the replacement order', access: ['table:write'], timeoutSeconds: 30 },
+  createClaim: { entry: 'functions/exchanges/create-claim.ts', description: 'POST /v1/orders/{orderId}/claims', http: operations.createClaim, access: ['table:write'], timeoutSeconds: 30 },
+  listClaims: { entry: 'functions/exchanges/list-claims.ts', description: 'GET /v1/orders/{orderId}/claims', http: operations.listClaims, access: ['table:read'] },
+  listStoreCredits: { entry: 'functions/exchanges/list-store-credits.ts', description: 'GET /v1/store-credits', http: operations.listStoreCredits, access: ['table:read'] },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;

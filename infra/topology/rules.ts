@@ -209,6 +209,14 @@ export const rules: RuleSpec[] = [
     maxEventAgeSeconds: 86_400,
   },
   {
+    id: 'ReturnApprovedCreatesExchange',
+    description: 'An approved exchange gets its replacement order (held until the return is received when the policy ships on receipt)',
+    pattern: ReturnApproved.pattern({ data: { resolution: ['exchange'] } }),
+    target: { function: 'createExchange' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
     id: 'ReturnReceivedSettlesReturn',
     description: 'A received return is restocked or written off, refunded and closed, and the customer told',
     pattern: ReturnReceived.pattern(),

@@ -28,6 +28,8 @@ import { DynamoNotificationRepository } from '#shared/store/notification-reposit
 import { DynamoReturnPolicyRepository, DynamoReturnRepository } from '#shared/store/return-repository.ts';
 import { issueRefund, type RefundCommand } from '#shared/use-cases/refunds.ts';
 import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
+import { DynamoClaimRepository, DynamoStoreCreditRepository } from '#shared/store/claim-repository.ts';
+import { settleExchange } from '#shared/use-cases/exchanges.ts';
 
 /**
  * The composition root: adapters are created once per process, on first use,
@@ -187,6 +189,23 @@ export const returnDeps = once(() => ({
   locations: locationRepository(),
   allLocations,
   carriers: carriers(),
+  idempotency: idempotencyRepository(),
+  issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),
+  settleExchange: (command: { returnId: string; actor: string; correlationId?: string | undefined }) => settleExchange(exchangeDeps(), command),
+  clock: systemClock,
+}));
+
+export const claimRepository = once(() => new DynamoClaimRepository(documentClient(), tableName()));
+export const storeCreditRepository = once(() => new DynamoStoreCreditRepository(documentClient(), tableName()));
+
+/** What exchanges, claims and store credit need: orders (to create replacements), returns, holds, refunds. */
+export const exchangeDeps = once(() => ({
+  orders: orderRepository(),
+  returns: returnRepository(),
+  claims: claimRepository(),
+  storeCredits: storeCreditRepository(),
+  inventory: inventoryRepository(),
+  holds: orderHoldRepository(),
   idempotency: idempotencyRepository(),
   issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),
   clock: systemClock,

@@ -18,7 +18,7 @@ const PersonName = z.string().trim().min(1).max(100).meta({ description: 'The pe
 
 export const HoldOrderInput = z
   .strictObject({
-    reason: HoldReason,
+    reason: HoldReason.exclude(['awaiting_return']),
     by: PersonName,
     note: z.string().trim().min(1).max(2000).optional().meta({ description: 'What to look at; required with reason `other`.' }),
     until: z.iso.datetime().optional().meta({ description: `Release the hold automatically at this instant (in the future, at most ${MAX_HOLD_DAYS} days ahead).` }),
@@ -49,11 +49,12 @@ type Entry = Omit<TimelineEntry, 'at' | 'actor' | 'correlationId'>;
 export function holdActor(by: HoldPlacedBy | { type: 'schedule' }): string {
   if (by.type === 'person') return `person:${by.name}`;
   if (by.type === 'rule') return `rule:${by.ruleSetId}/${by.ruleId}`;
+  if (by.type === 'return') return `return:${by.returnId}`;
   return 'schedule:hold-release';
 }
 
 function describeHold(hold: OrderHold): string {
-  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : `routing rule ${hold.placedBy.ruleId} (${hold.placedBy.ruleSetId})`;
+  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : hold.placedBy.type === 'return' ? `return ${hold.placedBy.returnId}` : `routing rule ${hold.placedBy.ruleId} (${hold.placedBy.ruleSetId})`;
   return `${hold.reason} by ${who} since ${hold.since}`;
 }
 
@@ -105,7 +106,7 @@ export function placeHold(
 
 /** The timeline entry of a hold, by a person or a rule. */
 export function holdEntry(hold: OrderHold): Entry {
-  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : `Routing rule ${hold.placedBy.ruleId}`;
+  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : hold.placedBy.type === 'return' ? `Return ${hold.placedBy.returnId}` : `Routing rule ${hold.placedBy.ruleId}`;
   return {
     type: 'hold_placed',
     message: `${who} held the order (${hold.reason})${hold.note ? `: ${hold.note}` : ''}.${hold.until ? ` Released automatically at ${hold.until}.` : ''} It still reserves stock, but is not handed to a location until released.`,
@@ -123,11 +124,11 @@ export function holdEntry(hold: OrderHold): Entry {
  */
 export function releaseHold(
   order: Order,
-  input: { by: { type: 'person'; name: string } | { type: 'schedule' }; note?: string | undefined },
+  input: { by: { type: 'person'; name: string } | { type: 'schedule' } | { type: 'return'; returnId: string }; note?: string | undefined },
   now: Date,
 ): { next: Order; released: 'hold' | 'money_review'; reason: string; resumes: Resumes; entry: Entry } {
   const at = now.toISOString();
-  const who = input.by.type === 'person' ? input.by.name : 'The schedule';
+  const who = input.by.type === 'person' ? input.by.name : input.by.type === 'return' ? `Return ${input.by.returnId}` : 'The schedule';
   const said = input.note ? `: ${input.note}` : '';
   const hold = order.fulfillmentHold;
   if (hold) {
@@ -147,7 +148,7 @@ export function releaseHold(
       resumes,
       entry: {
         type: 'hold_released',
-        message: `${input.by.type === 'person' ? `${who} released the ${hold.reason} hold${said}.` : `The ${hold.reason} hold ended at its release date, ${hold.until ?? at}.`} ${then}`,
+        message: `${input.by.type === 'person' ? `${who} released the ${hold.reason} hold${said}.` : input.by.type === 'return' ? `${who} was received: the ${hold.reason} hold ended.` : `The ${hold.reason} hold ended at its release date, ${hold.until ?? at}.`} ${then}`,
         data: { released: 'hold', hold, resumes },
       },
     };

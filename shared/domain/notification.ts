@@ -10,7 +10,7 @@ import type { Order } from './order.ts';
  * workflow step or a redelivered event finds the claim and sends nothing.
  */
 
-export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled', 'return_approved', 'return_received', 'refund_issued']);
+export const NotificationTemplate = z.enum(['order_confirmed', 'backordered', 'shipped', 'out_for_delivery', 'delivered', 'cancelled', 'return_approved', 'return_received', 'refund_issued', 'exchange_shipped']);
 export type NotificationTemplate = z.infer<typeof NotificationTemplate>;
 
 export const NotificationChannel = z.enum(['email', 'sms']);
@@ -51,6 +51,11 @@ export interface NotificationContext {
   amount?: number | undefined;
   currency?: string | undefined;
   refundStatus?: string | undefined;
+  /** Store credit: the code a refund was issued as. */
+  storeCreditCode?: string | undefined;
+  /** Exchanges and reships: the original order's reference and the return or claim. */
+  originalOrder?: string | undefined;
+  claimId?: string | undefined;
   /** Returns: the RMA, its label's carrier and tracking (trackingNumber, trackingUrl above), where to send it, by when, and each line's condition once received. */
   returnId?: string | undefined;
   returnAddress?: string | undefined;
@@ -67,7 +72,7 @@ export interface RenderedMessage {
 
 /** Messages that make no sense for an order: a pickup is not "shipped", it is collected (delivered). */
 export function applies(template: NotificationTemplate, order: Pick<Order, 'fulfillment'>): boolean {
-  return !(order.fulfillment.type !== 'ship' && (template === 'shipped' || template === 'out_for_delivery'));
+  return !(order.fulfillment.type !== 'ship' && (template === 'shipped' || template === 'out_for_delivery' || template === 'exchange_shipped'));
 }
 
 /** Where each channel's message goes, if anywhere: e-mail when there is an address, SMS only with a phone and consent. */
@@ -131,11 +136,21 @@ export function render(template: NotificationTemplate, order: Pick<Order, 'order
           ? `Your refund of ${amount} will be paid back through ${order.channel.channelId}, where you paid.`
           : context.refundStatus === 'to_refund_manually'
             ? `We will pay back your refund of ${amount} ourselves; we will contact you about how.`
+            : context.refundStatus === 'store_credit'
+              ? `We issued ${amount} of store credit instead of a refund. Your code: ${context.storeCreditCode ?? ''}`
             : `We refunded ${amount} to your payment method; depending on your bank it shows within a few days.`;
       return {
         subject: `Order ${ref}: refund of ${amount}`,
         text: `${hello}\n\n${how}${context.reason ? `\n\nReason: ${context.reason}` : ''}`,
         sms: `Order ${ref}: refund of ${amount} issued.`,
+      };
+    }
+    case 'exchange_shipped': {
+      const what = context.claimId ? `the replacement for the items of order ${context.originalOrder ?? ''} that did not reach you in one piece` : `your exchange for return ${context.returnId ?? ''} of order ${context.originalOrder ?? ''}`;
+      return {
+        subject: context.claimId ? `Your replacement for order ${context.originalOrder ?? ''} has shipped` : `Your exchange for return ${context.returnId ?? ''} has shipped`,
+        text: `${hello}\n\nWe shipped ${what} (order ${ref}):\n${items(context.lines ?? [])}\n\n${tracking}${context.estimatedDelivery ? `\nExpected by ${context.estimatedDelivery.slice(0, 10)}.` : ''}`,
+        sms: `${context.claimId ? 'Your replacement' : 'Your exchange'} (order ${ref}) shipped. ${tracking}`.trim(),
       };
     }
     case 'return_approved':

@@ -147,6 +147,16 @@ export const OrderDraft = z
   .meta({ id: 'OrderDraft' });
 export type OrderDraft = z.infer<typeof OrderDraft>;
 
+/** What an order created by an exchange (a return's replacement) or a claim's reship points back to. */
+export const ExchangeFor = z
+  .object({
+    orderId: z.string().meta({ description: 'The original order.' }),
+    returnId: z.string().optional().meta({ description: 'The return whose exchange created this order.' }),
+    claimId: z.string().optional().meta({ description: 'The claim whose reship created this order.' }),
+  })
+  .meta({ id: 'ExchangeFor', description: 'Set on an order created by an exchange or a claim: the original order, and the return or claim.' });
+export type ExchangeFor = z.infer<typeof ExchangeFor>;
+
 export const Order = OrderDraft.extend({
   channel: OrderChannelRef,
   lines: z.array(OrderLine).min(1).max(1000),
@@ -164,6 +174,7 @@ export const Order = OrderDraft.extend({
         'Why an on_hold order waits: payment still pending at the channel, stock it may not backorder, more stock positions than one reservation transaction can hold (split the order), a routing rule that holds short orders for review, a pickup store that cannot serve the order, or money that does not add up (a channel order with negative or inconsistent amounts: never reserved, charged or invoiced as is).',
     }),
   fulfillmentHold: OrderHold.optional(),
+  exchangeFor: ExchangeFor.optional(),
   version: z.number().int().min(1),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -26,7 +26,7 @@ import type { Payment } from './payment.ts';
 export const RefundKind = z.enum(['return', 'goodwill', 'cancellation', 'claim']);
 export type RefundKind = z.infer<typeof RefundKind>;
 
-export const RefundStatus = z.enum(['pending', 'refunded', 'to_refund_at_channel', 'to_refund_manually', 'nothing_to_refund']);
+export const RefundStatus = z.enum(['pending', 'refunded', 'to_refund_at_channel', 'to_refund_manually', 'nothing_to_refund', 'store_credit']);
 export type RefundStatus = z.infer<typeof RefundStatus>;
 
 export const RefundLine = z.object({
@@ -66,6 +66,7 @@ export const Refund = z
       .meta({ description: 'Provider refunds, one per capture refunded (each at most what the capture has left).' }),
     channelReference: z.string().optional().meta({ description: "The channel's payment reference, for the channel write-back." }),
     creditNoteId: z.string().optional(),
+    storeCreditCode: z.string().optional().meta({ description: 'Status `store_credit`: the code the amount was issued as (GET /v1/store-credits?email=).' }),
     creditNote: z.string().optional().meta({ description: 'Why the refund has no credit note (e.g. the order was never invoiced).' }),
     actor: z.string(),
     createdAt: Timestamp,

@@ -4,6 +4,7 @@ import { distanceKm, locate } from './geo.ts';
 import { Slug } from './ids.ts';
 import type { Location } from './location.ts';
 import type { Order } from './order.ts';
+import { Exchange, ExchangeRequestInput } from './exchange.ts';
 
 /**
  * Returns (RMA). A return policy is data, like a routing rule set: `default`
@@ -61,6 +62,10 @@ export const ReturnPolicyInput = z
       .strictObject({ carrierId: Slug, serviceLevel: z.string().min(1).max(50) })
       .optional()
       .meta({ description: 'Carrier and service for return labels; the cheapest rate otherwise.' }),
+    exchangeShipsOn: z
+      .enum(['approval', 'receipt'])
+      .optional()
+      .meta({ description: 'When an exchange\'s replacement order is handed to a location: at once on approval, or (`receipt`, the default) only once the return is received — it is created on approval and held `awaiting_return` until then.' }),
   })
   .meta({ id: 'ReturnPolicyInput', description: 'The full desired state of a return policy (PUT replaces it).' });
 export type ReturnPolicyInput = z.infer<typeof ReturnPolicyInput>;
@@ -92,7 +97,7 @@ export const ReturnCondition = z.enum(['resellable', 'damaged', 'missing']).meta
 export type ReturnCondition = z.infer<typeof ReturnCondition>;
 
 export const Resolution = z.enum(['refund', 'exchange', 'store_credit']).meta({
-  description: 'What the customer asks for. `refund` is settled by the return; `exchange` and `store_credit` are recorded and settled by their own steps (see docs/returns.md).',
+  description: 'What the customer asks for: `refund` (money back), `exchange` (replacement units in a new order, see `exchange`), `store_credit` (the refund\'s amount as a store-credit code instead of money back).',
 });
 
 export const ReturnLine = z.object({
@@ -144,6 +149,8 @@ export const Return = z
     receipt: z.object({ locationId: z.string(), receivedAt: Timestamp, note: z.string().optional() }).optional(),
     restockedAt: Timestamp.optional(),
     refund: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the refund step answered (refund id, amount, status).' }),
+    exchange: Exchange.optional().meta({ description: 'Resolution `exchange`: the replacement lines, the money and the replacement order.' }),
+    storeCredit: z.object({ code: z.string(), amount: z.number().int(), currency: z.string() }).optional().meta({ description: 'Resolution `store_credit`: the credit issued on receipt.' }),
     closedAt: Timestamp.optional(),
     timeline: z.array(ReturnTimelineEntry).meta({ description: 'The return\'s own history (each step is also on the order\'s timeline).' }),
     version: z.number().int().min(1),
@@ -178,6 +185,7 @@ export const ReturnRequestInput = z
       .refine((lines) => new Set(lines.map((l) => l.lineId)).size === lines.length, 'Name each line once'),
     customerNote: z.string().max(2000).optional(),
     resolution: Resolution.default('refund'),
+    exchange: ExchangeRequestInput.optional().meta({ description: 'Only with `resolution: exchange`: the replacement lines (default: the same SKUs and quantities).' }),
   })
   .meta({ id: 'ReturnRequestInput' });
 export type ReturnRequestInput = z.infer<typeof ReturnRequestInput>;

@@ -19,6 +19,7 @@ import { HoldOrderInput, ReleaseOrderInput } from '#shared/domain/holds.ts';
 import { CancelLinesInput, OrderChangeSet, OrderEditInput } from '#shared/domain/order-changes.ts';
 import { defineOperation } from './operation.ts';
 import { returnOperations } from './return-operations.ts';
+import { exchangeOperations } from './exchange-operations.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
 
@@ -834,6 +835,7 @@ export const operations = {
     errors: [401, 404, 422],
   }),
   ...returnOperations,
+  ...exchangeOperations,
 };
 
 export type OperationId = keyof typeof operations;

@@ -243,6 +243,14 @@ export const keys = {
   /** GSI1: an order's credit notes, by id. */
   creditNoteByOrder: (orderId: string, creditNoteId: string) => ({ GSI1PK: `ORDERCREDITNOTES#${orderId}`, GSI1SK: creditNoteId }),
   creditNoteByOrderPartition: (orderId: string): string => `ORDERCREDITNOTES#${orderId}`,
+  /** Store credit (a return's resolution `store_credit`), by its code; written in its refund's transaction (`attribute_not_exists`). */
+  storeCredit: (code: string): ItemKey => ({ PK: `STORECREDIT#${code}`, SK: 'STORECREDIT' }),
+  /** GSI1 of store credit: a customer's credits by e-mail (hashed, lower case), oldest first. */
+  storeCreditByEmail: (email: string, issuedAt: string, code: string) => ({ GSI1PK: `STORECREDITS#${hash(email.toLowerCase())}`, GSI1SK: `${issuedAt}#${code}` }),
+  storeCreditByEmailPartition: (email: string): string => `STORECREDITS#${hash(email.toLowerCase())}`,
+  /** A claim (damaged or lost in transit), in its order's partition (`CLAIM#` sorts before `LINES#`, outside the order body range). */
+  claim: (orderId: string, claimId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `CLAIM#${claimId}` }),
+  claimPrefix: 'CLAIM#',
 
   /**
    * One customer message per (template, what it is about, channel): claimed

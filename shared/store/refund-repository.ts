@@ -2,6 +2,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient, type Tra
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { CreditNote, Refund, creditNoteIdOf } from '#shared/domain/refund.ts';
+import type { StoreCredit } from '#shared/domain/exchange.ts';
 import type { RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
 import { conditionFailedAt, entityOf, queryIndexPage, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
@@ -165,6 +166,7 @@ export class DynamoRefundRepository implements RefundRepository {
               },
             ]
           : []),
+        ...(writes.storeCredit ? [storeCreditPut(this.#tableName, writes.storeCredit(next, creditNote))] : []),
         ...writes.timeline(next, creditNote).map((entry) => timelinePut(this.#tableName, next.orderId, entry)),
         ...writes.events(next, creditNote).map((event) => outboxPut(this.#tableName, event)),
       ];
@@ -185,3 +187,13 @@ export class DynamoRefundRepository implements RefundRepository {
 }
 
 class RefundKeyTaken extends Error {}
+
+function storeCreditPut(tableName: string, credit: StoreCredit): TransactItem {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { ...keys.storeCredit(credit.code), ...keys.storeCreditByEmail(credit.email, credit.issuedAt, credit.code), [table.entityAttribute]: 'StoreCredit', ...credit },
+      ConditionExpression: `attribute_not_exists(${table.partitionKey})`,
+    },
+  };
+}

@@ -81,7 +81,7 @@ export async function releaseOrderHold(
 async function release(
   deps: Pick<HoldDeps, 'holds' | 'clock'>,
   order: Order,
-  by: { by: { type: 'person'; name: string } | { type: 'schedule' }; note?: string | undefined },
+  by: { by: { type: 'person'; name: string } | { type: 'schedule' } | { type: 'return'; returnId: string }; note?: string | undefined },
   correlationId: string | undefined,
 ): Promise<Order> {
   const now = deps.clock.now();
@@ -125,4 +125,25 @@ export async function releaseDueHolds(deps: Pick<HoldDeps, 'orders' | 'holds' | 
     }
   }
   return { released };
+}
+
+/**
+ * An exchange's replacement order waits (`awaiting_return`) until its
+ * return is received; the exchange releases it then. Idempotent: an order
+ * no longer held by that return (released already, or by a person) is left
+ * as it is.
+ */
+export async function releaseReturnHold(deps: Pick<HoldDeps, 'orders' | 'holds' | 'clock'>, command: { orderId: string; returnId: string; correlationId?: string | undefined }): Promise<'released' | 'not_held'> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const order = await deps.orders.get(command.orderId);
+    const hold = order?.fulfillmentHold;
+    if (!order || hold?.placedBy.type !== 'return' || hold.placedBy.returnId !== command.returnId) return 'not_held';
+    try {
+      await release(deps, order, { by: { type: 'return', returnId: command.returnId } }, command.correlationId);
+      return 'released';
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+    }
+  }
+  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing`);
 }

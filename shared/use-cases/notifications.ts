@@ -37,6 +37,20 @@ export async function notifyCustomer(
   const order = await deps.orders.get(command.orderId);
   if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
   if (!applies(command.template, order)) return { sent: 0, skipped: 0 };
+  // An exchange's (or a reship's) parcel is announced as what it is, instead of the ordinary "shipped" message: one message per parcel, once.
+  if (command.template === 'shipped' && order.exchangeFor) {
+    const original = await deps.orders.get(order.exchangeFor.orderId);
+    command = {
+      ...command,
+      template: 'exchange_shipped',
+      context: {
+        ...command.context,
+        originalOrder: original?.channel.externalNumber ?? order.exchangeFor.orderId,
+        ...(order.exchangeFor.returnId ? { returnId: order.exchangeFor.returnId } : {}),
+        ...(order.exchangeFor.claimId ? { claimId: order.exchangeFor.claimId } : {}),
+      },
+    };
+  }
   const message = render(command.template, order, command.context ?? {});
   let sent = 0;
   let skipped = 0;
@@ -105,7 +119,7 @@ export function notificationForEvent(event: { detailType: string; eventId: strin
       return { orderId, template: 'delivered', about: String(data['shipmentId']), context: { shipmentId: String(data['shipmentId']) } };
     case RefundIssued.detailType:
       // One message per refund, whatever the event's redeliveries.
-      return { orderId, template: 'refund_issued', about: String(data['refundId']), context: { amount: Number(data['amount']), currency: String(data['currency']), refundStatus: String(data['status']) } };
+      return { orderId, template: 'refund_issued', about: String(data['refundId']), context: { amount: Number(data['amount']), currency: String(data['currency']), refundStatus: String(data['status']), ...(typeof data['storeCreditCode'] === 'string' ? { storeCreditCode: data['storeCreditCode'] } : {}) } };
     default:
       return undefined;
   }

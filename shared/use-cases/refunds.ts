@@ -24,7 +24,8 @@ import type { RuleSet } from '#shared/domain/routing.ts';
 import type { FulfillmentRepository, IdempotencyRepository, InvoiceRepository, OrderRepository, PaymentProvider, RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { getOrder } from './orders.ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { storeCreditCode } from '#shared/domain/exchange.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 
 export interface RefundDeps {
@@ -55,6 +56,8 @@ export interface RefundCommand extends Actor {
   returnId?: string;
   /** A note for people (goodwill requests). */
   note?: string;
+  /** Issue the amount as store credit for this customer instead of money back (a return's resolution `store_credit`): same limits, same credit note. */
+  storeCredit?: { email: string };
 }
 
 const ATTEMPTS = 25;
@@ -121,6 +124,22 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
     };
     const paymentChange = payment && plan.amount > 0 ? refundedPayment(payment, refund, at) : undefined;
     const writes = plan.status === 'pending' ? startedWrites(command, order, at) : await finalWrites(deps, command, order, refund, now);
+    if (plan.status === 'store_credit' && command.storeCredit) {
+      const { email } = command.storeCredit;
+      const code = storeCreditCode(randomBytes(16));
+      refund.storeCreditCode = code;
+      writes.storeCredit = (stored, note) => ({
+        code,
+        amount: stored.amount,
+        currency: stored.currency,
+        email: email.toLowerCase(),
+        orderId: stored.orderId,
+        ...(stored.returnId ? { returnId: stored.returnId } : {}),
+        refundId: stored.refundId,
+        ...(note ? { creditNoteId: note.creditNoteId } : {}),
+        issuedAt: at,
+      });
+    }
     const final = plan.status === 'pending' ? refund : noted(refund, writes);
     try {
       const { refund: stored } = await deps.refunds.record(final, paymentChange, writes);
@@ -183,6 +202,8 @@ function planRefund(order: Order, payment: Payment | undefined, earlier: readonl
       ],
     );
   }
+  // Store credit instead of money back: nothing moves at the provider or the channel; the refunded total still takes it (never more than was paid).
+  if (command.storeCredit) return { value, amount: value.value, mode, status: 'store_credit', parts: [] };
   if (mode === 'provider') return { value, amount: value.value, mode, status: 'pending', parts: splitOverCaptures(payment.captures, value.value) };
   return { value, amount: value.value, mode, status: mode === 'channel' ? 'to_refund_at_channel' : 'to_refund_manually', parts: [] };
 }
@@ -244,7 +265,9 @@ async function finalWrites(deps: Pick<RefundDeps, 'invoices' | 'ruleSetFor'>, co
             ? `to be refunded at ${order.channel.channelId}${stored.channelReference ? ` (${stored.channelReference})` : ''}`
             : stored.status === 'to_refund_manually'
               ? 'to be paid back by hand (cash on delivery)'
-              : 'nothing to refund';
+              : stored.status === 'store_credit'
+                ? `issued as store credit ${stored.storeCreditCode ?? ''}`.trimEnd()
+                : 'nothing to refund';
       const units = stored.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
       const entries = [
         entry(
@@ -284,6 +307,7 @@ async function finalWrites(deps: Pick<RefundDeps, 'invoices' | 'ruleSetFor'>, co
             lines: stored.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, amount: l.amount })),
             ...(stored.channelReference ? { channelReference: stored.channelReference } : {}),
             ...(note ? { creditNoteId: note.creditNoteId } : {}),
+            ...(stored.storeCreditCode ? { storeCreditCode: stored.storeCreditCode } : {}),
           },
           context,
         ),

@@ -13,6 +13,7 @@ import { distanceKm, locate } from '#shared/domain/geo.ts';
 import type { Location } from '#shared/domain/location.ts';
 import type { Order, TimelineEntry } from '#shared/domain/order.ts';
 import { unitsOf } from '#shared/domain/payment.ts';
+import { planExchange } from '#shared/domain/exchange.ts';
 import {
   BUILT_IN_RETURN_POLICY,
   PolicyId,
@@ -65,6 +66,8 @@ export interface ReturnDeps {
   idempotency: IdempotencyRepository;
   /** The refunds use case (shared/use-cases/refunds.ts issueRefund), bound to its dependencies. */
   issueRefund(command: RefundCommand): Promise<Refund>;
+  /** The exchange's resolution step (shared/use-cases/exchanges.ts settleExchange): replacement released, difference refunded. */
+  settleExchange?(command: { returnId: string } & Actor): Promise<{ summary: Record<string, unknown>; message: string }>;
   clock: Clock;
 }
 
@@ -203,6 +206,13 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
     return { lineId: l.lineId, sku: line?.sku ?? '', quantity: l.quantity, reason: l.reason };
   });
   const approval = needsApproval(lines, policy);
+  const { exchange, problems: exchangeProblems } = planExchange(order, lines, command.input, policy.exchangeShipsOn ?? 'receipt');
+  const unknownSkus = exchange ? await unstockedSkus(deps, exchange.lines) : [];
+  const wrong = [...exchangeProblems, ...unknownSkus];
+  if (command.input.resolution === 'store_credit' && !order.customer.email) {
+    wrong.push({ in: 'body', path: 'resolution', message: 'Store credit belongs to a customer e-mail, and the order has none: choose refund or exchange', code: 'no_customer_email' });
+  }
+  if (wrong[0]) throw new ValidationError(wrong[0].message, wrong);
   const receiveBy = new Date(now.getTime() + policy.receiveWithinDays * 86_400_000).toISOString();
   const entries: ReturnTimelineEntry[] = [history(at, 'requested', command, `Requested: ${units(lines)} (${command.input.resolution}); received at ${where.locationId} (${where.why}).`)];
   if (!approval) entries.push(history(at, 'approved', command, `Approved by policy ${policy.policyId}: no reason needs approval. Send by ${receiveBy}.`));
@@ -213,6 +223,7 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
     status: approval ? 'requested' : 'approved',
     lines,
     resolution: command.input.resolution,
+    ...(exchange ? { exchange } : {}),
     ...(command.input.customerNote ? { customerNote: command.input.customerNote } : {}),
     policy: { policyId: policy.policyId, version: policy.version },
     needsApproval: approval,
@@ -240,10 +251,18 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
         { returnId, orderId: order.orderId, channelId: order.channel.channelId, status: approval ? 'requested' : 'approved', needsApproval: approval, resolution: record.resolution, receivingLocationId: where.locationId, lines, policy: record.policy },
         context,
       ),
-      ...(approval ? [] : [ReturnApproved.create({ returnId, orderId: order.orderId, approvedBy: 'policy', receivingLocationId: where.locationId, receiveBy, lines }, context)]),
+      ...(approval ? [] : [ReturnApproved.create({ returnId, orderId: order.orderId, approvedBy: 'policy', receivingLocationId: where.locationId, receiveBy, lines, resolution: record.resolution }, context)]),
     ],
   });
   return record;
+}
+
+/** Replacement SKUs no location has ever stocked: a 422 naming them, rather than an order that can only wait. */
+async function unstockedSkus(deps: Pick<ReturnDeps, 'inventory'>, lines: readonly { sku: string }[]) {
+  const stocks = await deps.inventory.positionsOf([...new Set(lines.map((l) => l.sku))]);
+  return lines.flatMap((l, i) =>
+    (stocks.get(l.sku)?.positions.length ?? 0) > 0 ? [] : [{ in: 'body' as const, path: `exchange.lines.${i}.sku`, message: `No location stocks SKU ${l.sku}`, code: 'unknown_sku' }],
+  );
 }
 
 export async function getReturn(deps: Pick<ReturnDeps, 'returns'>, returnId: string): Promise<Return> {
@@ -287,7 +306,7 @@ export async function approveReturn(deps: Pick<ReturnDeps, 'returns' | 'policies
   };
   await deps.returns.save(next, record.version, {
     timeline: [note(at, 'return_approved', command, `Return ${record.returnId} approved${command.note ? `: ${command.note}` : ''}; to be sent by ${receiveBy}.`, { returnId: record.returnId })],
-    events: [ReturnApproved.create({ returnId: record.returnId, orderId: record.orderId, approvedBy: 'staff', receivingLocationId: record.receivingLocationId, receiveBy, lines: record.lines }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
+    events: [ReturnApproved.create({ returnId: record.returnId, orderId: record.orderId, approvedBy: 'staff', receivingLocationId: record.receivingLocationId, receiveBy, lines: record.lines, resolution: record.resolution }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
   });
   return next;
 }
@@ -552,8 +571,10 @@ export async function restockReturn(deps: ReturnDeps, command: { returnId: strin
  * once). Shipping is refunded when the policy says so and the order's every
  * shipped unit is now returned; the fee is the policy's restocking percent
  * of the value of lines returned for a fee-bearing reason, plus the label
- * when the customer pays return shipping. Resolutions `exchange` and
- * `store_credit` are recorded and left to their own steps (not built yet).
+ * when the customer pays return shipping. Resolution `store_credit` issues
+ * the same refund as store credit (a code for the customer's e-mail, with
+ * its credit note); `exchange` is settled by settleExchange (the replacement
+ * order released, a lower price's difference refunded).
  */
 export async function refundReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'refunded' | 'skipped'; refundId?: string; amount?: number; status?: string; reason?: string }> {
   const record = await getReturn(deps, command.returnId);
@@ -561,9 +582,9 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
   if (record.refund) return { outcome: 'skipped', reason: 'already refunded', ...(record.refund as { refundId?: string }) };
   let summary: Record<string, unknown>;
   let message: string;
-  if (record.resolution !== 'refund') {
-    summary = { status: `${record.resolution}_pending` };
-    message = `Resolution ${record.resolution} requested: recorded; it is settled by its own step, not by a refund.`;
+  if (record.resolution === 'exchange') {
+    if (!deps.settleExchange) throw new Error('Exchanges are not wired: settleExchange is missing from the return dependencies');
+    ({ summary, message } = await deps.settleExchange({ returnId: record.returnId, actor: command.actor, correlationId: command.correlationId }));
   } else {
     const order = await deps.orders.get(record.orderId);
     if (!order) throw new NotFoundError(`Order ${record.orderId} does not exist`);
@@ -588,10 +609,11 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
         shipping: policy.refundShipping && everyUnitBack,
         fee,
         returnId: record.returnId,
+        ...(record.resolution === 'store_credit' ? { storeCredit: { email: order.customer.email ?? '' } } : {}),
         actor: command.actor,
         correlationId: command.correlationId,
       });
-      summary = { refundId: refund.refundId, amount: refund.amount, status: refund.status };
+      summary = { refundId: refund.refundId, amount: refund.amount, status: refund.status, ...(refund.storeCreditCode ? { storeCreditCode: refund.storeCreditCode } : {}) };
       message = `Refund ${refund.refundId}: ${refund.amount} minor units, ${refund.status.replaceAll('_', ' ')}${fee > 0 ? ` (fee ${fee} deducted)` : ''}.`;
     }
   }

@@ -1,0 +1,18 @@
+import * as z from 'zod';
+import { defineEvent } from './define.ts';
+
+export const ClaimCreated = defineEvent({
+  detailType: 'ClaimCreated',
+  source: 'oms.orders',
+  version: 1,
+  description:
+    'Units of a shipped order were claimed damaged or lost in transit (by staff, POST /v1/orders/{orderId}/claims). `resolution: reship` — a new order at no charge follows (ExchangeCreated with `kind: reship`); `refund` — their value is refunded (RefundIssued, kind `claim`). No return is needed.',
+  data: z.object({
+    claimId: z.string(),
+    orderId: z.string(),
+    kind: z.enum(['damaged', 'lost']),
+    resolution: z.enum(['reship', 'refund']),
+    lines: z.array(z.object({ lineId: z.string(), sku: z.string(), quantity: z.number().int().min(1) })),
+    reportedBy: z.string(),
+  }),
+});

@@ -1,0 +1,21 @@
+import { exchangeDeps } from '#shared/adapters/dependencies.ts';
+import { parseJson } from '#shared/domain/json.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { idempotencyKey } from '#shared/http/idempotency-key.ts';
+import { operations } from '#shared/http/operations.ts';
+import { requestClaim } from '#shared/use-cases/exchanges.ts';
+
+const deps = exchangeDeps();
+
+export const handler = httpHandler(operations.createClaim, async ({ params, body, rawBody, declaredHeaders, correlationId }) => {
+  const result = await requestClaim(deps, {
+    orderId: params.orderId,
+    input: body,
+    rawBody: parseJson(rawBody.toString('utf8')),
+    idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
+    actor: 'api',
+    correlationId,
+  });
+  // The JSON text as first sent: a replay answers the same bytes.
+  return { status: result.status, raw: { contentType: 'application/json', body: result.json } };
+});
