@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AvailabilityChanged } from '#events/availability-changed.ts';
 import { OrderRouted } from '#events/order-routed.ts';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { hmacBase64 } from '#shared/channels/signatures.ts';
 import { documentClient } from '#shared/store/client.ts';
+import { loadPrices, meterDynamo, perUnit, price, snapshot, usageBetween, type Meter } from './cost.ts';
 import { replay } from './reservations.ts';
+import { RETURN_RATE, returnsCost, type ReturnCostModel } from './returns.ts';
 import { round, runConcurrently, type BenchDb } from './support.ts';
 
 /**
@@ -24,12 +25,6 @@ import { round, runConcurrently, type BenchDb } from './support.ts';
 const SECRET = 'shpss_bench_pipeline';
 /** The real Shopify orders/create payload (the repository's copy of the channel fixtures). */
 const fixture = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'channels', 'shopify-orders-create.json'), 'utf8')) as Record<string, unknown>;
-
-interface Meter {
-  readUnits: number;
-  writeUnits: number;
-  calls: Record<string, number>;
-}
 
 export interface PipelineFigures {
   throughput: { orders: number; concurrency: number; ordersPerSecond: number; floorTransactionsPerSecond: number; ratio: number; dynamoCallsPerOrder: number };
@@ -57,6 +52,8 @@ export interface CostModel {
   dollarsPerMillionOrders: Record<string, number>;
   totalWithoutMessages: number;
   totalWithEmail: number;
+  /** The return workflow, measured on a share of these orders once delivered. */
+  returns: ReturnCostModel;
   notes: string[];
 }
 
@@ -64,27 +61,6 @@ function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
-}
-
-/** Adds ReturnConsumedCapacity to every call of the handlers' shared client and sums what DynamoDB reports. */
-function meterDynamo(): Meter {
-  const meter: Meter = { readUnits: 0, writeUnits: 0, calls: {} };
-  documentClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      input['ReturnConsumedCapacity'] ??= 'TOTAL';
-      const result = await next(args);
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      meter.calls[name] = (meter.calls[name] ?? 0) + 1;
-      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
-      const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-      if (/Put|Update|Delete|Write/.test(name)) meter.writeUnits += units;
-      else meter.readUnits += units;
-      return result;
-    },
-    { step: 'initialize', name: 'benchCapacityMeter' },
-  );
-  return meter;
 }
 
 function webhookBody(externalId: number): string {
@@ -266,16 +242,6 @@ function stockKeyOf(template: TransactWriteCommandInput): Record<string, unknown
   return update.Key;
 }
 
-interface Prices {
-  dynamodb: { writeRequestUnitsPerMillion: number; readRequestUnitsPerMillion: number };
-  lambda: { requestsPerMillion: number; arm64GbSecond: number };
-  stepFunctionsExpress: { requestsPerMillion: number; gbSecond: number; billedMemoryGb: number; minimumBilledMs: number };
-  eventBridge: { customEventsPerMillion: number; pipesRequestsPerMillion: number };
-  sqs: { standardRequestsPerMillion: number };
-  apiGateway: { httpApiRequestsPerMillion: number };
-  ses: { emailsPerThousand: number };
-  sns: { usSmsPerMessage: number };
-}
 
 async function costModel(
   oms: RunningOms,
@@ -283,20 +249,10 @@ async function costModel(
   api: (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>,
   options: { orders: number; nextId: () => number; log: (line: string) => void },
 ): Promise<CostModel> {
-  const prices = JSON.parse(readFileSync(join(repoRoot, 'bench', 'prices.json'), 'utf8')) as Prices;
+  const prices = loadPrices();
   await oms.settle(60_000);
   options.log(`  cost: ${options.orders} orders from webhook to delivered...`);
-  const snapshot = () => ({
-    reads: meter.readUnits,
-    writes: meter.writeUnits,
-    lambdas: oms.lambdas.meter(),
-    executions: oms.workflows.executions.length,
-    events: oms.events.list().length,
-    queues: Object.fromEntries(Object.entries(oms.queues).map(([name, q]) => [name, { ...q.meter }])),
-    mail: oms.mail.list().length,
-    sms: oms.sms.list().length,
-  });
-  const start = snapshot();
+  const start = snapshot(oms, meter);
   let apiRequests = 0;
   let harnessReads = 0;
   /** A read the harness makes to find its way (not part of an order's cost): its read units are taken out. */
@@ -344,64 +300,24 @@ async function costModel(
     }
   }
   await oms.settle(120_000);
-  const end = snapshot();
+  const end = snapshot(oms, meter);
   const delivered = await Promise.all(orderIds.map(async (orderId) => (await api('GET', `/v1/orders/${orderId}`))['status']));
   if (delivered.some((status) => status !== 'delivered')) throw new Error(`Not every cost-model order was delivered: ${delivered.join(', ')}`);
   const n = options.orders;
-  const lookupReads = harnessReads;
-
-  const lambdaDelta = Object.entries(end.lambdas).map(([name, m]) => ({ name, invocations: m.invocations - (start.lambdas[name]?.invocations ?? 0), ms: m.milliseconds - (start.lambdas[name]?.milliseconds ?? 0) }));
-  const harnessFunctions = new Set(['getChannelOrder', 'listFulfillments', 'getOrder']);
-  const billedLambdas = lambdaDelta.filter((l) => !harnessFunctions.has(l.name));
-  const lambdaInvocations = billedLambdas.reduce((sum, l) => sum + l.invocations, 0);
-  const lambdaGbSeconds = billedLambdas.reduce((sum, l) => sum + (Math.max(1, Math.ceil(l.ms)) / 1000) * 0.5, 0);
-  const executions = oms.workflows.executions.slice(start.executions);
-  const expressBilledMs = executions.reduce((sum, e) => sum + Math.max(Date.parse(e.stopDate ?? e.startDate) - Date.parse(e.startDate), 0), 0);
-  const expressBilledGbSeconds = executions.reduce(
-    (sum, e) => sum + (Math.max(prices.stepFunctionsExpress.minimumBilledMs, Date.parse(e.stopDate ?? e.startDate) - Date.parse(e.startDate)) / 1000) * prices.stepFunctionsExpress.billedMemoryGb,
-    0,
-  );
-  const newEvents = oms.events.list().slice(start.events, end.events);
-  const outboxEvents = newEvents.filter((e) => e['detail-type'] !== AvailabilityChanged.detailType).length;
-  const stockEvents = newEvents.length - outboxEvents;
-  const queueSends = Object.entries(end.queues).reduce((sum, [name, q]) => sum + q.sent - (start.queues[name]?.sent ?? 0), 0);
-  const queueBatches = Object.entries(end.queues).reduce((sum, [name, q]) => sum + q.batches - (start.queues[name]?.batches ?? 0), 0);
-  const captureDeliveries = (end.queues['capture']?.sent ?? 0) - (start.queues['capture']?.sent ?? 0);
-
+  const usage = usageBetween(oms, start, end, { harnessReads, harnessFunctions: new Set(['getChannelOrder', 'listFulfillments', 'getOrder']), apiRequests, prices });
   const perOrder = {
-    dynamoWriteUnits: round((end.writes - start.writes) / n, 1),
+    ...perUnit(usage, n),
     dynamoWriteUnitsToRouted: round(routedPhase.writes / n, 1),
     dynamoWriteUnitsToShipped: round(shippedPhase.writes / n, 1),
-    dynamoWriteUnitsToDelivered: round((end.writes - start.writes - routedPhase.writes - shippedPhase.writes) / n, 1),
-    dynamoReadUnits: round((end.reads - start.reads - lookupReads) / n, 1),
-    lambdaInvocations: round(lambdaInvocations / n, 1),
-    lambdaGbSeconds: round(lambdaGbSeconds / n, 4),
-    expressExecutions: round(executions.length / n, 1),
-    expressMs: round(expressBilledMs / n, 0),
-    eventBridgeEvents: round(newEvents.length / n, 1),
-    pipeRequests: round((outboxEvents + stockEvents + captureDeliveries) / n, 1),
-    sqsRequests: round((queueSends + 2 * queueBatches) / n, 1),
-    apiRequests: round(apiRequests / n, 1),
-    emails: round((end.mail - start.mail) / n, 1),
-    sms: round((end.sms - start.sms) / n, 1),
+    dynamoWriteUnitsToDelivered: round((usage.writeUnits - routedPhase.writes - shippedPhase.writes) / n, 1),
   };
-  const perMillion = (units: number, pricePerMillion: number) => round(units * pricePerMillion, 2);
-  const dollars: Record<string, number> = {
-    dynamodb: round(perMillion(perOrder.dynamoWriteUnits, prices.dynamodb.writeRequestUnitsPerMillion) + perMillion(perOrder.dynamoReadUnits, prices.dynamodb.readRequestUnitsPerMillion), 2),
-    lambda: round(perMillion(perOrder.lambdaInvocations, prices.lambda.requestsPerMillion) + (lambdaGbSeconds / n) * prices.lambda.arm64GbSecond * 1_000_000, 2),
-    stepFunctionsExpress: round(perMillion(perOrder.expressExecutions, prices.stepFunctionsExpress.requestsPerMillion) + (expressBilledGbSeconds / n) * prices.stepFunctionsExpress.gbSecond * 1_000_000, 2),
-    eventBridge: round(perMillion(perOrder.eventBridgeEvents, prices.eventBridge.customEventsPerMillion) + perMillion(perOrder.pipeRequests, prices.eventBridge.pipesRequestsPerMillion), 2),
-    sqs: perMillion(perOrder.sqsRequests, prices.sqs.standardRequestsPerMillion),
-    apiGateway: perMillion(perOrder.apiRequests, prices.apiGateway.httpApiRequestsPerMillion),
-  };
-  const totalWithoutMessages = round(Object.values(dollars).reduce((a, b) => a + b, 0), 2);
-  const email = round(perOrder.emails * (prices.ses.emailsPerThousand / 1000) * 1_000_000, 2);
+  const priced = price(usage, n, prices);
+  const returns = await returnsCost(oms, meter, api, { orderIds, share: RETURN_RATE, prices, log: options.log, snapshot: () => snapshot(oms, meter) });
   return {
     orders: n,
     perOrder,
-    dollarsPerMillionOrders: { ...dollars, ses: email, sns: round(perOrder.sms * prices.sns.usSmsPerMessage * 1_000_000, 2) },
-    totalWithoutMessages,
-    totalWithEmail: round(totalWithoutMessages + email, 2),
+    ...priced,
+    returns,
     notes: [
       'Lambda durations are measured in-process on DynamoDB Local at 512 MB; on AWS add network round trips (the model bills each invocation at least 1 ms).',
       'DynamoDB units are what DynamoDB Local reports with ReturnConsumedCapacity=TOTAL; writes to global secondary indexes are not included by DynamoDB Local.',

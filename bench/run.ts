@@ -79,6 +79,16 @@ rows.push(
   ['Floor call p50/p95/p99 ms', `${p.latency.floorMs.p50}/${p.latency.floorMs.p95}/${p.latency.floorMs.p99}`, 'one reservation TransactWriteItems'],
   ['Cost per million orders, $', String(c.totalWithoutMessages), `excl. e-mail/SMS (target ≤ 30): ${Object.entries(c.dollarsPerMillionOrders).filter(([k]) => k !== 'ses' && k !== 'sns').map(([k, v]) => `${k} ${v}`).join(', ')}`],
   ['… with e-mail, $', String(c.totalWithEmail), `${c.perOrder.emails} e-mails per order (SES $${c.dollarsPerMillionOrders['ses']})`],
+  [
+    `Returns at ${c.returns.returnRate * 100} %: $ per million orders`,
+    String(c.returns.totalPerMillionOrdersWithoutMessages),
+    `excl. e-mail/SMS (target ≤ ${c.returns.budgetPerMillionOrders}): ${Object.entries(c.returns.dollarsPerMillionOrders).filter(([k]) => k !== 'ses' && k !== 'sns').map(([k, v]) => `${k} ${v}`).join(', ')}; $${c.returns.totalPerMillionReturnsWithoutMessages} per million returns`,
+  ],
+  [
+    '… per return, counted',
+    `${c.returns.perReturn.dynamoWriteUnits} WCU`,
+    `${c.returns.perReturn.dynamoReadUnits} RCU, ${c.returns.perReturn.lambdaInvocations} Lambda, ${c.returns.perReturn.expressExecutions} Express, ${c.returns.perReturn.eventBridgeEvents} events, ${c.returns.perReturn.apiRequests} API, ${c.returns.perReturn.emails} e-mails (${c.returns.returns} returns)`,
+  ],
 );
 for (const v of results.contention.variants) {
   rows.push([

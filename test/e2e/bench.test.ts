@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '#infra/paths.ts';
+import type { ReturnCostModel } from '../../bench/returns.ts';
 
 /**
  * Keeps `npm run bench` from rotting: its quick mode runs and produces every
@@ -41,6 +42,21 @@ describe('npm run bench -- --quick', () => {
       expect(pipeline.cost.perOrder[figure], figure).toBeGreaterThan(0);
     }
     expect(pipeline.cost.totalWithoutMessages).toBeGreaterThan(0);
+    // The return workflow is counted on a share of those orders (request → approve → label → scans → receipt → restock → refund → close).
+    const returns = (pipeline.cost as unknown as { returns: ReturnCostModel }).returns;
+    expect(returns.returns).toBeGreaterThan(0);
+    expect(returns.returnRate).toBe(0.1);
+    for (const figure of ['dynamoWriteUnits', 'dynamoReadUnits', 'lambdaInvocations', 'expressExecutions', 'eventBridgeEvents', 'apiRequests', 'emails'] as const) {
+      expect(returns.perReturn[figure], `returns ${figure}`).toBeGreaterThan(0);
+    }
+    expect(returns.perReturn.expressByWorkflow).toEqual({ returnApproved: 1, returnReceived: 1 });
+    expect(returns.perReturn.eventsByType).toMatchObject({ ReturnRequested: 1, ReturnApproved: 1, ReturnReceived: 1, ReturnClosed: 1, RefundIssued: 1, CreditNoteIssued: 1 });
+    expect(returns.totalPerMillionOrdersWithoutMessages).toBeGreaterThan(0);
+    // The issue's budget (at most $3 per million orders at a 10 % return rate) for the workflow's own charges: the Express
+    // executions. The whole figure (writes, events, Lambda, API) is reported next to it; see docs/performance.md.
+    expect(returns.budgetPerMillionOrders).toBe(3);
+    expect(returns.dollarsPerMillionOrders['stepFunctionsExpress']).toBeGreaterThan(0);
+    expect(returns.dollarsPerMillionOrders['stepFunctionsExpress']).toBeLessThanOrEqual(returns.budgetPerMillionOrders);
     // Oversell: none, no buyer lost, every loser a clean answer (no errors).
     expect(contention.variants.map((v) => [v.name, v.oversold, v.lost, v.reserved])).toEqual([
       ['one-line', 0, 0, 10],
