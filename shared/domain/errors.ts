@@ -99,3 +99,21 @@ export class InventoryConflictError extends ConflictError {
     this.change = change;
   }
 }
+
+/**
+ * A payment provider refused or failed a call. `retryable` false: it refused
+ * for good (a decline a retry gets again — the capture is already refunded at
+ * the provider, the amount is too large, the reference is unknown); the HTTP
+ * layer answers 502. `retryable` true: the provider could not be reached, was
+ * busy, or another call with the same idempotency key is still running — the
+ * same call later may succeed; the HTTP layer answers 503.
+ */
+export class PaymentProviderError extends OmsError {
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: { retryable: boolean; details?: ErrorDetail[] }) {
+    super(message, options.details ?? []);
+    this.code = code;
+    this.retryable = options.retryable;
+  }
+}

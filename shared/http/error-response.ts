@@ -6,6 +6,7 @@ import {
   NotFoundError,
   OmsError,
   PayloadTooLargeError,
+  PaymentProviderError,
   PreconditionFailedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -46,6 +47,8 @@ const statusByClass: [new (...args: never[]) => OmsError, number][] = [
 ];
 
 export function statusOf(error: unknown): number {
+  // A provider's refusal is the provider's answer (502); a provider that could not answer now is worth a retry (503).
+  if (error instanceof PaymentProviderError) return error.retryable ? 503 : 502;
   for (const [errorClass, status] of statusByClass) if (error instanceof errorClass) return status;
   return 500;
 }
@@ -73,6 +76,7 @@ export function errorResponse(error: unknown, correlationId: string): APIGateway
       'content-type': 'application/json',
       [CORRELATION_HEADER]: correlationId,
       ...(status === 401 ? { 'www-authenticate': 'Bearer realm="oms"' } : {}),
+      ...(status === 503 ? { 'retry-after': '30' } : {}),
     },
     body: JSON.stringify({ error: body }),
   };

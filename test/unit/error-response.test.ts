@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrentModificationError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '#shared/domain/errors.ts';
 import { statusOf } from '#shared/http/error-response.ts';
 import { RouteNotFoundError } from '#shared/http/errors.ts';
-import { MalformedRequestError, PayloadTooLargeError, UnauthorizedError } from '#shared/domain/errors.ts';
+import { MalformedRequestError, PayloadTooLargeError, PaymentProviderError, UnauthorizedError } from '#shared/domain/errors.ts';
 
 describe('statusOf', () => {
   it.each([
@@ -15,6 +15,8 @@ describe('statusOf', () => {
     [new PreconditionFailedError('x'), 412],
     [new PayloadTooLargeError('x'), 413],
     [new ValidationError('x'), 422],
+    [new PaymentProviderError('amount_too_large', 'x', { retryable: false }), 502],
+    [new PaymentProviderError('idempotency_key_in_use', 'x', { retryable: true }), 503],
     [new Error('x'), 500],
     ['not even an error', 500],
   ])('%s → %i', (error, status) => {
