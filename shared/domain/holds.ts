@@ -115,6 +115,18 @@ export function holdEntry(hold: OrderHold): Entry {
 }
 
 /**
+ * Cancelling an order ends its hold with it: the cancellation clears
+ * `fulfillmentHold` (and its release date) in its own transaction, so the
+ * `until` sweep never releases a cancelled order and no OrderReleased is
+ * published for it (nothing resumes). The words the cancellation's timeline
+ * entry adds, or '' for an order that was not held.
+ */
+export function holdEndedByCancellation(hold: OrderHold | undefined): string {
+  if (!hold) return '';
+  return ` The ${hold.reason} hold (since ${hold.since}${hold.until ? `, due for release at ${hold.until}` : ''}) ends with it.`;
+}
+
+/**
  * A person (or the `until` sweep) releases an order. A hold by a person or
  * a rule ends, and the order goes on where it stands: reserved units get
  * their fulfillments (`resumes: fulfillment`), a backordered order keeps

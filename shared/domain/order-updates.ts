@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonical-json.ts';
+import { holdEndedByCancellation } from './holds.ts';
 import { SHIPPED_OR_LATER, moneyProblems, moneyReviewEntry, moneyReviewHold, type Order, type OrderDraft, type OrderStatus, type TimelineEntry } from './order.ts';
 
 /** Fields a channel update may change, and the statuses in which it still may. */
@@ -53,8 +54,10 @@ export function applyChannelUpdate(order: Order, draft: OrderDraft, now: Date): 
       next.status = 'cancelled';
       next.channelState = 'cancelled';
       delete next.hold;
+      // A hold (review, release date) ends with the order; the repository deletes its release date in the same transaction.
+      delete next.fulfillmentHold;
       changed.push('status');
-      timeline.push({ type: 'cancelled', message: 'Cancelled at the channel.' });
+      timeline.push({ type: 'cancelled', message: `Cancelled at the channel.${holdEndedByCancellation(order.fulfillmentHold)}`, ...(order.fulfillmentHold ? { data: { holdEnded: order.fulfillmentHold } } : {}) });
     }
   }
 

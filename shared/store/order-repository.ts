@@ -110,11 +110,15 @@ export class DynamoOrderRepository implements OrderRepository {
     const staleChunks = Array.from({ length: Math.max(0, previousChunks - linePuts.length) }, (_, i) => ({
       Delete: { TableName: this.#tableName, Key: keys.orderLines(order.orderId, linePuts.length + i + 1) },
     }));
+    // A change that ends the order's hold (a cancellation) deletes its release date with it: the sweep never finds a date without its hold.
+    const before = writes.previous.fulfillmentHold?.until;
+    const releaseDate = before && !order.fulfillmentHold?.until ? [{ Delete: { TableName: this.#tableName, Key: keys.holdRelease(order.orderId) } }] : [];
     try {
       await this.#transact([
         orderHeaderPut(this.#tableName, order, writes.previous.version),
         ...linePuts,
         ...staleChunks,
+        ...releaseDate,
         ...writes.timeline.map((entry) => timelinePut(this.#tableName, order.orderId, entry)),
         ...(writes.source ? [this.#sourcePut(order.orderId, writes.source)] : []),
         ...writes.events.map((event) => outboxPut(this.#tableName, event)),

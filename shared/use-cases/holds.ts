@@ -104,7 +104,7 @@ async function release(
  * Scheduled with the other deadline sweeps (every 5 minutes): holds whose
  * `until` passed are released. One that lost a race with a person (released
  * or changed meanwhile) is left to them; a release date that no longer
- * belongs to the order's hold is forgotten.
+ * belongs to the order's hold, or whose order was cancelled, is forgotten.
  */
 export async function releaseDueHolds(deps: Pick<HoldDeps, 'orders' | 'holds' | 'clock'>): Promise<{ released: string[] }> {
   const now = deps.clock.now();
@@ -112,7 +112,8 @@ export async function releaseDueHolds(deps: Pick<HoldDeps, 'orders' | 'holds' | 
   for (const due of await deps.holds.releasesDue(now, 48)) {
     const order = await deps.orders.get(due.orderId);
     const hold = order?.fulfillmentHold;
-    if (!order || hold?.until !== due.until) {
+    // A cancelled order is not released (nothing resumes, no OrderReleased): cancellations delete the date with the hold; one left from before that is dropped.
+    if (!order || hold?.until !== due.until || order.status === 'cancelled') {
       await deps.holds.dropReleaseDate(due.orderId, due.until);
       continue;
     }

@@ -15,7 +15,7 @@ import type { Location } from '#shared/domain/location.ts';
 import { SHIPPED_OR_LATER, type Order, type OrderStatus, type TimelineEntry } from '#shared/domain/order.ts';
 import { allocateShipments, mergeAllocations, needs, type Allocation, type Need, type Reservation } from '#shared/domain/reservation.ts';
 import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routing.ts';
-import { holdActor, holdEntry } from '#shared/domain/holds.ts';
+import { holdActor, holdEndedByCancellation, holdEntry } from '#shared/domain/holds.ts';
 import { reviewOrder } from '#shared/domain/routing-holds.ts';
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
@@ -492,10 +492,21 @@ export async function cancelOrder(deps: Pick<ReservationDeps, 'orders' | 'clock'
     const at = now.toISOString();
     const next: Order = { ...order, status: 'cancelled', version: order.version + 1, updatedAt: at };
     delete next.hold;
+    // The hold ends with the order: the repository deletes its release date in this transaction, so the sweep never releases a cancelled order.
+    delete next.fulfillmentHold;
     try {
       await deps.orders.update(next, {
         previous: order,
-        timeline: [{ at, type: 'cancelled', actor: command.actor, message: `Cancelled: ${command.reason}`, ...(command.correlationId ? { correlationId: command.correlationId } : {}) }],
+        timeline: [
+          {
+            at,
+            type: 'cancelled',
+            actor: command.actor,
+            message: `Cancelled: ${command.reason}${holdEndedByCancellation(order.fulfillmentHold)}`,
+            ...(command.correlationId ? { correlationId: command.correlationId } : {}),
+            ...(order.fulfillmentHold ? { data: { holdEnded: order.fulfillmentHold } } : {}),
+          },
+        ],
         events: [OrderCancelled.create({ ...eventOrder(next), reason: command.reason }, { occurredAt: now, ...actorOf(command) })],
       });
       return next;
