@@ -13,7 +13,7 @@ import type { CreditNote, Refund } from './domain/refund.ts';
 import type { Notification } from './domain/notification.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
-import type { Claim, StoreCredit } from './domain/exchange.ts';
+import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -466,8 +466,13 @@ export interface ReturnWrites {
 export interface ClaimRepository {
   get(orderId: string, claimId: string): Promise<Claim | undefined>;
   forOrder(orderId: string): Promise<Claim[]>;
-  /** Creates (`expectedVersion` null) or replaces a claim with its order's timeline entries and events, in one transaction; ConcurrentModificationError if it moved. */
-  save(claim: Claim, expectedVersion: number | null, writes: { timeline: TimelineEntry[]; events: OutboxEvent[] }): Promise<void>;
+  /** The order's claims ledger (units held per line, the claim of each shipment), or undefined before its first claim since ledgers exist. */
+  ledger(orderId: string): Promise<ClaimLedger | undefined>;
+  /**
+   * Creates (`expectedVersion` null) or replaces a claim with its order's timeline entries and events, in one transaction;
+   * with `ledger`, the order's claims ledger too, conditional on the version read (null: it must not exist yet). ConcurrentModificationError if either moved.
+   */
+  save(claim: Claim, expectedVersion: number | null, writes: { timeline: TimelineEntry[]; events: OutboxEvent[]; ledger?: { next: ClaimLedger; expectedVersion: number | null } | undefined }): Promise<void>;
 }
 
 export interface StoreCreditRepository {

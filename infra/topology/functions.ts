@@ -412,6 +412,8 @@ export const functions = {
   createExchange: { entry: 'functions/exchanges/create-exchange.ts', description: 'ReturnApproved (exchange): create the replacement order', access: ['table:write'], timeoutSeconds: 30 },
   createClaim: { entry: 'functions/exchanges/create-claim.ts', description: 'POST /v1/orders/{orderId}/claims', http: operations.createClaim, access: ['table:write'], timeoutSeconds: 30 },
   listClaims: { entry: 'functions/exchanges/list-claims.ts', description: 'GET /v1/orders/{orderId}/claims', http: operations.listClaims, access: ['table:read'] },
+  resolveClaim: { entry: 'functions/exchanges/resolve-claim.ts', description: 'POST /v1/orders/{orderId}/claims/{claimId}/resolve', http: operations.resolveClaim, access: ['table:write'], timeoutSeconds: 30 },
+  openCarrierClaim: { entry: 'functions/exchanges/open-carrier-claim.ts', description: 'ShipmentTrackingUpdated (exception, lost): open one claim per parcel for staff', access: ['table:write'] },
   listStoreCredits: { entry: 'functions/exchanges/list-store-credits.ts', description: 'GET /v1/store-credits', http: operations.listStoreCredits, access: ['table:read'] },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -217,6 +217,14 @@ export const rules: RuleSpec[] = [
     maxEventAgeSeconds: 86_400,
   },
   {
+    id: 'ShipmentExceptionOpensClaim',
+    description: 'A parcel the carrier scanned exception or lost opens one claim for staff to review (no reship or refund until they resolve it)',
+    pattern: ShipmentTrackingUpdated.pattern({ data: { status: ['exception'] } }),
+    target: { function: 'openCarrierClaim' },
+    retryAttempts: 185,
+    maxEventAgeSeconds: 86_400,
+  },
+  {
     id: 'ReturnReceivedSettlesReturn',
     description: 'A received return is restocked or written off, refunded and closed, and the customer told',
     pattern: ReturnReceived.pattern(),

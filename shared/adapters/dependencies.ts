@@ -205,6 +205,8 @@ export const exchangeDeps = once(() => ({
   claims: claimRepository(),
   storeCredits: storeCreditRepository(),
   inventory: inventoryRepository(),
+  /** A carrier's exception scan opens a claim for the parcel's units (openCarrierClaim). */
+  fulfillments: fulfillmentRepository(),
   holds: orderHoldRepository(),
   idempotency: idempotencyRepository(),
   issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),

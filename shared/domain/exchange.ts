@@ -255,6 +255,10 @@ export function replacementOrder(
 // ---------------------------------------------------------------- claims
 
 export const ClaimKind = z.enum(['damaged', 'lost']).meta({ description: '`damaged`: arrived broken; `lost`: never arrived.' });
+/** What a claim is about: staff say `damaged` or `lost`; a carrier's scan opens one as `lost` or `exception` (until staff say what it was). */
+export const ClaimRecordKind = z.enum(['damaged', 'lost', 'exception']).meta({
+  description: '`damaged`: arrived broken; `lost`: never arrived (staff, or the carrier declared it lost); `exception`: the carrier reported an exception on the parcel (a claim to review; staff may say `damaged` or `lost` when they resolve it).',
+});
 export const ClaimResolution = z.enum(['reship', 'refund']).meta({ description: '`reship`: a new order for the units at no charge; `refund`: their value back through issueRefund (kind `claim`).' });
 
 export const ClaimInput = z
@@ -275,12 +279,21 @@ export const Claim = z
   .object({
     claimId: z.string().meta({ description: 'ULID.' }),
     orderId: z.string(),
-    kind: ClaimKind,
-    resolution: ClaimResolution,
+    kind: ClaimRecordKind,
+    resolution: ClaimResolution.optional().meta({ description: 'Absent while a claim the carrier opened waits for staff (POST /v1/orders/{orderId}/claims/{claimId}/resolve).' }),
     lines: z.array(z.object({ lineId: z.string(), sku: z.string(), quantity: z.number().int() })),
     note: z.string().optional(),
     reportedBy: z.string().meta({ description: '`api` (staff) or `carrier:<carrierId>`.' }),
-    status: z.enum(['open', 'settled']).meta({ description: '`open` until its reship order or refund exists.' }),
+    shipment: z
+      .object({ shipmentId: z.string(), carrierId: z.string(), trackingNumber: z.string(), status: z.string(), occurredAt: z.string(), description: z.string().optional() })
+      .optional()
+      .meta({ description: 'The parcel and the carrier scan that opened the claim (claims from carrier tracking only).' }),
+    status: z.enum(['open', 'settled', 'dismissed']).meta({
+      description: '`open` until its reship order or refund exists (a carrier\'s claim stays open until staff resolve it); `dismissed` when staff found nothing to make good (the parcel turned up): its units can be claimed again.',
+    }),
+    resolvedBy: z.string().optional(),
+    resolvedAt: Timestamp.optional(),
+    resolutionNote: z.string().optional(),
     reshipOrderId: z.string().optional(),
     refund: z.object({ refundId: z.string(), amount: z.number().int(), status: z.string() }).optional(),
     createdAt: Timestamp,
@@ -310,6 +323,83 @@ export function claimProblems(input: ClaimInput, order: Pick<Order, 'lines'>, sh
     }
   });
   return problems;
+}
+
+/** Staff resolve a claim: reship or refund its units, or dismiss it (the parcel was found, nothing to make good). */
+export const ClaimResolveInput = z
+  .strictObject({
+    resolution: z.enum(['reship', 'refund', 'dismiss']).meta({ description: '`reship` (a new order at no charge), `refund` (their value back, kind `claim`), or `dismiss` (nothing to make good: the units can be claimed again).' }),
+    kind: ClaimKind.optional().meta({ description: 'What it turned out to be, for a claim the carrier opened as `exception`.' }),
+    by: z.string().trim().min(1).max(100).meta({ description: 'Who resolves it.' }),
+    note: z.string().trim().min(1).max(2000).optional(),
+  })
+  .meta({ id: 'ClaimResolveInput' });
+export type ClaimResolveInput = z.infer<typeof ClaimResolveInput>;
+
+/**
+ * An order's claims ledger (`CLAIMS` in its partition): the units held by
+ * its open and settled claims per line, and the claim each shipment's
+ * carrier scan opened. Every claim is written conditional on its version,
+ * so two claims racing for the last units cannot both pass, and a parcel
+ * opens one claim however many exception scans arrive.
+ */
+export const ClaimLedger = z.object({
+  orderId: z.string(),
+  claimed: z.record(z.string(), z.number().int().min(0)),
+  shipments: z.record(z.string(), z.string()),
+  version: z.number().int().min(1),
+});
+export type ClaimLedger = z.infer<typeof ClaimLedger>;
+
+/** The ledger as the claims stored before it existed make it (open and settled ones hold their units). */
+export function ledgerOf(orderId: string, claims: readonly Pick<Claim, 'claimId' | 'status' | 'lines' | 'shipment'>[]): Omit<ClaimLedger, 'version'> {
+  const claimed: Record<string, number> = {};
+  const shipments: Record<string, string> = {};
+  for (const c of claims) {
+    if (c.shipment) shipments[c.shipment.shipmentId] = c.claimId;
+    if (c.status === 'dismissed') continue;
+    for (const l of c.lines) claimed[l.lineId] = (claimed[l.lineId] ?? 0) + l.quantity;
+  }
+  return { orderId, claimed, shipments };
+}
+
+/** The ledger with `lines` added (`sign` 1) or given back (`sign` -1, a dismissed claim). */
+export function ledgerWith(ledger: Pick<ClaimLedger, 'claimed'>, lines: readonly { lineId: string; quantity: number }[], sign: 1 | -1): Record<string, number> {
+  const claimed = { ...ledger.claimed };
+  for (const l of lines) claimed[l.lineId] = Math.max(0, (claimed[l.lineId] ?? 0) + sign * l.quantity);
+  return claimed;
+}
+
+/**
+ * The units a parcel's carrier claim covers: the parcel's SKUs and
+ * quantities on the order's lines with that SKU, at most what each line
+ * shipped minus what earlier claims hold. Empty when everything in the
+ * parcel is already claimed.
+ */
+export function parcelClaimLines(
+  order: Pick<Order, 'lines'>,
+  parcel: readonly { sku: string; quantity: number }[],
+  shipped: ReadonlyMap<string, number>,
+  claimed: Readonly<Record<string, number>>,
+): { lineId: string; sku: string; quantity: number }[] {
+  const out: { lineId: string; sku: string; quantity: number }[] = [];
+  const used = new Map<string, number>();
+  for (const p of parcel) {
+    let left = p.quantity;
+    for (const line of order.lines) {
+      if (left <= 0) break;
+      if (line.sku !== p.sku) continue;
+      const room = (shipped.get(line.lineId) ?? 0) - (claimed[line.lineId] ?? 0) - (used.get(line.lineId) ?? 0);
+      const take = Math.min(left, room);
+      if (take <= 0) continue;
+      used.set(line.lineId, (used.get(line.lineId) ?? 0) + take);
+      left -= take;
+      const existing = out.find((o) => o.lineId === line.lineId);
+      if (existing) existing.quantity += take;
+      else out.push({ lineId: line.lineId, sku: line.sku, quantity: take });
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- store credit

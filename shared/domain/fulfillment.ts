@@ -22,7 +22,7 @@ export const FulfillmentStatus = z.enum(['created', 'accepted', 'picked', 'packe
 });
 export type FulfillmentStatus = z.infer<typeof FulfillmentStatus>;
 
-export const TrackingStatus = z.enum(['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception']);
+export const TrackingStatus = z.enum(['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception', 'lost']);
 export type TrackingStatus = z.infer<typeof TrackingStatus>;
 
 export const OPEN_FULFILLMENT: readonly FulfillmentStatus[] = ['created', 'accepted', 'picked', 'packed'];
@@ -126,13 +126,16 @@ export function transition(current: FulfillmentStatus, next: FulfillmentStatus):
   return NEXT[current].includes(next) ? 'apply' : 'invalid';
 }
 
-const TRACKING_ORDER: Record<TrackingStatus, number> = { label_created: 0, in_transit: 1, out_for_delivery: 2, exception: 2, delivered: 3 };
+const TRACKING_ORDER: Record<TrackingStatus, number> = { label_created: 0, in_transit: 1, out_for_delivery: 2, exception: 2, lost: 2, delivered: 3 };
+
+/** A carrier's `exception` or `lost`: the parcel is in trouble (the order is `exception`, and a claim is opened for staff). */
+export const TROUBLE: readonly TrackingStatus[] = ['exception', 'lost'];
 
 /** Carriers deliver tracking updates out of order; a stale one is kept in the history but does not move the status back. */
 export function trackingAdvances(current: TrackingStatus | undefined, next: TrackingStatus): boolean {
   if (current === undefined) return true;
   if (current === 'delivered') return false;
-  if (next === 'exception' || current === 'exception') return true;
+  if (TROUBLE.includes(next) || TROUBLE.includes(current)) return true;
   return TRACKING_ORDER[next] > TRACKING_ORDER[current];
 }
 
@@ -194,7 +197,10 @@ export function orderIdOfFulfillment(fulfillmentId: string): string {
 export const TrackingUpdateInput = z
   .strictObject({
     trackingNumber: z.string().min(1).max(100),
-    status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']),
+    status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception', 'lost']).meta({
+      description:
+        'The parcel\'s state in the carrier\'s words, normalized: `exception` (EasyPost `failure`, `error`, `return_to_sender`), `lost` (the carrier declared it lost). Either makes the order `exception` and opens one claim for staff to review.',
+    }),
     occurredAt: z.iso.datetime(),
     description: z.string().max(500).optional(),
     location: z.string().max(200).optional(),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Claim, ClaimInput, StoreCredit } from '#shared/domain/exchange.ts';
+import { Claim, ClaimInput, ClaimResolveInput, StoreCredit } from '#shared/domain/exchange.ts';
 import { defineOperation } from './operation.ts';
 
 /** Claims and store credit (spread into shared/http/operations.ts). Exchanges are a return's resolution: see return-operations.ts. */
@@ -36,6 +36,20 @@ export const exchangeOperations = {
     params: z.object({ orderId: z.string() }),
     responses: { 200: { description: 'The claims.', schema: z.object({ items: z.array(Claim) }).meta({ id: 'ClaimList' }) } },
     errors: [401, 404],
+  }),
+  resolveClaim: defineOperation({
+    operationId: 'resolveClaim',
+    method: 'POST',
+    path: '/v1/orders/{orderId}/claims/{claimId}/resolve',
+    auth: 'bearer',
+    summary: 'Resolve an open claim (one the carrier opened): reship, refund, or dismiss it',
+    description:
+      'A parcel the carrier scanned `exception` or `lost` opens one claim with no resolution: nothing is reshipped or refunded until staff decide, because a parcel declared lost is sometimes found. `reship` creates the no-charge reship order (as a staff claim does), `refund` refunds the units (kind `claim`), `dismiss` closes the claim with nothing made good and gives its units back, so they can be claimed again. The decision is conditional on the claim\'s version: of two people resolving at once one wins and the other gets a 409 (unless it asked for the same thing: asking again for what was done answers the claim as it is). A claim already resolved otherwise is a 409 `claim_resolved`.',
+    tags: ['Returns'],
+    params: z.object({ orderId: z.string(), claimId: z.string() }),
+    body: ClaimResolveInput,
+    responses: { 200: { description: 'The claim: settled (its reship order id or its refund) or dismissed.', schema: Claim } },
+    errors: [400, 401, 404, 409, 413, 422],
   }),
   listStoreCredits: defineOperation({
     operationId: 'listStoreCredits',

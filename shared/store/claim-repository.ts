@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
-import { Claim, StoreCredit } from '#shared/domain/exchange.ts';
+import { Claim, ClaimLedger, StoreCredit } from '#shared/domain/exchange.ts';
 import type { TimelineEntry } from '#shared/domain/order.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import type { ClaimRepository, StoreCreditRepository } from '#shared/ports.ts';
@@ -16,7 +16,9 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 /**
  * Claims (damaged or lost in transit) live in their order's partition
  * (`CLAIM#<claimId>`), written with the order's timeline entries and their
- * events in one transaction, conditional on the claim's version.
+ * events in one transaction, conditional on the claim's version — and, when
+ * a claim takes or gives back units, on the order's claims ledger
+ * (`CLAIMS`) version.
  */
 export class DynamoClaimRepository implements ClaimRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -37,7 +39,12 @@ export class DynamoClaimRepository implements ClaimRepository {
     return items.map((item) => Claim.parse(entityOf(item))).sort((a, b) => (a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0));
   }
 
-  async save(claim: Claim, expectedVersion: number | null, writes: { timeline: TimelineEntry[]; events: OutboxEvent[] }): Promise<void> {
+  async ledger(orderId: string): Promise<ClaimLedger | undefined> {
+    const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.claimLedger(orderId), ConsistentRead: true }));
+    return Item ? ClaimLedger.parse(entityOf(Item)) : undefined;
+  }
+
+  async save(claim: Claim, expectedVersion: number | null, writes: { timeline: TimelineEntry[]; events: OutboxEvent[]; ledger?: { next: ClaimLedger; expectedVersion: number | null } | undefined }): Promise<void> {
     const items: TransactItem[] = [
       {
         Put: {
@@ -46,6 +53,17 @@ export class DynamoClaimRepository implements ClaimRepository {
           ...versionCondition(expectedVersion),
         },
       },
+      ...(writes.ledger
+        ? [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: { ...keys.claimLedger(claim.orderId), [table.entityAttribute]: 'ClaimLedger', ...writes.ledger.next },
+                ...versionCondition(writes.ledger.expectedVersion),
+              },
+            },
+          ]
+        : []),
       ...writes.timeline.map((entry) => timelinePut(this.#tableName, claim.orderId, entry)),
       ...writes.events.map((event) => outboxPut(this.#tableName, event)),
     ];

@@ -251,6 +251,8 @@ export const keys = {
   /** A claim (damaged or lost in transit), in its order's partition (`CLAIM#` sorts before `LINES#`, outside the order body range). */
   claim: (orderId: string, claimId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `CLAIM#${claimId}` }),
   claimPrefix: 'CLAIM#',
+  /** An order's claims ledger: units held per line and the claim each shipment's carrier scan opened; every claim is conditional on its version (`CLAIMS` sorts before `LINES#`, outside the order body range, and outside `begins_with CLAIM#`). */
+  claimLedger: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'CLAIMS' }),
 
   /**
    * One customer message per (template, what it is about, channel): claimed

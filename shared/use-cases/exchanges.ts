@@ -7,8 +7,9 @@ import { eventOrder } from '#events/order-payload.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
-import { claimProblems, priceReplacement, replacementOrder, reshipLines, type Claim, type ClaimInput, type StoreCredit } from '#shared/domain/exchange.ts';
-import { holdEntry } from '#shared/domain/holds.ts';
+import { claimProblems, ledgerOf, ledgerWith, parcelClaimLines, priceReplacement, replacementOrder, reshipLines, type Claim, type ClaimInput, type ClaimLedger, type ClaimResolveInput, type StoreCredit } from '#shared/domain/exchange.ts';
+import { holdEntry, placeHold } from '#shared/domain/holds.ts';
+import { OPEN_FULFILLMENT } from '#shared/domain/fulfillment.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatMoney } from '#shared/domain/money.ts';
 import type { OrderHold } from '#shared/domain/order-hold.ts';
@@ -16,7 +17,7 @@ import type { ExchangeFor, Order, OrderLine, TimelineEntry } from '#shared/domai
 import { unitsOf } from '#shared/domain/payment.ts';
 import type { Refund } from '#shared/domain/refund.ts';
 import { shippedPerLine, type Return } from '#shared/domain/return.ts';
-import type { ClaimRepository, IdempotencyRepository, InventoryRepository, OrderHoldRepository, OrderRepository, ReturnRepository, StoreCreditRepository } from '#shared/ports.ts';
+import type { ClaimRepository, FulfillmentRepository, IdempotencyRepository, InventoryRepository, OrderHoldRepository, OrderRepository, ReturnRepository, StoreCreditRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { releaseReturnHold } from './holds.ts';
 import { assertOrderId, getOrder } from './orders.ts';
@@ -30,6 +31,8 @@ export interface ExchangeDeps {
   storeCredits: StoreCreditRepository;
   inventory: Pick<InventoryRepository, 'reservation'>;
   holds: OrderHoldRepository;
+  /** The replacement's open fulfillments (an exchange whose return came back short is held only if no location has it yet); carrier claims read the parcel. */
+  fulfillments?: Pick<FulfillmentRepository, 'get' | 'forOrder'>;
   idempotency: IdempotencyRepository;
   /** The refunds use case (issueRefund), bound to its dependencies. */
   issueRefund(command: RefundCommand): Promise<Refund>;
@@ -145,10 +148,13 @@ export async function createExchange(deps: ExchangeDeps, command: { returnId: st
   if (problems[0]) throw new ValidationError(`The exchange of return ${record.returnId} cannot be priced: ${problems[0].message}`, problems);
   const received = record.status === 'received' || record.status === 'closed';
   const at = deps.clock.now().toISOString();
+  const missing = missingUnits(record);
   const hold: OrderHold | undefined =
     exchange.shipsOn === 'receipt' && !received
       ? { reason: 'awaiting_return', note: `Ships once return ${record.returnId} is received (return policy: exchangeShipsOn receipt).`, since: at, placedBy: { type: 'return', returnId: record.returnId } }
-      : undefined;
+      : received && missing
+        ? { reason: 'awaiting_return', note: missingNote(record.returnId, missing), since: at, placedBy: { type: 'return', returnId: record.returnId } }
+        : undefined;
   const { order, created } = await ensureReplacement(deps, original, {
     externalOrderId: `exchange:${record.returnId}`,
     lines: priced.lines,
@@ -197,6 +203,8 @@ export async function settleExchange(deps: ExchangeDeps, command: { returnId: st
   const { orderId } = await createExchange(deps, command);
   const record = await deps.returns.get(command.returnId);
   if (!record?.exchange || !orderId) throw new NotFoundError(`Return ${command.returnId} has no exchange`);
+  const missing = missingUnits(record);
+  if (missing) return keepExchangeHeld(deps, { record, orderId, missing, ...command });
   const released = await releaseReturnHold(deps, { orderId, returnId: record.returnId, correlationId: command.correlationId });
   const original = await deps.orders.get(record.orderId);
   const money = (amount: number) => formatMoney(amount, original?.currency ?? 'USD');
@@ -219,6 +227,81 @@ export async function settleExchange(deps: ExchangeDeps, command: { returnId: st
   return {
     summary: { ...base, refundId: refund.refundId, amount: refund.amount, refundStatus: refund.status },
     message: `${shipping}; the difference ${money(refund.amount)} refunded (${refund.refundId}, ${refund.status.replaceAll('_', ' ')}).`,
+  };
+}
+
+/** The units a return's receipt found missing (`3 × SKU, …`), or undefined when everything came back. */
+function missingUnits(record: Return): string | undefined {
+  const missing = record.lines.filter((l) => l.condition === 'missing');
+  return missing.length > 0 ? units(missing) : undefined;
+}
+
+const missingNote = (returnId: string, missing: string) =>
+  `Return ${returnId} came back without ${missing}: the replacement does not ship as is. Release it to ship it anyway, or cancel it.`;
+
+/**
+ * A received exchange whose receipt found units `missing`: the replacement
+ * does not ship as is. Its `awaiting_return` hold stays, its note now naming
+ * the missing units (one transaction on the replacement's version with its
+ * timeline entry); a replacement no longer held by the return (the policy
+ * ships on approval) is held now if no location has it yet — else the
+ * message says it could not be. No difference is refunded: staff decide
+ * (release, or cancel the replacement). The message goes on the return's
+ * and the original order's timelines (the refund step writes it).
+ */
+async function keepExchangeHeld(
+  deps: ExchangeDeps,
+  command: { record: Return; orderId: string; missing: string } & Actor,
+): Promise<{ summary: Record<string, unknown>; message: string }> {
+  const { record, orderId, missing } = command;
+  const note = missingNote(record.returnId, missing);
+  const actor = `return:${record.returnId}`;
+  const outcome = await retryOnConcurrentModification(async (): Promise<'held' | 'already' | string> => {
+    const order = await deps.orders.get(orderId);
+    if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const current = order.fulfillmentHold;
+    if (current?.placedBy.type === 'return' && current.placedBy.returnId === record.returnId) {
+      if (current.note === note) return 'already';
+      await deps.holds.save(
+        { ...order, fulfillmentHold: { ...current, note }, version: order.version + 1, updatedAt: at },
+        {
+          previous: order,
+          timeline: [{ at, type: 'hold_updated', actor, ...(command.correlationId ? { correlationId: command.correlationId } : {}), message: `Still held: ${note}`, data: { returnId: record.returnId, missing } }],
+          events: [],
+        },
+      );
+      return 'held';
+    }
+    if (current) return `it is held by ${current.placedBy.type === 'person' ? current.placedBy.name : current.placedBy.type} (${current.reason}) already`;
+    const open = deps.fulfillments ? (await deps.fulfillments.forOrder(orderId)).filter((f) => OPEN_FULFILLMENT.includes(f.status)) : [];
+    let held: ReturnType<typeof placeHold>;
+    try {
+      held = placeHold(order, { reason: 'other', by: actor, note }, { now, openFulfillments: open });
+    } catch (error) {
+      if (error instanceof ConflictError) return error.message;
+      throw error;
+    }
+    const hold: OrderHold = { ...held.hold, reason: 'awaiting_return', placedBy: { type: 'return', returnId: record.returnId } };
+    await deps.holds.save(
+      { ...held.next, fulfillmentHold: hold },
+      {
+        previous: order,
+        timeline: [{ at, actor, ...(command.correlationId ? { correlationId: command.correlationId } : {}), ...holdEntry(hold) }],
+        events: [OrderHeld.create({ orderId, orderStatus: order.status, hold }, { occurredAt: now, actor, correlationId: command.correlationId })],
+      },
+    );
+    return 'held';
+  }, 5);
+  const kept = outcome === 'held' || outcome === 'already';
+  const original = record.exchange && record.exchange.difference < 0 ? await deps.orders.get(record.orderId) : undefined;
+  const money = original && record.exchange ? ` The difference ${formatMoney(-record.exchange.difference, original.currency)} is not refunded: staff decide.` : '';
+  return {
+    summary: { status: kept ? 'exchange_held' : 'exchange_not_held', exchangeOrderId: orderId, missing, difference: record.exchange?.difference ?? 0, action: record.exchange?.action ?? 'none' },
+    message: kept
+      ? `Exchange order ${orderId} stays held: the return came back without ${missing}. Staff release it to ship anyway, or cancel it.${money}`
+      : `Exchange order ${orderId} could not be held (${outcome}): the return came back without ${missing}; staff should check it.${money}`,
   };
 }
 
@@ -260,42 +343,178 @@ export async function requestClaim(
   return response;
 }
 
+/** The order's claims ledger and the version to write it on (null: the first ledger, built from the claims stored before ledgers existed). */
+async function ledgerFor(deps: Pick<ExchangeDeps, 'claims'>, orderId: string): Promise<{ ledger: Omit<ClaimLedger, 'version'>; expectedVersion: number | null }> {
+  const stored = await deps.claims.ledger(orderId);
+  if (stored) return { ledger: stored, expectedVersion: stored.version };
+  return { ledger: ledgerOf(orderId, await deps.claims.forOrder(orderId)), expectedVersion: null };
+}
+
+/**
+ * Files a staff claim: the units are checked against the order's claims
+ * ledger and the claim, the ledger (conditional on the version read), the
+ * timeline entry and ClaimCreated are one transaction. Of claims racing for
+ * the last units one writes; the others re-read the ledger and get the 422
+ * naming the line (or a 409 after repeated losses).
+ */
 async function fileClaim(deps: ExchangeDeps, command: { orderId: string; claimId: string; input: ClaimInput; reportedBy: string } & Actor): Promise<Claim> {
   const order = await getOrder(deps, command.orderId);
-  const [reservation, earlier] = await Promise.all([deps.inventory.reservation(order.orderId), deps.claims.forOrder(order.orderId)]);
+  const reservation = await deps.inventory.reservation(order.orderId);
   const shipped = shippedPerLine(order, unitsOf(reservation?.sold ?? []));
-  const claimed = new Map<string, number>();
-  for (const c of earlier) for (const l of c.lines) claimed.set(l.lineId, (claimed.get(l.lineId) ?? 0) + l.quantity);
-  const problems = claimProblems(command.input, order, shipped, claimed);
-  if (problems[0]) throw new ValidationError(problems[0].message, problems);
-  const now = deps.clock.now();
-  const at = now.toISOString();
-  const lines = command.input.lines.map((l) => ({ lineId: l.lineId, sku: order.lines.find((o) => o.lineId === l.lineId)?.sku ?? '', quantity: l.quantity }));
-  const record: Claim = {
-    claimId: command.claimId,
-    orderId: order.orderId,
-    kind: command.input.kind,
-    resolution: command.input.resolution,
-    lines,
-    ...(command.input.note ? { note: command.input.note } : {}),
-    reportedBy: command.reportedBy,
-    status: 'open',
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
-  await deps.claims.save(record, null, {
-    timeline: [entry(at, 'claim_created', command, `Claim ${record.claimId}: ${units(lines)} ${record.kind === 'lost' ? 'lost' : 'damaged'} in transit; resolution ${record.resolution}.${record.note ? ` ${record.note}` : ''}`, { claimId: record.claimId })],
-    events: [ClaimCreated.create({ claimId: record.claimId, orderId: order.orderId, kind: record.kind, resolution: record.resolution, lines, reportedBy: record.reportedBy }, { occurredAt: now, ...actorOf(command) })],
+  return retryOnConcurrentModification(async () => {
+    const { ledger, expectedVersion } = await ledgerFor(deps, order.orderId);
+    const problems = claimProblems(command.input, order, shipped, new Map(Object.entries(ledger.claimed)));
+    if (problems[0]) throw new ValidationError(problems[0].message, problems);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const lines = command.input.lines.map((l) => ({ lineId: l.lineId, sku: order.lines.find((o) => o.lineId === l.lineId)?.sku ?? '', quantity: l.quantity }));
+    const record: Claim = {
+      claimId: command.claimId,
+      orderId: order.orderId,
+      kind: command.input.kind,
+      resolution: command.input.resolution,
+      lines,
+      ...(command.input.note ? { note: command.input.note } : {}),
+      reportedBy: command.reportedBy,
+      status: 'open',
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    };
+    await deps.claims.save(record, null, {
+      timeline: [entry(at, 'claim_created', command, `Claim ${record.claimId}: ${units(lines)} ${record.kind === 'lost' ? 'lost' : 'damaged'} in transit; resolution ${command.input.resolution}.${record.note ? ` ${record.note}` : ''}`, { claimId: record.claimId })],
+      events: [ClaimCreated.create({ claimId: record.claimId, orderId: order.orderId, kind: command.input.kind, resolution: command.input.resolution, lines, reportedBy: record.reportedBy }, { occurredAt: now, ...actorOf(command) })],
+      ledger: { next: { ...ledger, claimed: ledgerWith(ledger, lines, 1), version: (expectedVersion ?? 0) + 1 }, expectedVersion },
+    });
+    return record;
+  }, 8);
+}
+
+/**
+ * A carrier scanned a shipped parcel `exception` or `lost` (rule
+ * ShipmentExceptionOpensClaim on ShipmentTrackingUpdated): one claim for
+ * staff to review, `open` with no resolution — a parcel declared lost is
+ * sometimes found, so nothing is reshipped or refunded until a person
+ * resolves it. Exactly once per shipment: the ledger names the claim each
+ * shipment opened, and the claim and the ledger are one conditional
+ * transaction (with the timeline entry and ClaimCreated), so a second scan,
+ * a redelivered event or two racing scans find the first claim. The claim
+ * covers the parcel's units not already claimed; a parcel whose every unit
+ * is claimed opens none.
+ */
+export async function openCarrierClaim(
+  deps: ExchangeDeps & { fulfillments: Pick<FulfillmentRepository, 'get'> },
+  command: { shipmentId: string; carrierId: string; trackingNumber: string; status: 'exception' | 'lost'; occurredAt: string; description?: string | undefined } & Actor,
+): Promise<{ outcome: 'opened' | 'exists' | 'skipped'; claimId?: string; reason?: string }> {
+  const parcel = await deps.fulfillments.get(command.shipmentId);
+  if (!parcel) throw new NotFoundError(`Shipment ${command.shipmentId} does not exist`);
+  const order = await getOrder(deps, parcel.orderId);
+  const reservation = await deps.inventory.reservation(order.orderId);
+  const shipped = shippedPerLine(order, unitsOf(reservation?.sold ?? []));
+  return retryOnConcurrentModification(async () => {
+    const { ledger, expectedVersion } = await ledgerFor(deps, order.orderId);
+    const existing = ledger.shipments[command.shipmentId];
+    if (existing) return { outcome: 'exists' as const, claimId: existing };
+    const lines = parcelClaimLines(order, parcel.lines, shipped, ledger.claimed);
+    if (lines.length === 0) return { outcome: 'skipped' as const, reason: `every unit of shipment ${command.shipmentId} is already claimed` };
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const kind = command.status === 'lost' ? 'lost' : 'exception';
+    const record: Claim = {
+      claimId: newId(),
+      orderId: order.orderId,
+      kind,
+      lines,
+      reportedBy: `carrier:${command.carrierId}`,
+      shipment: {
+        shipmentId: command.shipmentId,
+        carrierId: command.carrierId,
+        trackingNumber: command.trackingNumber,
+        status: command.status,
+        occurredAt: command.occurredAt,
+        ...(command.description ? { description: command.description } : {}),
+      },
+      status: 'open',
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    };
+    const scan = `${command.carrierId} ${command.trackingNumber} ${kind === 'lost' ? 'declared the parcel lost' : 'reported an exception'}${command.description ? ` (${command.description})` : ''}`;
+    await deps.claims.save(record, null, {
+      timeline: [
+        entry(at, 'claim_created', command, `Claim ${record.claimId} opened for review: ${scan}; ${units(lines)} of shipment ${command.shipmentId}. Nothing is reshipped or refunded until staff resolve it.`, {
+          claimId: record.claimId,
+          shipmentId: command.shipmentId,
+        }),
+      ],
+      events: [ClaimCreated.create({ claimId: record.claimId, orderId: order.orderId, kind, lines, reportedBy: record.reportedBy, shipmentId: command.shipmentId }, { occurredAt: now, ...actorOf(command) })],
+      ledger: {
+        next: { ...ledger, claimed: ledgerWith(ledger, lines, 1), shipments: { ...ledger.shipments, [command.shipmentId]: record.claimId }, version: (expectedVersion ?? 0) + 1 },
+        expectedVersion,
+      },
+    });
+    return { outcome: 'opened' as const, claimId: record.claimId };
+  }, 8);
+}
+
+/**
+ * `POST /v1/orders/{orderId}/claims/{claimId}/resolve`: staff decide an open
+ * claim. `reship` or `refund` records the resolution (conditional on the
+ * claim's version: of two people resolving at once one wins, the other gets
+ * a 409 unless it asked for the same) and settles it like a staff claim;
+ * `dismiss` closes it with nothing made good (the parcel turned up) and
+ * gives its units back to the ledger in the same transaction. Asking again
+ * for what was done answers the claim as it is; anything else on a claim
+ * already decided is a 409 naming its state.
+ */
+export async function resolveClaim(deps: ExchangeDeps, command: { orderId: string; claimId: string; input: ClaimResolveInput } & Actor): Promise<Claim> {
+  assertOrderId(command.orderId);
+  const decided = await retryOnConcurrentModification(async () => {
+    const record = await deps.claims.get(command.orderId, command.claimId);
+    if (!record) throw new NotFoundError(`Claim ${command.claimId} of order ${command.orderId} does not exist`);
+    const asked = command.input.resolution;
+    const done = record.status === 'dismissed' ? 'dismiss' : record.resolution;
+    if (done !== undefined) {
+      if (done === asked) return record;
+      throw new ConflictError(`Claim ${record.claimId} is already ${record.status === 'dismissed' ? 'dismissed' : `resolved ${done}`}${record.status === 'settled' ? ' and settled' : ''}`, 'claim_resolved', [
+        { in: 'body', path: 'resolution', message: `The claim's resolution is ${done}` },
+      ]);
+    }
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const kind = command.input.kind ?? record.kind;
+    const base = { ...record, kind, resolvedBy: command.input.by, resolvedAt: at, ...(command.input.note ? { resolutionNote: command.input.note } : {}), version: record.version + 1, updatedAt: at };
+    const why = command.input.note ? ` ${command.input.note}` : '';
+    if (asked === 'dismiss') {
+      const { ledger, expectedVersion } = await ledgerFor(deps, record.orderId);
+      const next: Claim = { ...base, status: 'dismissed' };
+      await deps.claims.save(next, record.version, {
+        timeline: [entry(at, 'claim_dismissed', command, `Claim ${record.claimId} dismissed by ${command.input.by}: nothing to make good; ${units(record.lines)} can be claimed again.${why}`, { claimId: record.claimId })],
+        events: [],
+        ledger: { next: { ...ledger, claimed: ledgerWith(ledger, record.lines, -1), version: (expectedVersion ?? 0) + 1 }, expectedVersion },
+      });
+      return next;
+    }
+    const next: Claim = { ...base, resolution: asked };
+    await deps.claims.save(next, record.version, {
+      timeline: [entry(at, 'claim_resolved', command, `Claim ${record.claimId} resolved by ${command.input.by}: ${asked} ${units(record.lines)} (${kind}).${why}`, { claimId: record.claimId, resolution: asked })],
+      events: [],
+    });
+    return next;
+  }, 3).catch((error: unknown) => {
+    if (error instanceof ConcurrentModificationError) throw new ConflictError(`Claim ${command.claimId} changed while it was resolved; read it and try again`, 'claim_changed');
+    throw error;
   });
-  return record;
+  if (decided.status !== 'open' || !decided.resolution) return decided;
+  return settleClaim(deps, { orderId: decided.orderId, claimId: decided.claimId, actor: command.actor, correlationId: command.correlationId });
 }
 
 /** Reship (a new order at no charge) or refund (issueRefund, kind `claim`) an open claim, once; the claim records the result. */
 export async function settleClaim(deps: ExchangeDeps, command: { orderId: string; claimId: string } & Actor): Promise<Claim> {
   const record = await deps.claims.get(command.orderId, command.claimId);
   if (!record) throw new NotFoundError(`Claim ${command.claimId} does not exist`);
-  if (record.status === 'settled') return record;
+  if (record.status !== 'open') return record;
+  if (!record.resolution) throw new ConflictError(`Claim ${record.claimId} waits for staff to resolve it`, 'claim_unresolved');
   const original = await getOrder(deps, record.orderId);
   let result: Pick<Claim, 'reshipOrderId' | 'refund'>;
   let message: string;
@@ -327,7 +546,7 @@ export async function settleClaim(deps: ExchangeDeps, command: { orderId: string
   return retryOnConcurrentModification(async () => {
     const current = await deps.claims.get(command.orderId, command.claimId);
     if (!current) throw new NotFoundError(`Claim ${command.claimId} does not exist`);
-    if (current.status === 'settled') return current;
+    if (current.status !== 'open') return current;
     const at = deps.clock.now().toISOString();
     const next: Claim = { ...current, ...result, status: 'settled', version: current.version + 1, updatedAt: at };
     await deps.claims.save(next, current.version, { timeline: [entry(at, 'claim_settled', command, message, { claimId: current.claimId, ...result })], events: [] });

@@ -440,7 +440,7 @@ export async function recordReturnTracking(
     if (events.some((e) => e.status === update.status && e.at === update.occurredAt)) return { outcome: 'unchanged' as const, returnId, status: record.status };
     const now = deps.clock.now();
     const at = now.toISOString();
-    const moves = record.status === 'approved' && update.status !== 'exception';
+    const moves = record.status === 'approved' && update.status !== 'exception' && update.status !== 'lost';
     const actor = { actor: `carrier:${update.carrierId}` };
     const text = `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}`;
     const next: Return = {

@@ -8,6 +8,7 @@ import { parseJson } from '#shared/domain/json.ts';
 import {
   LEFT_LOCATION,
   OPEN_FULFILLMENT,
+  TROUBLE,
   TrackingUpdateInput,
   deliveryTime,
   isDelivered,
@@ -166,7 +167,12 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
           ? []
           : update.status === 'delivered'
             ? [ShipmentDelivered.create({ ...base, deliveredAt: delivery.deliveredAt, scannedAt: update.occurredAt }, context)]
-            : [ShipmentTrackingUpdated.create({ ...base, status: update.status, occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) }, context)],
+            : [
+                ShipmentTrackingUpdated.create(
+                  { ...base, status: update.status === 'lost' ? 'exception' : update.status, ...(update.status === 'lost' ? { lost: true as const } : {}), occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) },
+                  context,
+                ),
+              ],
       });
       return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus, ...(ignored ? { ignored } : {}) };
     } catch (error) {
@@ -182,7 +188,7 @@ async function orderStatusAfter(deps: TrackingDeps, order: Order, changed: Fulfi
   if (order.status === 'cancelled') return order.status;
   const all = (await deps.fulfillments.forOrder(order.orderId)).map((f) => (f.fulfillmentId === changed.fulfillmentId ? changed : f));
   const shipped = all.filter((f) => LEFT_LOCATION.includes(f.status));
-  if (shipped.some((f) => f.tracking?.status === 'exception')) return 'exception';
+  if (shipped.some((f) => f.tracking && TROUBLE.includes(f.tracking.status))) return 'exception';
   const reservation = await deps.inventory.reservation(order.orderId);
   const everythingShipped = !!reservation && reservation.allocations.length === 0 && reservation.backordered.length === 0 && !all.some((f) => OPEN_FULFILLMENT.includes(f.status));
   if (everythingShipped && shipped.length > 0 && shipped.every(isDelivered)) return 'delivered';

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
 import { allItems } from '../support/table.ts';
-import { locationBody } from '../support/fixtures.ts';
+import { locationBody, must } from '../support/fixtures.ts';
 
 /**
  * Exchanges, claims and store credit in the running local OMS (issue 10,
@@ -33,7 +33,7 @@ async function api(method: string, path: string, body?: unknown, headers: Record
 
 const BOSTON = { name: 'Ada Lovelace', lines: ['1 Main St'], city: 'Boston', region: 'MA', postalCode: '02108', country: 'US' };
 
-async function deliveredOrder(lines: { sku: string; quantity: number }[]): Promise<{ orderId: string; lineIds: string[] }> {
+async function deliveredOrder(lines: { sku: string; quantity: number }[], options: { deliver?: boolean } = {}): Promise<{ orderId: string; lineIds: string[] }> {
   for (const l of lines) expect((await api('POST', '/v1/inventory/movements', { type: 'receipt', movementId: randomUUID(), sku: l.sku, locationId: 'wh-east', quantity: l.quantity })).status).toBe(201);
   const placed = await api(
     'POST',
@@ -58,14 +58,15 @@ async function deliveredOrder(lines: { sku: string; quantity: number }[]): Promi
   const [parcel] = parcels as [(typeof parcels)[number]];
   for (const type of ['accepted', 'picked', 'packed', 'shipped']) expect((await api('POST', `/v1/fulfillments/${parcel.fulfillmentId}/events`, { type })).status).toBe(200);
   await oms.settle();
+  if (options.deliver === false) return { orderId: order.orderId, lineIds: order.lines.map((l) => l.lineId) };
   expect((await scan(parcel.carrier.carrierId, parcel.carrier.trackingNumber, 'delivered')).status).toBe(200);
   await oms.settle();
   expect((await api('GET', `/v1/orders/${order.orderId}`)).body['status']).toBe('delivered');
   return { orderId: order.orderId, lineIds: order.lines.map((l) => l.lineId) };
 }
 
-function scan(carrierId: string, trackingNumber: string, status: string): Promise<Response> {
-  const raw = JSON.stringify({ trackingNumber, status, occurredAt: new Date().toISOString(), description: `Parcel ${status}` });
+function scan(carrierId: string, trackingNumber: string, status: string, occurredAt = new Date().toISOString()): Promise<Response> {
+  const raw = JSON.stringify({ trackingNumber, status, occurredAt, description: `Parcel ${status}` });
   return fetch(`${oms.url}/webhooks/carriers/${carrierId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-carrier-signature': `sha256=${createHmac('sha256', oms.carrierWebhookSecret).update(raw).digest('hex')}` },
@@ -232,6 +233,115 @@ describe('exchanges, claims and store credit, end to end in the local runtime', 
     expect((await api('GET', `/v1/orders/${orderId}/claims`)).body.items).toHaveLength(1);
     await shipAll(reshipId);
     expect((await messages(reshipId)).filter((m) => m.template === 'exchange_shipped' && m.channel === 'email')).toHaveLength(1);
+  }, 180_000);
+
+  it('a carrier exception opens one claim for staff (a second scan opens none); staff resolve it with reship and the reship order ships', async () => {
+    const { orderId, lineIds } = await deliveredOrder([{ sku: 'CC-VASE', quantity: 1 }], { deliver: false });
+    const [vaseLine] = lineIds as [string];
+    const [parcel] = ((await api('GET', `/v1/fulfillments?orderId=${orderId}`)).body.items ?? []) as { fulfillmentId: string; carrier: { carrierId: string; trackingNumber: string } }[];
+    const { carrierId, trackingNumber } = must(parcel).carrier;
+    expect((await scan(carrierId, trackingNumber, 'exception')).status).toBe(200);
+    await oms.settle();
+    expect((await api('GET', `/v1/orders/${orderId}`)).body['status']).toBe('exception');
+    const claims = (await api('GET', `/v1/orders/${orderId}/claims`)).body.items ?? [];
+    expect(claims).toEqual([
+      expect.objectContaining({ orderId, kind: 'exception', status: 'open', reportedBy: `carrier:${carrierId}`, lines: [{ lineId: vaseLine, sku: 'CC-VASE', quantity: 1 }], shipment: expect.objectContaining({ shipmentId: must(parcel).fulfillmentId, trackingNumber, status: 'exception' }) }),
+    ]);
+    expect(claims[0]?.['resolution']).toBeUndefined();
+    const claimId = String(claims[0]?.['claimId']);
+    // Nothing made good yet: no reship order, no refund.
+    expect(oms.events.list().filter((e) => e['detail-type'] === 'ExchangeCreated' && JSON.stringify(e.detail).includes(orderId))).toHaveLength(0);
+    expect((await api('GET', `/v1/orders/${orderId}/refunds`)).body.items).toEqual([]);
+
+    // A second exception scan moves the parcel again but opens no second claim.
+    expect((await scan(carrierId, trackingNumber, 'exception', new Date(Date.now() + 60_000).toISOString())).status).toBe(200);
+    await oms.settle();
+    expect((await api('GET', `/v1/orders/${orderId}/claims`)).body.items).toHaveLength(1);
+    const created = oms.events.list().filter((e) => e['detail-type'] === 'ClaimCreated' && JSON.stringify(e.detail).includes(orderId));
+    expect(created).toHaveLength(1);
+    expect(created[0]?.detail).toMatchObject({ data: { claimId, kind: 'exception', reportedBy: `carrier:${carrierId}`, shipmentId: must(parcel).fulfillmentId } });
+    expect(await timelineOf(orderId)).toContain('claim_created');
+
+    // Bad input: 422 naming the field, 404 for another claim — nothing written.
+    const before = await allItems(db, tableName);
+    const bad = await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'replace', by: 'Ana' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error?.details.map((d) => d.path)).toEqual(['resolution']);
+    expect((await api('POST', `/v1/orders/${orderId}/claims/01NOSUCHCLAIM0000000000000/resolve`, { resolution: 'reship', by: 'Ana' })).status).toBe(404);
+    expect(await allItems(db, tableName)).toEqual(before);
+
+    expect((await stock('CC-VASE', 1)).status).toBe(201);
+    const resolved = await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'reship', kind: 'damaged', by: 'Ana', note: 'Carrier photo shows it broken' });
+    expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+    expect(resolved.body).toMatchObject({ claimId, status: 'settled', resolution: 'reship', kind: 'damaged', resolvedBy: 'Ana', reshipOrderId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+    // Asking again for the same answers the claim; another resolution is a 409.
+    expect((await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'reship', by: 'Bob' })).body).toMatchObject({ claimId, reshipOrderId: resolved.body['reshipOrderId'] });
+    const other = await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'refund', by: 'Bob' });
+    expect(other.status).toBe(409);
+    expect(other.body.error?.code).toBe('claim_resolved');
+    await oms.settle();
+    const reshipId = String(resolved.body['reshipOrderId']);
+    expect((await api('GET', `/v1/orders/${reshipId}`)).body).toMatchObject({ status: 'routed', exchangeFor: { orderId, claimId }, totals: { total: 0 }, lines: [{ sku: 'CC-VASE', quantity: 1 }] });
+    expect(await timelineOf(orderId)).toEqual(expect.arrayContaining(['claim_created', 'claim_resolved', 'claim_settled']));
+    await shipAll(reshipId);
+    expect((await api('GET', `/v1/orders/${reshipId}`)).body['status']).toBe('shipped');
+    expect((await messages(reshipId)).filter((m) => m.template === 'exchange_shipped' && m.channel === 'email')).toHaveLength(1);
+  }, 180_000);
+
+  it('a parcel the carrier declares lost opens a lost claim; staff dismiss it when it turns up, and its units can be claimed again', async () => {
+    const { orderId, lineIds } = await deliveredOrder([{ sku: 'CC-BOOK', quantity: 1 }], { deliver: false });
+    const [bookLine] = lineIds as [string];
+    const [parcel] = ((await api('GET', `/v1/fulfillments?orderId=${orderId}`)).body.items ?? []) as { fulfillmentId: string; carrier: { carrierId: string; trackingNumber: string } }[];
+    expect((await scan(must(parcel).carrier.carrierId, must(parcel).carrier.trackingNumber, 'lost')).status).toBe(200);
+    await oms.settle();
+    expect((await api('GET', `/v1/orders/${orderId}`)).body['status']).toBe('exception');
+    expect((await api('GET', `/v1/fulfillments/${must(parcel).fulfillmentId}`)).body).toMatchObject({ tracking: { status: 'lost' } });
+    const updates = oms.events.list().filter((e) => e['detail-type'] === 'ShipmentTrackingUpdated' && JSON.stringify(e.detail).includes(orderId));
+    expect(updates.map((e) => (e.detail as { data: Json }).data)).toEqual([expect.objectContaining({ status: 'exception', lost: true })]);
+    const [claim] = (await api('GET', `/v1/orders/${orderId}/claims`)).body.items ?? [];
+    expect(claim).toMatchObject({ kind: 'lost', status: 'open' });
+    const claimId = String(claim?.['claimId']);
+    // The open claim holds the unit: staff cannot claim it twice.
+    const twice = await api('POST', `/v1/orders/${orderId}/claims`, { lines: [{ lineId: bookLine, quantity: 1 }], kind: 'lost', resolution: 'refund' }, { 'idempotency-key': randomUUID() });
+    expect(twice.status).toBe(422);
+    expect(twice.body.error?.details).toEqual([expect.objectContaining({ path: 'lines.0.quantity', code: 'over_claimed' })]);
+
+    const dismissed = await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'dismiss', by: 'Ana', note: 'Found at the depot' });
+    expect(dismissed.status, JSON.stringify(dismissed.body)).toBe(200);
+    expect(dismissed.body).toMatchObject({ status: 'dismissed', resolvedBy: 'Ana', resolutionNote: 'Found at the depot' });
+    expect(dismissed.body['reshipOrderId']).toBeUndefined();
+    expect((await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'refund', by: 'Bob' })).status).toBe(409);
+    expect(await timelineOf(orderId)).toContain('claim_dismissed');
+    // Given back: a later claim for the unit is accepted.
+    const later = await api('POST', `/v1/orders/${orderId}/claims`, { lines: [{ lineId: bookLine, quantity: 1 }], kind: 'damaged', resolution: 'refund' }, { 'idempotency-key': randomUUID() });
+    expect(later.status, JSON.stringify(later.body)).toBe(201);
+    expect(later.body).toMatchObject({ status: 'settled', refund: { amount: 2160 } });
+  }, 180_000);
+
+  it('an exchange whose return came back without the units keeps its replacement held, said on both timelines, and refunds nothing', async () => {
+    const { orderId, lineIds } = await deliveredOrder([{ sku: 'EXM-TEE-M', quantity: 1 }]);
+    const [teeLine] = lineIds as [string];
+    expect((await stock('EXM-TEE-L', 2)).status).toBe(201);
+    const requested = await requestReturn(orderId, { lines: [{ lineId: teeLine, quantity: 1, reason: 'size' }], resolution: 'exchange', exchange: { lines: [{ sku: 'EXM-TEE-L', quantity: 1, replaces: teeLine }] } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+    const returnId = String(requested.body['returnId']);
+    await oms.settle();
+    const exchangeOrderId = String(((await api('GET', `/v1/returns/${returnId}`)).body['exchange'] as Json)['orderId']);
+    expect((await api('POST', `/v1/returns/${returnId}/receipt`, { lines: [{ lineId: teeLine, condition: 'missing' }] })).status).toBe(200);
+    await oms.settle();
+    expect((await api('GET', `/v1/returns/${returnId}`)).body).toMatchObject({ status: 'closed', refund: { status: 'exchange_held', exchangeOrderId, missing: '1 × EXM-TEE-M' } });
+    const replacement = (await api('GET', `/v1/orders/${exchangeOrderId}`)).body;
+    expect(replacement).toMatchObject({ status: 'reserved', fulfillmentHold: { reason: 'awaiting_return', placedBy: { type: 'return', returnId }, note: expect.stringContaining('came back without 1 × EXM-TEE-M') } });
+    expect((await api('GET', `/v1/fulfillments?orderId=${exchangeOrderId}`)).body.items).toEqual([]);
+    expect(await timelineOf(exchangeOrderId)).toContain('hold_updated');
+    expect(await timelineOf(exchangeOrderId)).not.toContain('hold_released');
+    const original = ((await api('GET', `/v1/orders/${orderId}/timeline?limit=100`)).body.items ?? []).find((e) => e['type'] === 'return_refunded');
+    expect(String(original?.['message'])).toContain(`Exchange order ${exchangeOrderId} stays held: the return came back without 1 × EXM-TEE-M`);
+    expect((await api('GET', `/v1/orders/${orderId}/refunds`)).body.items).toEqual([]);
+    // Staff release it to ship anyway.
+    expect((await api('POST', `/v1/orders/${exchangeOrderId}/release`, { by: 'Ana', note: 'Customer sent photos' })).status).toBe(200);
+    await oms.settle();
+    expect((await api('GET', `/v1/orders/${exchangeOrderId}`)).body['status']).toBe('routed');
   }, 180_000);
 
   it('a store-credit return issues a code for the customer instead of money back, with its credit note', async () => {
