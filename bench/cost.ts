@@ -20,6 +20,8 @@ export interface Meter {
   readUnits: number;
   writeUnits: number;
   calls: Record<string, number>;
+  /** Write units per kind of item written (its `entity`, else its sort key's prefix), to see what a step's writes are made of. */
+  writesByItem: Record<string, number>;
 }
 
 /** Approximate DynamoDB item size (attribute names and values, UTF-8), as capacity is billed. */
@@ -46,14 +48,25 @@ function itemSize(item: Record<string, unknown>): number {
  * small items); index entries that move are counted once, not as a delete
  * and a put — so this is a floor of what AWS bills, never more.
  */
-export function transactionWriteUnits(input: { TransactItems?: Record<string, { Item?: Record<string, unknown> } | undefined>[] }): number {
+export function transactionWriteUnits(input: { TransactItems?: Record<string, { Item?: Record<string, unknown> } | undefined>[] }, byItem?: Record<string, number>): number {
   const indexKeys = Object.values(table.indexes).map((index) => index.partitionKey);
   return (input.TransactItems ?? []).reduce((sum, action) => {
     const put = action['Put']?.Item;
-    if (!put) return sum + 2;
-    const units = 2 * Math.max(1, Math.ceil(itemSize(put) / 1024));
-    return sum + units * (1 + indexKeys.filter((key) => put[key] !== undefined).length);
+    const [verb, body] = Object.entries(action).find(([, v]) => v !== undefined) ?? ['?', undefined];
+    const units = put ? 2 * Math.max(1, Math.ceil(itemSize(put) / 1024)) * (1 + indexKeys.filter((key) => put[key] !== undefined).length) : 2;
+    if (byItem) {
+      const label = kindOf(put ?? (body as { Key?: Record<string, unknown> } | undefined)?.Key, verb);
+      byItem[label] = (byItem[label] ?? 0) + units;
+    }
+    return sum + units;
   }, 0);
+}
+
+/** `Return`, `OutboxEvent`… for a put item; the verb and the sort key's prefix for a key (`Update RETURNS`). */
+function kindOf(item: Record<string, unknown> | undefined, verb: string): string {
+  if (!item) return verb;
+  if (verb === 'Put' && typeof item[table.entityAttribute] === 'string') return String(item[table.entityAttribute]);
+  return `${verb} ${String(item[table.sortKey] ?? '').split('#')[0]}`;
 }
 
 /**
@@ -62,19 +75,25 @@ export function transactionWriteUnits(input: { TransactItems?: Record<string, { 
  * what they write (transactionWriteUnits).
  */
 export function meterDynamo(): Meter {
-  const meter: Meter = { readUnits: 0, writeUnits: 0, calls: {} };
+  const meter: Meter = { readUnits: 0, writeUnits: 0, calls: {}, writesByItem: {} };
   documentClient().middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       if (input['ReturnConsumedCapacity'] === undefined || input['ReturnConsumedCapacity'] === 'NONE') input['ReturnConsumedCapacity'] = 'TOTAL';
       const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      const transaction = name === 'TransactWriteItems' ? transactionWriteUnits(input as Parameters<typeof transactionWriteUnits>[0]) : undefined;
+      const transaction = name === 'TransactWriteItems' ? transactionWriteUnits(input as Parameters<typeof transactionWriteUnits>[0], meter.writesByItem) : undefined;
       const result = await next(args);
       meter.calls[name] = (meter.calls[name] ?? 0) + 1;
       const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
       const units = transaction ?? (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-      if (/Put|Update|Delete|Write/.test(name)) meter.writeUnits += units;
-      else meter.readUnits += units;
+      if (/Put|Update|Delete|Write/.test(name)) {
+        meter.writeUnits += units;
+        if (transaction === undefined) {
+          const item = (input['Item'] ?? input['Key']) as Record<string, unknown> | undefined;
+          const label = name === 'PutItem' ? `PutItem ${kindOf(item, 'Put')}` : kindOf(item, name);
+          meter.writesByItem[label] = (meter.writesByItem[label] ?? 0) + units;
+        }
+      } else meter.readUnits += units;
       return result;
     },
     { step: 'initialize', name: 'benchCapacityMeter' },
@@ -103,6 +122,7 @@ export function snapshot(oms: RunningOms, meter: Meter) {
   return {
     reads: meter.readUnits,
     writes: meter.writeUnits,
+    writesByItem: { ...meter.writesByItem },
     lambdas: oms.lambdas.meter(),
     executions: oms.workflows.executions.length,
     events: oms.events.list().length,
@@ -115,6 +135,8 @@ export function snapshot(oms: RunningOms, meter: Meter) {
 /** What ran between two snapshots, without the harness's own look-ups (their read units and the functions that served them). */
 export interface Usage {
   writeUnits: number;
+  /** Write units per kind of item written. */
+  writesByItem: Record<string, number>;
   readUnits: number;
   lambdaInvocations: number;
   lambdaGbSeconds: number;
@@ -154,6 +176,7 @@ export function usageBetween(
   const count = <T>(items: readonly T[], key: (item: T) => string) => items.reduce<Record<string, number>>((acc, item) => ({ ...acc, [key(item)]: (acc[key(item)] ?? 0) + 1 }), {});
   return {
     writeUnits: end.writes - start.writes,
+    writesByItem: Object.fromEntries(Object.entries(end.writesByItem).map(([kind, units]) => [kind, round(units - (start.writesByItem[kind] ?? 0), 1)]).filter(([, units]) => Number(units) > 0)),
     readUnits: end.reads - start.reads - options.harnessReads,
     lambdaInvocations: billedLambdas.reduce((sum, l) => sum + l.invocations, 0),
     lambdaGbSeconds: billedLambdas.reduce((sum, l) => sum + (Math.max(1, Math.ceil(l.ms)) / 1000) * 0.5, 0),

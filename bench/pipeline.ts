@@ -86,7 +86,10 @@ async function sendWebhook(oms: RunningOms, externalId: number): Promise<number>
   return performance.now() - started;
 }
 
-export async function pipelineBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<PipelineFigures> {
+type Api = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+/** The local OMS the pipeline measurements run on: two warehouses stocked with the fixture's SKUs and the bench Shopify channel. */
+async function pipelineOms(bench: BenchDb): Promise<{ oms: RunningOms; api: Api }> {
   // Metrics go to stdout as EMF lines on Lambda; here they would drown the table.
   process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
   const oms = await startOms({
@@ -98,7 +101,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     schedules: false,
   });
   try {
-    const api = async (method: string, path: string, body?: unknown) => {
+    const api: Api = async (method, path, body) => {
       const response = await fetch(`${oms.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${oms.apiToken}`, 'content-type': 'application/json' },
@@ -119,6 +122,32 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     }
     await api('PUT', '/v1/channels/shopify-bench', { type: 'shopify', name: 'Bench', settings: { shopDomain: 'acme.myshopify.com' }, secrets: { webhookSecret: SECRET } });
     await oms.settle();
+    return { oms, api };
+  } catch (error) {
+    await oms.stop();
+    throw error;
+  }
+}
+
+/**
+ * Only the cost model (whole order lives, then the return workflow on a
+ * share of them): `npm run bench -- --quick --only cost`, the shortest run
+ * that produces the returns figure.
+ */
+export async function costBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<CostModel> {
+  const { oms, api } = await pipelineOms(bench);
+  try {
+    const meter = meterDynamo();
+    let nextId = 7_000_000_000;
+    return await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log });
+  } finally {
+    await oms.stop();
+  }
+}
+
+export async function pipelineBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<PipelineFigures> {
+  const { oms, api } = await pipelineOms(bench);
+  try {
     const meter = meterDynamo();
     let nextId = 7_000_000_000;
     const routed = () => oms.events.list().filter((e) => e['detail-type'] === OrderRouted.detailType).length;
@@ -246,7 +275,7 @@ function stockKeyOf(template: TransactWriteCommandInput): Record<string, unknown
 async function costModel(
   oms: RunningOms,
   meter: Meter,
-  api: (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>,
+  api: Api,
   options: { orders: number; nextId: () => number; log: (line: string) => void },
 ): Promise<CostModel> {
   const prices = loadPrices();

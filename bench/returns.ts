@@ -21,7 +21,13 @@ export const RETURN_BUDGET_PER_MILLION_ORDERS = 3;
 export interface ReturnCostModel {
   returns: number;
   returnRate: number;
-  perReturn: ReturnType<typeof perUnit> & { lambdaByFunction: Record<string, number>; eventsByType: Record<string, number>; expressByWorkflow: Record<string, number> };
+  perReturn: ReturnType<typeof perUnit> & {
+    lambdaByFunction: Record<string, number>;
+    eventsByType: Record<string, number>;
+    expressByWorkflow: Record<string, number>;
+    /** Write units per kind of item written (`Return`, `TimelineEntry`, `OutboxEvent`…; index entries included). */
+    writeUnitsByItem: Record<string, number>;
+  };
   dollarsPerMillionReturns: Record<string, number>;
   totalPerMillionReturnsWithoutMessages: number;
   /** What returns add to a million orders at `returnRate`, per service (SES and SNS apart). */
@@ -129,6 +135,7 @@ export async function returnsCost(
       lambdaByFunction: perReturnCounts(usage.lambdaByFunction),
       eventsByType: perReturnCounts(usage.eventsByType),
       expressByWorkflow: perReturnCounts(usage.expressByWorkflow),
+      writeUnitsByItem: perReturnCounts(usage.writesByItem),
     },
     dollarsPerMillionReturns: priced.dollarsPerMillionOrders,
     totalPerMillionReturnsWithoutMessages: priced.totalWithoutMessages,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/paths.ts';
 import { reservationBench } from './reservations.ts';
-import { pipelineBench } from './pipeline.ts';
+import { costBench, pipelineBench } from './pipeline.ts';
 import { coldStartBench } from './cold-start.ts';
 import { contentionBench } from './contention.ts';
 import { readsBench } from './reads.ts';
@@ -17,7 +17,7 @@ import { benchDb, type BenchDb } from './support.ts';
  * (loopback only, removed afterwards); absolute rates on a shared machine are
  * noisy, so each is printed next to the floor measured in the same run.
  */
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } });
 const log = (line: string) => console.error(line);
 const started = Date.now();
 
@@ -33,6 +33,28 @@ async function withDb<T>(run: (bench: BenchDb) => Promise<T>): Promise<T> {
   } finally {
     await bench.stop();
   }
+}
+
+/**
+ * `--only cost`: the cost model alone (whole order lives, then the return
+ * workflow on a share of them), the shortest run that produces the returns
+ * figure; with `--quick`, 3 orders and 1 return. Prints the cost rows and
+ * writes them to --out (default bench/results/cost.json), never latest.json.
+ */
+if (flags.only !== undefined) {
+  if (flags.only !== 'cost') throw new Error(`--only takes 'cost', not '${flags.only}'`);
+  const cost = await withDb((bench) => costBench(bench, { quick: flags.quick, log }));
+  const r = cost.returns;
+  const services = (dollars: Record<string, number>) => Object.entries(dollars).filter(([k]) => k !== 'ses' && k !== 'sns').map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`\nOMS cost model — ${flags.quick ? 'quick' : 'full'}, ${Math.round((Date.now() - started) / 1000)} s\n`);
+  console.log(`  Cost per million orders, $  ${cost.totalWithoutMessages}  (${services(cost.dollarsPerMillionOrders)})`);
+  console.log(`  Returns at ${r.returnRate * 100} %, $ per million orders  ${r.totalPerMillionOrdersWithoutMessages}  target ≤ ${r.budgetPerMillionOrders} (${services(r.dollarsPerMillionOrders)})`);
+  console.log(`  … per return  ${JSON.stringify(r.perReturn)}`);
+  const out = flags.out ?? join(repoRoot, 'bench', 'results', 'cost.json');
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ generatedAt: new Date().toISOString(), mode: flags.quick ? 'quick' : 'full', results: { cost } }, null, 2)}\n`);
+  console.log(`\nWrote ${out}`);
+  process.exit(0);
 }
 
 const mode = flags.quick ? 'quick' : 'full';

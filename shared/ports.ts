@@ -459,6 +459,8 @@ export interface ReturnWrites {
   ledger?: { next: OrderReturns; expectedVersion: number | null } | undefined;
   /** A return label's tracking number, so the carrier webhook finds the return. */
   trackingNumber?: { carrierId: string; trackingNumber: string } | undefined;
+  /** The return label's document, written once in an item of its own (the return item keeps the label's summary). */
+  labelDocument?: string | undefined;
   timeline: TimelineEntry[];
   events: OutboxEvent[];
 }
@@ -490,7 +492,10 @@ export interface ReturnListFilter {
 }
 
 export interface ReturnRepository {
+  /** The return item: no label document, an empty `timeline` (what the steps need). */
   get(returnId: string): Promise<Return | undefined>;
+  /** The whole return (GET /v1/returns/{returnId}): with its label document and its history from the order's timeline. */
+  details(returnId: string): Promise<Return | undefined>;
   forOrder(orderId: string): Promise<Return[]>;
   ledger(orderId: string): Promise<OrderReturns | undefined>;
   byTrackingNumber(carrierId: string, trackingNumber: string): Promise<string | undefined>;

@@ -139,7 +139,7 @@ export const Return = z
         rate: z.number().int(),
         currency: z.string(),
         labelFormat: z.string(),
-        label: z.string(),
+        label: z.string().optional().meta({ description: 'The label document (`labelFormat`, e.g. ZPL), stored in an item of its own: on GET /v1/returns/{returnId}, not in lists.' }),
         createdAt: Timestamp,
       })
       .optional(),
@@ -152,13 +152,27 @@ export const Return = z
     exchange: Exchange.optional().meta({ description: 'Resolution `exchange`: the replacement lines, the money and the replacement order.' }),
     storeCredit: z.object({ code: z.string(), amount: z.number().int(), currency: z.string() }).optional().meta({ description: 'Resolution `store_credit`: the credit issued on receipt.' }),
     closedAt: Timestamp.optional(),
-    timeline: z.array(ReturnTimelineEntry).meta({ description: 'The return\'s own history (each step is also on the order\'s timeline).' }),
+    timeline: z
+      .array(ReturnTimelineEntry)
+      .meta({ description: 'The return\'s own history: the order\'s timeline entries about it (`return_*` and `exchange_created` carrying its `returnId`, types without the `return_` prefix), read on GET /v1/returns/{returnId}; empty in lists.' }),
     version: z.number().int().min(1),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
   .meta({ id: 'Return' });
 export type Return = z.infer<typeof Return>;
+
+/**
+ * A return's own history from its order's timeline: every step writes one
+ * order timeline entry carrying the return's id in the step's transaction,
+ * so the return item keeps no copy (a copy rewritten with every step was
+ * most of what a return cost to write). `return_approved` → `approved`.
+ */
+export function returnTimelineOf(returnId: string, entries: readonly { at: string; type: string; actor: string; message: string; data?: Record<string, unknown> | undefined }[]): ReturnTimelineEntry[] {
+  return entries
+    .filter((e) => e.data?.['returnId'] === returnId && (e.type.startsWith('return_') || e.type === 'exchange_created'))
+    .map((e) => ({ at: e.at, type: e.type.replace(/^return_/, ''), actor: e.actor, message: e.message }));
+}
 
 export function returnIdOf(orderId: string, n: number): string {
   return `${orderId}-R${n}`;

@@ -193,6 +193,8 @@ export const keys = {
   /** A return (RMA), in its order's partition (`RETURN#` sorts after `ORDER`, outside the order body range). */
   return: (orderId: string, returnId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `RETURN#${returnId}` }),
   returnPrefix: 'RETURN#',
+  /** A return's label document (ZPL), written once beside the return (`RETURNLABEL#` sorts outside `begins_with RETURN#` and the order body range). */
+  returnLabel: (orderId: string, returnId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `RETURNLABEL#${returnId}` }),
   /** What an order's returns hold, per line, and how many returns it has: every return request is conditional on its version. */
   orderReturns: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'RETURNS' }),
   /**

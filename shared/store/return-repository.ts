@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
-import { Return, ReturnPolicy, orderIdOfReturn } from '#shared/domain/return.ts';
+import { TimelineEntry } from '#shared/domain/order.ts';
+import { Return, ReturnPolicy, orderIdOfReturn, returnTimelineOf } from '#shared/domain/return.ts';
 import type { OrderReturns, Page, PageRequest, ReturnListFilter, ReturnPolicyRepository, ReturnRepository, ReturnWrites, SaveOptions } from '#shared/ports.ts';
 import { cursorJson, cursorPosition, invalidCursor, splitLast } from './cursor.ts';
 import { conditionFailedAt, entityOf, passedDeadlines, queryIndexPage, queryOrderItems, versionCondition } from './items.ts';
@@ -67,7 +68,11 @@ export class DynamoReturnPolicyRepository implements ReturnPolicyRepository {
  * step is conditional on the return's version, so two staff approving or
  * receiving at once: one wins, the other gets a 409. A return is in the
  * month-bucketed list indexes (GSI1 all, GSI3 by status) and, while
- * approved, in the hour-bucketed expiry index (GSI2).
+ * approved, in the hour-bucketed expiry index (GSI2). The item is kept
+ * small because every step rewrites it and each index copies it whole: the
+ * label document lives in its own item (`RETURNLABEL#`, written once) and
+ * the return's history is its order's timeline entries (written by every
+ * step anyway), both read only by `details`.
  */
 export class DynamoReturnRepository implements ReturnRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -82,12 +87,29 @@ export class DynamoReturnRepository implements ReturnRepository {
     const orderId = orderIdOfReturn(returnId);
     if (!orderId) return undefined;
     const { Item } = await this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.return(orderId, returnId), ConsistentRead: true }));
-    return Item ? Return.parse(entityOf(Item)) : undefined;
+    return Item ? parseReturn(Item) : undefined;
+  }
+
+  async details(returnId: string): Promise<Return | undefined> {
+    const orderId = orderIdOfReturn(returnId);
+    if (!orderId) return undefined;
+    const [record, label, entries] = await Promise.all([
+      this.get(returnId),
+      this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.returnLabel(orderId, returnId) })),
+      queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.timelinePrefix),
+    ]);
+    if (!record) return undefined;
+    const document = label.Item?.['label'];
+    return {
+      ...record,
+      ...(record.label && typeof document === 'string' ? { label: { ...record.label, label: document } } : {}),
+      timeline: returnTimelineOf(returnId, entries.map((item) => TimelineEntry.parse(entityOf(item)))),
+    };
   }
 
   async forOrder(orderId: string): Promise<Return[]> {
     const items = await queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.returnPrefix);
-    return items.map((item) => Return.parse(entityOf(item))).sort((a, b) => returnNumber(a.returnId) - returnNumber(b.returnId));
+    return items.map(parseReturn).sort((a, b) => returnNumber(a.returnId) - returnNumber(b.returnId));
   }
 
   async ledger(orderId: string): Promise<OrderReturns | undefined> {
@@ -110,6 +132,16 @@ export class DynamoReturnRepository implements ReturnRepository {
                 TableName: this.#tableName,
                 Item: { ...keys.orderReturns(record.orderId), [table.entityAttribute]: 'OrderReturns', orderId: record.orderId, count: writes.ledger.next.count, held: writes.ledger.next.held, version: writes.ledger.next.version },
                 ...versionCondition(writes.ledger.expectedVersion),
+              },
+            },
+          ]
+        : []),
+      ...(writes.labelDocument !== undefined
+        ? [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: { ...keys.returnLabel(record.orderId, record.returnId), [table.entityAttribute]: 'ReturnLabel', returnId: record.returnId, labelFormat: record.label?.labelFormat, label: writes.labelDocument },
               },
             },
           ]
@@ -181,7 +213,7 @@ export class DynamoReturnRepository implements ReturnRepository {
         .flatMap((result, shard) => result.items.map((item) => ({ shard, item })))
         .sort((a, b) => String(b.item[sortKey]).localeCompare(String(a.item[sortKey])))
         .slice(0, remaining);
-      items.push(...merged.map(({ item }) => Return.parse(entityOf(item))));
+      items.push(...merged.map(({ item }) => parseReturn(item)));
       positions = results.map((result, shard): Position => {
         if (positions[shard] === 'done') return 'done';
         const taken = merged.filter((m) => m.shard === shard);
@@ -236,7 +268,7 @@ export class DynamoReturnRepository implements ReturnRepository {
       }),
     );
     const last = result.LastEvaluatedKey;
-    return { items: (result.Items ?? []).map((item) => Return.parse(entityOf(item))), ...(last ? { nextCursor: Buffer.from(JSON.stringify(last)).toString('base64url') } : {}) };
+    return { items: (result.Items ?? []).map(parseReturn), ...(last ? { nextCursor: Buffer.from(JSON.stringify(last)).toString('base64url') } : {}) };
   }
 
   /** A fresh list state from the filters, or the one a cursor carries (which must be for the same filters and name keys of its lists). */
@@ -272,8 +304,22 @@ export class DynamoReturnRepository implements ReturnRepository {
   }
 }
 
-/** A return item with its list index keys, and its expiry index entry while approved; conditional on the version it replaces. */
-function returnPut(tableName: string, record: Return, expectedVersion: number | null): TransactItem {
+/** A return as the steps read it: an item stored before the label and history moved out still parses, without them. */
+function parseReturn(item: Record<string, unknown>): Return {
+  const { timeline: _history, label, ...record } = entityOf<Record<string, unknown>>(item);
+  const summary = label && typeof label === 'object' ? Object.fromEntries(Object.entries(label).filter(([name]) => name !== 'label')) : undefined;
+  return Return.parse({ ...record, ...(summary ? { label: summary } : {}), timeline: [] });
+}
+
+/**
+ * A return item with its list index keys, and its expiry index entry while
+ * approved; conditional on the version it replaces. Without the label
+ * document and the history (see the class): every step rewrites this item
+ * and each index entry copies it, so it stays well under 1 KB.
+ */
+function returnPut(tableName: string, stored: Return, expectedVersion: number | null): TransactItem {
+  const { timeline: _history, label, ...record } = stored;
+  const summary = label ? (({ label: _document, ...rest }) => rest)(label) : undefined;
   return {
     Put: {
       TableName: tableName,
@@ -283,6 +329,7 @@ function returnPut(tableName: string, record: Return, expectedVersion: number | 
         ...(record.status === 'approved' && record.receiveBy ? keys.returnDue(record.receiveBy, record.returnId) : {}),
         [table.entityAttribute]: 'Return',
         ...record,
+        ...(summary ? { label: summary } : {}),
       },
       ...versionCondition(expectedVersion),
     },

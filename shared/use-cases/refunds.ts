@@ -51,6 +51,13 @@ export interface RefundCommand extends Actor {
   shipping?: boolean;
   /** Deducted from the refund (restocking fee), minor units; never below zero. */
   fee?: number;
+  /**
+   * A restocking fee of `percent` of these units' value, added to `fee`:
+   * valued like the refund's own lines — after earlier refunds, with the
+   * same cumulative floors — so the fee is a percentage of exactly what the
+   * refund gives back for them, to the minor unit.
+   */
+  restockingFee?: { percent: number; lines: { sku: string; quantity: number }[] };
   /** A goodwill amount in minor units (no lines). */
   amount?: number;
   returnId?: string;
@@ -167,7 +174,8 @@ interface Plan {
 
 /** Decides what the refund gives back and how, from the order, its payment and its earlier refunds. */
 function planRefund(order: Order, payment: Payment | undefined, earlier: readonly Refund[], command: RefundCommand, cashCollected?: number): Plan {
-  const value = refundValue(order, command, earlier);
+  const restocking = command.restockingFee && command.restockingFee.lines.length > 0 ? Math.floor((refundValue(order, { lines: command.restockingFee.lines }, earlier).value * command.restockingFee.percent) / 100) : 0;
+  const value = refundValue(order, { ...command, fee: (command.fee ?? 0) + restocking }, earlier);
   const mode = payment?.mode ?? paymentModeOf(order);
   const money = (amount: number) => formatMoney(amount, order.currency);
   const nothing = (why: string): Plan => ({ value, amount: 0, mode, status: 'nothing_to_refund', parts: [], why });

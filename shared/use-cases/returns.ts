@@ -23,6 +23,7 @@ import {
   receivingLocation,
   returnIdOf,
   returnProblems,
+  returnTimelineOf,
   shippedPerLine,
   windowEnd,
   type Return,
@@ -31,7 +32,6 @@ import {
   type ReturnReceiptInput,
   type ReturnRequestInput,
   type ReturnStatus,
-  type ReturnTimelineEntry,
 } from '#shared/domain/return.ts';
 import { selectRate, zoneFor } from '#shared/domain/shipping.ts';
 import type {
@@ -49,7 +49,7 @@ import type {
 } from '#shared/ports.ts';
 import type { Actor } from './actor.ts';
 import type { RefundCommand } from './refunds.ts';
-import { refundValue, type Refund } from '#shared/domain/refund.ts';
+import type { Refund } from '#shared/domain/refund.ts';
 import { applyMovements } from './inventory.ts';
 import { assertOrderId } from './orders.ts';
 import { retryOnConcurrentModification } from './retry.ts';
@@ -118,10 +118,6 @@ export async function getReturnPolicy(deps: Pick<ReturnDeps, 'policies'>, policy
 
 function note(at: string, type: string, actor: Actor, message: string, data: Record<string, unknown>): TimelineEntry {
   return { at, type, actor: actor.actor, message, ...(actor.correlationId ? { correlationId: actor.correlationId } : {}), data };
-}
-
-function history(at: string, type: string, actor: Actor, message: string): ReturnTimelineEntry {
-  return { at, type, actor: actor.actor, message };
 }
 
 const units = (lines: readonly { sku: string; quantity: number }[]) => lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
@@ -214,8 +210,10 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
   }
   if (wrong[0]) throw new ValidationError(wrong[0].message, wrong);
   const receiveBy = new Date(now.getTime() + policy.receiveWithinDays * 86_400_000).toISOString();
-  const entries: ReturnTimelineEntry[] = [history(at, 'requested', command, `Requested: ${units(lines)} (${command.input.resolution}); received at ${where.locationId} (${where.why}).`)];
-  if (!approval) entries.push(history(at, 'approved', command, `Approved by policy ${policy.policyId}: no reason needs approval. Send by ${receiveBy}.`));
+  const notes = [
+    note(at, 'return_requested', command, `Return ${returnId} requested: ${units(lines)}; resolution ${command.input.resolution}; received at ${where.locationId} (${where.why}).${approval ? ' Waits for approval.' : ''}`, { returnId }),
+    ...(approval ? [] : [note(at, 'return_approved', command, `Return ${returnId} approved by policy ${policy.policyId}: no reason needs approval; to be sent by ${receiveBy}.`, { returnId })]),
+  ];
   const record: Return = {
     returnId,
     orderId: order.orderId,
@@ -232,7 +230,7 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
     requestedAt: at,
     windowEndsAt,
     ...(approval ? {} : { approvedAt: at, receiveBy }),
-    timeline: entries,
+    timeline: returnTimelineOf(returnId, notes),
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -242,10 +240,7 @@ async function createReturn(deps: ReturnDeps, command: { orderId: string; input:
   const context = { occurredAt: now, actor: command.actor, correlationId: command.correlationId };
   await deps.returns.save(record, null, {
     ledger: { next: { count, held, version: (ledger?.version ?? 0) + 1 }, expectedVersion: ledger?.version ?? null },
-    timeline: [
-      note(at, 'return_requested', command, `Return ${returnId} requested: ${units(lines)}; resolution ${record.resolution}.${approval ? ' Waits for approval.' : ''}`, { returnId }),
-      ...(approval ? [] : [note(at, 'return_approved', command, `Return ${returnId} approved by policy ${policy.policyId}; to be sent by ${receiveBy}.`, { returnId })]),
-    ],
+    timeline: notes,
     events: [
       ReturnRequested.create(
         { returnId, orderId: order.orderId, channelId: order.channel.channelId, status: approval ? 'requested' : 'approved', needsApproval: approval, resolution: record.resolution, receivingLocationId: where.locationId, lines, policy: record.policy },
@@ -265,7 +260,15 @@ async function unstockedSkus(deps: Pick<ReturnDeps, 'inventory'>, lines: readonl
   );
 }
 
+/** `GET /v1/returns/{returnId}`: the whole return, with its label document and its history. */
 export async function getReturn(deps: Pick<ReturnDeps, 'returns'>, returnId: string): Promise<Return> {
+  const record = orderIdOfReturn(returnId) ? await deps.returns.details(returnId) : undefined;
+  if (!record) throw new NotFoundError(`Return ${returnId} does not exist`);
+  return record;
+}
+
+/** The return item as the workflow steps need it: no label document, no history (they write, never read, those). */
+async function loadReturn(deps: Pick<ReturnDeps, 'returns'>, returnId: string): Promise<Return> {
   const record = orderIdOfReturn(returnId) ? await deps.returns.get(returnId) : undefined;
   if (!record) throw new NotFoundError(`Return ${returnId} does not exist`);
   return record;
@@ -300,12 +303,13 @@ export async function approveReturn(deps: Pick<ReturnDeps, 'returns' | 'policies
     status: 'approved',
     approvedAt: at,
     receiveBy,
-    timeline: [...record.timeline, history(at, 'approved', command, `Approved${command.note ? `: ${command.note}` : ''}. Send by ${receiveBy}.`)],
     version: record.version + 1,
     updatedAt: at,
   };
+  const entry = note(at, 'return_approved', command, `Return ${record.returnId} approved${command.note ? `: ${command.note}` : ''}; to be sent by ${receiveBy}.`, { returnId: record.returnId });
+  next.timeline = [...record.timeline, ...returnTimelineOf(record.returnId, [entry])];
   await deps.returns.save(next, record.version, {
-    timeline: [note(at, 'return_approved', command, `Return ${record.returnId} approved${command.note ? `: ${command.note}` : ''}; to be sent by ${receiveBy}.`, { returnId: record.returnId })],
+    timeline: [entry],
     events: [ReturnApproved.create({ returnId: record.returnId, orderId: record.orderId, approvedBy: 'staff', receivingLocationId: record.receivingLocationId, receiveBy, lines: record.lines, resolution: record.resolution }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
   });
   return next;
@@ -320,13 +324,14 @@ export async function rejectReturn(deps: Pick<ReturnDeps, 'returns' | 'clock'>, 
     ...record,
     status: 'rejected',
     rejection: { reason: command.reason, at },
-    timeline: [...record.timeline, history(at, 'rejected', command, `Rejected: ${command.reason}.`)],
     version: record.version + 1,
     updatedAt: at,
   };
+  const entry = note(at, 'return_rejected', command, `Return ${record.returnId} rejected: ${command.reason}.`, { returnId: record.returnId });
+  next.timeline = [...record.timeline, ...returnTimelineOf(record.returnId, [entry])];
   await deps.returns.save(next, record.version, {
     ledger: await releasedUnits(deps, record),
-    timeline: [note(at, 'return_rejected', command, `Return ${record.returnId} rejected: ${command.reason}.`, { returnId: record.returnId })],
+    timeline: [entry],
     events: [ReturnRejected.create({ returnId: record.returnId, orderId: record.orderId, reason: command.reason }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
   });
   return next;
@@ -349,7 +354,7 @@ async function releasedUnits(deps: Pick<ReturnDeps, 'returns'>, record: Return) 
  */
 export async function createReturnLabel(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'created' | 'skipped'; trackingNumber?: string; reason?: string }> {
   return retryOnConcurrentModification(async () => {
-    const record = await getReturn(deps, command.returnId);
+    const record = await loadReturn(deps, command.returnId);
     if (record.label) return { outcome: 'skipped' as const, trackingNumber: record.label.trackingNumber, reason: 'the label exists' };
     if (record.status !== 'approved') return { outcome: 'skipped' as const, reason: `the return is ${record.status}` };
     const [order, location] = await Promise.all([deps.orders.get(record.orderId), deps.locations.get(record.receivingLocationId)]);
@@ -394,13 +399,21 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
         createdAt: at,
       },
       tracking: { status: 'label_created', events: [] },
-      timeline: [...record.timeline, history(at, 'label_created', command, `Return label ${label.carrierId} ${label.serviceLevel} ${label.trackingNumber} (${choice.why}), paid by the ${record.returnShippingPaidBy}.`)],
       version: record.version + 1,
       updatedAt: at,
     };
     await deps.returns.save(next, record.version, {
       trackingNumber: { carrierId: label.carrierId, trackingNumber: label.trackingNumber },
-      timeline: [note(at, 'return_label_created', command, `Return ${record.returnId}: label ${label.carrierId} ${label.trackingNumber} to ${location.locationId}.`, { returnId: record.returnId, trackingNumber: label.trackingNumber })],
+      labelDocument: label.label,
+      timeline: [
+        note(
+          at,
+          'return_label_created',
+          command,
+          `Return ${record.returnId}: label ${label.carrierId} ${label.serviceLevel} ${label.trackingNumber} to ${location.locationId} (${choice.why}), paid by the ${record.returnShippingPaidBy}.`,
+          { returnId: record.returnId, trackingNumber: label.trackingNumber },
+        ),
+      ],
       events: [],
     });
     return { outcome: 'created' as const, trackingNumber: label.trackingNumber };
@@ -409,7 +422,7 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
 
 /** The message context of a return: its lines, label and where to send it (notifications). */
 export async function returnMessageContext(deps: Pick<ReturnDeps, 'returns' | 'locations'>, returnId: string) {
-  const record = await getReturn(deps, returnId);
+  const record = await loadReturn(deps, returnId);
   const location = await deps.locations.get(record.receivingLocationId);
   return {
     record,
@@ -435,7 +448,7 @@ export async function recordReturnTracking(
   update: { carrierId: string; trackingNumber: string; status: string; occurredAt: string; description?: string | undefined; location?: string | undefined },
 ): Promise<{ outcome: 'applied' | 'unchanged' | 'recorded'; returnId: string; status: ReturnStatus }> {
   return retryOnConcurrentModification(async () => {
-    const record = await getReturn(deps, returnId);
+    const record = await loadReturn(deps, returnId);
     const events = record.tracking?.events ?? [];
     if (events.some((e) => e.status === update.status && e.at === update.occurredAt)) return { outcome: 'unchanged' as const, returnId, status: record.status };
     const now = deps.clock.now();
@@ -450,7 +463,6 @@ export async function recordReturnTracking(
         status: update.status,
         events: [...events, { status: update.status, at: update.occurredAt, ...(update.description ? { description: update.description } : {}), ...(update.location ? { location: update.location } : {}) }].slice(-30),
       },
-      timeline: [...record.timeline, history(at, moves ? 'in_transit' : 'tracking', actor, `${text}.`)],
       version: record.version + 1,
       updatedAt: at,
     };
@@ -487,12 +499,13 @@ export async function receiveReturn(deps: Pick<ReturnDeps, 'returns' | 'location
     status: 'received',
     lines,
     receipt: { locationId, receivedAt: at, ...(command.input.note ? { note: command.input.note } : {}) },
-    timeline: [...record.timeline, history(at, 'received', command, `Received at ${locationId}: ${summary}.`)],
     version: record.version + 1,
     updatedAt: at,
   };
+  const entry = note(at, 'return_received', command, `Return ${record.returnId} received at ${locationId}: ${summary}.`, { returnId: record.returnId, locationId });
+  next.timeline = [...record.timeline, ...returnTimelineOf(record.returnId, [entry])];
   await deps.returns.save(next, record.version, {
-    timeline: [note(at, 'return_received', command, `Return ${record.returnId} received at ${locationId}: ${summary}.`, { returnId: record.returnId, locationId })],
+    timeline: [entry],
     events: [ReturnReceived.create({ returnId: record.returnId, orderId: record.orderId, locationId, resolution: record.resolution, lines }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
   });
   return next;
@@ -507,7 +520,7 @@ export async function receiveReturn(deps: Pick<ReturnDeps, 'returns' | 'location
  * never counts as on hand or available again); missing units move nothing.
  */
 export async function restockReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'restocked' | 'skipped'; restocked: number; writtenOff: number; reason?: string }> {
-  const record = await getReturn(deps, command.returnId);
+  const record = await loadReturn(deps, command.returnId);
   if (record.status !== 'received' || !record.receipt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: `the return is ${record.status}` };
   if (record.restockedAt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: 'already restocked' };
   const locationId = record.receipt.locationId;
@@ -551,12 +564,12 @@ export async function restockReturn(deps: ReturnDeps, command: { returnId: strin
   const restocked = resellable.reduce((sum, l) => sum + l.quantity, 0);
   const writtenOff = damaged.reduce((sum, l) => sum + l.quantity, 0);
   await retryOnConcurrentModification(async () => {
-    const current = await getReturn(deps, command.returnId);
+    const current = await loadReturn(deps, command.returnId);
     if (current.restockedAt) return;
     const at = deps.clock.now().toISOString();
     const message = `${restocked} unit(s) back to available at ${locationId}, ${writtenOff} written off, ${record.lines.filter((l) => l.condition === 'missing').reduce((s, l) => s + l.quantity, 0)} missing.`;
     await deps.returns.save(
-      { ...current, restockedAt: at, timeline: [...current.timeline, history(at, 'restocked', command, message)], version: current.version + 1, updatedAt: at },
+      { ...current, restockedAt: at, version: current.version + 1, updatedAt: at },
       current.version,
       { timeline: [note(at, 'return_restocked', command, `Return ${record.returnId}: ${message}`, { returnId: record.returnId })], events: [] },
     );
@@ -577,7 +590,7 @@ export async function restockReturn(deps: ReturnDeps, command: { returnId: strin
  * order released, a lower price's difference refunded).
  */
 export async function refundReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'refunded' | 'skipped'; refundId?: string; amount?: number; status?: string; reason?: string }> {
-  const record = await getReturn(deps, command.returnId);
+  const record = await loadReturn(deps, command.returnId);
   if (record.status !== 'received') return { outcome: 'skipped', reason: `the return is ${record.status}` };
   if (record.refund) return { outcome: 'skipped', reason: 'already refunded', ...(record.refund as { refundId?: string }) };
   let summary: Record<string, unknown>;
@@ -591,8 +604,8 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
     const policy = (await deps.policies.get(record.policy.policyId)) ?? BUILT_IN_RETURN_POLICY;
     const back = record.lines.filter((l) => l.condition === 'resellable' || l.condition === 'damaged');
     const feeLines = back.filter((l) => policy.reasons.find((r) => r.reason === l.reason)?.restockingFee === true);
-    const feeBase = feeLines.length > 0 ? refundValue(order, { lines: feeLines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, []).value : 0;
-    const fee = Math.floor((feeBase * policy.restockingFeePercent) / 100) + (record.returnShippingPaidBy === 'customer' && record.label ? record.label.rate : 0);
+    // The percentage is taken inside issueRefund, of the fee lines valued after the order's earlier refunds, as the refund values them.
+    const labelFee = record.returnShippingPaidBy === 'customer' && record.label ? record.label.rate : 0;
     const [reservation, ledger] = await Promise.all([deps.inventory.reservation(order.orderId), deps.returns.ledger(order.orderId)]);
     const shipped = shippedPerLine(order, unitsOf(reservation?.sold ?? []));
     const everyUnitBack = order.lines.every((l) => (ledger?.held[l.lineId] ?? 0) >= (shipped.get(l.lineId) ?? 0));
@@ -607,22 +620,23 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
         reason: `Return ${record.returnId}`,
         lines: back.map((l) => ({ sku: l.sku, quantity: l.quantity })),
         shipping: policy.refundShipping && everyUnitBack,
-        fee,
+        fee: labelFee,
+        restockingFee: { percent: policy.restockingFeePercent, lines: feeLines.map((l) => ({ sku: l.sku, quantity: l.quantity })) },
         returnId: record.returnId,
         ...(record.resolution === 'store_credit' ? { storeCredit: { email: order.customer.email ?? '' } } : {}),
         actor: command.actor,
         correlationId: command.correlationId,
       });
       summary = { refundId: refund.refundId, amount: refund.amount, status: refund.status, ...(refund.storeCreditCode ? { storeCreditCode: refund.storeCreditCode } : {}) };
-      message = `Refund ${refund.refundId}: ${refund.amount} minor units, ${refund.status.replaceAll('_', ' ')}${fee > 0 ? ` (fee ${fee} deducted)` : ''}.`;
+      message = `Refund ${refund.refundId}: ${refund.amount} minor units, ${refund.status.replaceAll('_', ' ')}${refund.fee > 0 ? ` (fee ${refund.fee} deducted)` : ''}.`;
     }
   }
   await retryOnConcurrentModification(async () => {
-    const current = await getReturn(deps, command.returnId);
+    const current = await loadReturn(deps, command.returnId);
     if (current.refund) return;
     const at = deps.clock.now().toISOString();
     await deps.returns.save(
-      { ...current, refund: summary, timeline: [...current.timeline, history(at, 'refunded', command, message)], version: current.version + 1, updatedAt: at },
+      { ...current, refund: summary, version: current.version + 1, updatedAt: at },
       current.version,
       { timeline: [note(at, 'return_refunded', command, `Return ${record.returnId}: ${message}`, { returnId: record.returnId })], events: [] },
     );
@@ -636,14 +650,14 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
  */
 export async function closeReturn(deps: Pick<ReturnDeps, 'returns' | 'clock'>, command: { returnId: string; refund?: { refundId?: string; amount?: number; status?: string } | undefined } & Actor): Promise<{ outcome: 'closed' | 'skipped'; reason?: string }> {
   return retryOnConcurrentModification(async () => {
-    const record = await getReturn(deps, command.returnId);
+    const record = await loadReturn(deps, command.returnId);
     if (record.status !== 'received') return { outcome: 'skipped' as const, reason: `the return is ${record.status}` };
     if (!record.restockedAt) return { outcome: 'skipped' as const, reason: 'its stock has not moved yet' };
     if (!record.refund) return { outcome: 'skipped' as const, reason: 'its refund has not been issued yet' };
     const now = deps.clock.now();
     const at = now.toISOString();
     await deps.returns.save(
-      { ...record, status: 'closed', closedAt: at, timeline: [...record.timeline, history(at, 'closed', command, 'Closed: stock and money settled.')], version: record.version + 1, updatedAt: at },
+      { ...record, status: 'closed', closedAt: at, version: record.version + 1, updatedAt: at },
       record.version,
       {
         timeline: [note(at, 'return_closed', command, `Return ${record.returnId} closed.`, { returnId: record.returnId })],
@@ -670,7 +684,7 @@ export async function expireReturns(deps: Pick<ReturnDeps, 'returns' | 'clock'>,
       if (!record || record.status !== 'approved' || !record.receiveBy || record.receiveBy > now.toISOString()) return false;
       const at = deps.clock.now().toISOString();
       await deps.returns.save(
-        { ...record, status: 'expired', closedAt: at, timeline: [...record.timeline, history(at, 'expired', command, `Expired: nothing was sent back by ${record.receiveBy}.`)], version: record.version + 1, updatedAt: at },
+        { ...record, status: 'expired', closedAt: at, version: record.version + 1, updatedAt: at },
         record.version,
         {
           ledger: await releasedUnits(deps, record),

@@ -52,6 +52,13 @@ describe('npm run bench -- --quick', () => {
     expect(returns.perReturn.expressByWorkflow).toEqual({ returnApproved: 1, returnReceived: 1 });
     expect(returns.perReturn.eventsByType).toMatchObject({ ReturnRequested: 1, ReturnApproved: 1, ReturnReceived: 1, ReturnClosed: 1, RefundIssued: 1, CreditNoteIssued: 1 });
     expect(returns.totalPerMillionOrdersWithoutMessages).toBeGreaterThan(0);
+    // Broken down by what is written: the return item (rewritten by every step), its label document written once, and the rest.
+    const byItem = returns.perReturn.writeUnitsByItem;
+    expect(byItem['Return']).toBeGreaterThan(0);
+    expect(byItem['ReturnLabel']).toBeGreaterThan(0);
+    expect(byItem['TimelineEntry']).toBeGreaterThan(0);
+    expect(Math.abs(Object.values(byItem).reduce((a, b) => a + b, 0) - returns.perReturn.dynamoWriteUnits)).toBeLessThanOrEqual(1);
+    expect(returns.withinBudget).toBe(returns.totalPerMillionOrdersWithoutMessages <= returns.budgetPerMillionOrders);
     // The budget (at most $3 per million orders at a 10 % return rate) for the workflow's own charges: the Express
     // executions. The whole figure (writes, events, Lambda, API) is reported next to it; see docs/performance.md.
     expect(returns.budgetPerMillionOrders).toBe(3);
