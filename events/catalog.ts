@@ -24,6 +24,7 @@ import { PaymentFailed } from './payment-failed.ts';
 import { PaymentCaptured } from './payment-captured.ts';
 import { InvoiceIssued } from './invoice-issued.ts';
 import { RefundIssued } from './refund-issued.ts';
+import { RefundFailed } from './refund-failed.ts';
 import { CreditNoteIssued } from './credit-note-issued.ts';
 import { NotificationSent } from './notification-sent.ts';
 import { RoutingRulesChanged } from './routing-rules-changed.ts';
@@ -62,6 +63,7 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   PaymentCaptured,
   InvoiceIssued,
   RefundIssued,
+  RefundFailed,
   CreditNoteIssued,
   NotificationSent,
   RoutingRulesChanged,

@@ -393,6 +393,16 @@ export interface RefundRepository {
   record(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites): Promise<{ outcome: 'recorded' | 'exists'; refund: Refund; creditNote?: CreditNote | undefined }>;
   /** Finishes a pending refund (provider refunds done): ConcurrentModificationError if it is no longer pending. */
   complete(refund: Refund, writes: RefundWrites): Promise<{ refund: Refund; creditNote?: CreditNote | undefined }>;
+  /**
+   * Ends a pending refund the provider refused for good (status `failed`), with the payment giving the refused amount back to the
+   * refundable total (conditional on its version), its timeline entries and events, in one transaction:
+   * ConcurrentModificationError if the refund is no longer pending or the payment moved.
+   */
+  fail(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites): Promise<{ refund: Refund }>;
+  /** Pending provider refunds due for the sweep by `now` (GSI2 `REFUNDPENDING#<hour>`, the last `hoursBack` hours): their entry exists only while they are pending. */
+  pendingDue(now: Date, hoursBack: number): Promise<Refund[]>;
+  /** Files a pending refund the sweep could not finish under a later due time; false when it is no longer pending. */
+  postpone(refund: Refund, dueAt: string): Promise<boolean>;
   creditNote(creditNoteId: string): Promise<CreditNote | undefined>;
   creditNotesOf(orderId: string): Promise<CreditNote[]>;
 }

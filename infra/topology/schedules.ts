@@ -29,7 +29,7 @@ export const schedules: ScheduleSpec[] = [
   },
   {
     id: 'ReservationExpiry',
-    description: 'Unpaid orders whose reservation lapsed give their stock back; overdue backorders are cancelled; holds past their release date are released',
+    description: 'Unpaid orders whose reservation lapsed give their stock back; overdue backorders are cancelled; holds past their release date are released; provider refunds left pending are finished',
     expression: 'rate(5 minutes)',
     timezone: 'UTC',
     target: { function: 'sweepReservations' },

@@ -20,13 +20,16 @@ import type { Payment } from './payment.ts';
  * channel the refund waits for the channel write-back (`to_refund_at_channel`);
  * cash on delivery is paid back by a person (`to_refund_manually`). Units
  * cancelled before they shipped were never captured or collected:
- * `nothing_to_refund`, amount 0.
+ * `nothing_to_refund`, amount 0. A provider refund is `pending` from the
+ * write that takes its amount from the payment's refundable total until the
+ * provider answered; a provider that refuses it for good makes it `failed`
+ * (the refused amount goes back to the refundable total).
  */
 
 export const RefundKind = z.enum(['return', 'goodwill', 'cancellation', 'claim']);
 export type RefundKind = z.infer<typeof RefundKind>;
 
-export const RefundStatus = z.enum(['pending', 'refunded', 'to_refund_at_channel', 'to_refund_manually', 'nothing_to_refund', 'store_credit']);
+export const RefundStatus = z.enum(['pending', 'refunded', 'to_refund_at_channel', 'to_refund_manually', 'nothing_to_refund', 'store_credit', 'failed']);
 export type RefundStatus = z.infer<typeof RefundStatus>;
 
 export const RefundLine = z.object({
@@ -62,8 +65,25 @@ export const Refund = z
     status: RefundStatus,
     provider: z.string().optional(),
     providerRefunds: z
-      .array(z.object({ captureId: z.string(), amount: z.number().int(), idempotencyKey: z.string(), refundId: z.string().optional() }))
+      .array(
+        z.object({
+          captureId: z.string(),
+          amount: z.number().int(),
+          idempotencyKey: z.string(),
+          refundId: z.string().optional(),
+          declined: z.object({ code: z.string(), message: z.string() }).optional().meta({ description: 'Status `failed`: the provider refused this part for good.' }),
+        }),
+      )
       .meta({ description: 'Provider refunds, one per capture refunded (each at most what the capture has left).' }),
+    failure: z
+      .object({
+        code: z.string().meta({ description: "The provider's code for the refusal (e.g. `amount_too_large`: the capture was already refunded at the provider)." }),
+        message: z.string(),
+        notRefunded: z.number().int().min(0).meta({ description: 'What was not given back, minor units: refundable again on the payment.' }),
+        at: Timestamp,
+      })
+      .optional()
+      .meta({ description: 'Status `failed`: why the provider refused the refund, and how much of it was not given back.' }),
     channelReference: z.string().optional().meta({ description: "The channel's payment reference, for the channel write-back." }),
     creditNoteId: z.string().optional(),
     storeCreditCode: z.string().optional().meta({ description: 'Status `store_credit`: the code the amount was issued as (GET /v1/store-credits?email=).' }),
@@ -117,6 +137,14 @@ export const CreditNote = z
   })
   .meta({ id: 'CreditNote' });
 export type CreditNote = z.infer<typeof CreditNote>;
+
+/** A provider refund still `pending` this long after it was recorded is finished by the deadline sweep (its caller failed or crashed). */
+export const PENDING_REFUND_GRACE_MS = 60_000;
+
+/** When the sweep should finish a pending refund recorded at `createdAt`. */
+export function pendingRefundDueAt(createdAt: string): string {
+  return new Date(Date.parse(createdAt) + PENDING_REFUND_GRACE_MS).toISOString();
+}
 
 /** Share of `amount` for units (before, before + now] of `quantity`, floored cumulatively (exact in total). */
 function share(amount: number, quantity: number, before: number, now: number): number {

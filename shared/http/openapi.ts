@@ -13,6 +13,8 @@ const errorDescriptions: Record<number, string> = {
   413: 'Body over the size limit.',
   415: 'The body is not JSON: send `Content-Type: application/json` (parameters such as `charset=utf-8` allowed) or an `application/*+json` type.',
   422: 'Schema violation; `details` names every bad field.',
+  502: 'The payment provider refused the call for good (`details` carry its code).',
+  503: 'The payment provider could not answer now; retry (`Retry-After`), nothing is lost.',
 };
 
 /**

@@ -664,7 +664,7 @@ export const operations = {
     auth: 'bearer',
     summary: 'A goodwill refund without a return',
     description:
-      'Gives `amount` (integer minor units) back for the order: through the payment provider when the OMS captured the money (status `refunded`), recorded `to_refund_at_channel` with the channel\'s payment reference for orders paid at the channel, `to_refund_manually` for cash on delivery. Never more than was captured (paid, collected) minus earlier refunds: a larger amount is a 422 naming both figures, and nothing is written. An order with invoices gets a credit note (`creditNoteId`); one without says why in `creditNote`. Requires an `Idempotency-Key` header: the same key and body answer the first result again, byte for byte; the same key with another body is a 409.',
+      'Gives `amount` (integer minor units) back for the order: through the payment provider when the OMS captured the money (status `refunded`), recorded `to_refund_at_channel` with the channel\'s payment reference for orders paid at the channel, `to_refund_manually` for cash on delivery. Never more than was captured (paid, collected) minus earlier refunds: a larger amount is a 422 naming both figures, and nothing is written. An order with invoices gets a credit note (`creditNoteId`); one without says why in `creditNote`. Requires an `Idempotency-Key` header: the same key and body answer the first result again, byte for byte; the same key with another body is a 409. A provider that cannot answer now is a 503 (`payment_provider_unavailable`): the refund stays `pending` (its amount held), the same request again finishes it, and so does the 5-minute deadline sweep. A provider that refuses the refund for good (e.g. the capture was already refunded at the provider) is a 502 (`refund_failed`, the provider\'s code in `details`): the refund is `failed` and its amount refundable again; the same key answers the same 502, a new key tries again.',
     tags: ['Refunds'],
     params: z.object({ orderId: OrderId }),
     headers: z.object({
@@ -682,7 +682,7 @@ export const operations = {
       })
       .meta({ id: 'GoodwillRefundInput' }),
     responses: { 201: { description: 'The refund.', schema: Refund } },
-    errors: [400, 401, 404, 409, 413, 422],
+    errors: [400, 401, 404, 409, 413, 422, 502, 503],
   }),
   listRefunds: defineOperation({
     operationId: 'listRefunds',

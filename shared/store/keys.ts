@@ -239,6 +239,9 @@ export const keys = {
   /** A refund, in its order's partition, keyed by its idempotency key (`return:<id>`, `goodwill:<Idempotency-Key>`…): its conditional put makes a key refund once. */
   refund: (orderId: string, key: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `REFUND#${hash(key)}` }),
   refundPrefix: 'REFUND#',
+  /** While a provider refund is pending (only then): filed by the hour the sweep should finish it (GSI2 `REFUNDPENDING#<hour>`, like ACCEPTDUE/HOLDUNTIL). */
+  pendingRefundDue: (dueAt: string, orderId: string, refundId: string) => ({ GSI2PK: `REFUNDPENDING#${dueAt.slice(0, 13)}`, GSI2SK: `${dueAt}#${orderId}#${refundId}` }),
+  pendingRefundDuePartition: (hour: string): string => `REFUNDPENDING#${hour}`,
   /** The next number of a credit note series (gap-free, its own counter beside the invoices'). */
   creditNoteCounter: (series: string): ItemKey => ({ PK: `COUNTER#CREDITNOTE#${series}`, SK: 'COUNTER' }),
   creditNote: (creditNoteId: string): ItemKey => ({ PK: `CREDITNOTE#${creditNoteId}`, SK: 'CREDITNOTE' }),

@@ -1,10 +1,10 @@
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
-import { CreditNote, Refund, creditNoteIdOf } from '#shared/domain/refund.ts';
+import { CreditNote, Refund, creditNoteIdOf, pendingRefundDueAt } from '#shared/domain/refund.ts';
 import type { StoreCredit } from '#shared/domain/exchange.ts';
 import type { RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
-import { conditionFailedAt, entityOf, queryIndexPage, queryOrderItems } from './items.ts';
+import { conditionFailedAt, entityOf, passedDeadlines, queryIndexPage, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
 import { timelinePut } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
@@ -21,6 +21,11 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
  * note. Credit notes are numbered like invoices, gap-free per series: the
  * series counter goes from n to n + 1 only if it still reads n, in the
  * same transaction that stores the note.
+ *
+ * A provider refund is recorded `pending` with a sparse GSI2 entry
+ * (`REFUNDPENDING#<hour>`, due a minute after it was recorded); completing
+ * or failing it rewrites the item without the entry, so the deadline sweep
+ * reads only refunds still pending, hour by hour.
  */
 export class DynamoRefundRepository implements RefundRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -71,7 +76,12 @@ export class DynamoRefundRepository implements RefundRepository {
         {
           Put: {
             TableName: this.#tableName,
-            Item: { ...keys.refund(next.orderId, next.key), [table.entityAttribute]: 'Refund', ...next },
+            Item: {
+              ...keys.refund(next.orderId, next.key),
+              ...(next.status === 'pending' ? keys.pendingRefundDue(pendingRefundDueAt(next.createdAt), next.orderId, next.refundId) : {}),
+              [table.entityAttribute]: 'Refund',
+              ...next,
+            },
             ConditionExpression: `attribute_not_exists(${table.partitionKey})`,
           },
         },
@@ -120,6 +130,61 @@ export class DynamoRefundRepository implements RefundRepository {
       } satisfies TransactItem,
     ];
     return this.#numbered(refund, writes, attempt, (error) => (conditionFailedAt(error, 0) ? 'payment' : undefined));
+  }
+
+  async fail(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites) {
+    const attempt = async (next: Refund) => {
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.#tableName,
+            Item: { ...keys.refund(next.orderId, next.key), [table.entityAttribute]: 'Refund', ...next },
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'pending' },
+          },
+        },
+      ];
+      if (payment) {
+        items.push({
+          Put: {
+            TableName: this.#tableName,
+            Item: { ...keys.payment(payment.next.orderId), [table.entityAttribute]: 'Payment', ...payment.next },
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': payment.expectedVersion },
+          },
+        });
+      }
+      return items;
+    };
+    const { refund: stored } = await this.#numbered(refund, writes, attempt, (error) => (conditionFailedAt(error, 0) || (payment && conditionFailedAt(error, 1)) ? 'payment' : undefined));
+    return { refund: stored };
+  }
+
+  async pendingDue(now: Date, hoursBack: number): Promise<Refund[]> {
+    const items = await passedDeadlines(this.#db, { tableName: this.#tableName, index: 'GSI2', partitionOf: keys.pendingRefundDuePartition, now, hoursBack });
+    return items.map((item) => Refund.parse(entityOf(item))).filter((refund) => refund.status === 'pending');
+  }
+
+  async postpone(refund: Refund, dueAt: string): Promise<boolean> {
+    const due = keys.pendingRefundDue(dueAt, refund.orderId, refund.refundId);
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keys.refund(refund.orderId, refund.key),
+          UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#gsiPk': table.indexes.GSI2.partitionKey, '#gsiSk': table.indexes.GSI2.sortKey, '#status': 'status' },
+          ExpressionAttributeValues: { ':gsiPk': due.GSI2PK, ':gsiSk': due.GSI2SK, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /**

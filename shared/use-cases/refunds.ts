@@ -1,8 +1,9 @@
 import { CreditNoteIssued } from '#events/credit-note-issued.ts';
+import { RefundFailed } from '#events/refund-failed.ts';
 import { RefundIssued } from '#events/refund-issued.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError, PaymentProviderError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatMoney } from '#shared/domain/money.ts';
 import { SHIPPED_OR_LATER, type Order, type TimelineEntry } from '#shared/domain/order.ts';
@@ -299,7 +300,7 @@ async function finalWrites(deps: Pick<RefundDeps, 'invoices' | 'ruleSetFor'>, co
       return entries;
     },
     events: (stored, note) => {
-      if (stored.status === 'nothing_to_refund' || stored.status === 'pending') return [];
+      if (stored.status === 'nothing_to_refund' || stored.status === 'pending' || stored.status === 'failed') return [];
       const events: OutboxEvent[] = [
         RefundIssued.create(
           {
@@ -336,17 +337,27 @@ async function finalWrites(deps: Pick<RefundDeps, 'invoices' | 'ruleSetFor'>, co
 /**
  * The provider side of a pending refund: one provider refund per capture
  * part, each with its idempotency key (a retry gets the provider's first
- * answer), then the refund is completed with its credit note, timeline
- * and events in one transaction.
+ * answer, so nothing is refunded twice), then the refund is completed with
+ * its credit note, timeline and events in one transaction. A part the
+ * provider refuses for good (a decline: PaymentProviderError not retryable)
+ * makes the refund `failed` (failProviderRefund). Any other failure leaves
+ * it pending — the next call with the key or the deadline sweep finishes it
+ * — and is thrown as a retryable PaymentProviderError (503 over HTTP).
  */
 async function finishProviderRefund(deps: RefundDeps, refund: Refund, command: Actor): Promise<Refund> {
   const provider = deps.providers[refund.provider ?? ''];
   if (!provider) throw new Error(`Payment provider ${refund.provider} is not configured`);
-  const done = [];
+  const done: Refund['providerRefunds'] = [];
   for (const part of refund.providerRefunds) {
-    const { refundId } = await provider.refund({ captureId: part.captureId, amount: part.amount, idempotencyKey: part.idempotencyKey });
-    done.push({ ...part, refundId });
+    try {
+      const { refundId } = await provider.refund({ captureId: part.captureId, amount: part.amount, idempotencyKey: part.idempotencyKey });
+      done.push({ ...part, refundId });
+    } catch (error) {
+      if (error instanceof PaymentProviderError && !error.retryable) done.push({ ...part, declined: { code: error.code, message: error.message } });
+      else throw stillPending(refund, error);
+    }
   }
+  if (done.some((part) => part.declined)) return failProviderRefund(deps, refund, done, command);
   const order = await deps.orders.get(refund.orderId);
   if (!order) throw new NotFoundError(`Order ${refund.orderId} does not exist`);
   const now = deps.clock.now();
@@ -363,6 +374,129 @@ async function finishProviderRefund(deps: RefundDeps, refund: Refund, command: A
     if (!stored) throw error;
     return stored;
   }
+}
+
+/** A provider that could not answer now: the refund stays pending for the next call with its key or the sweep. */
+function stillPending(refund: Refund, error: unknown): PaymentProviderError {
+  const cause = error instanceof Error ? error.message : String(error);
+  return new PaymentProviderError(
+    'payment_provider_unavailable',
+    `The payment provider ${refund.provider ?? ''} could not refund now (${cause}). Refund ${refund.refundId} of ${formatMoney(refund.amount, refund.currency)} stays pending: the same request again finishes it, or the deadline sweep does within minutes.`,
+    { retryable: true, details: [{ path: 'refundId', message: refund.refundId, ...(error instanceof PaymentProviderError ? { code: error.code } : {}) }] },
+  );
+}
+
+/**
+ * The provider refused (part of) a pending refund for good: the refund
+ * becomes `failed` with the provider's reason, and what was not refunded
+ * goes back to the payment's refundable total (and its captures'), with a
+ * `refund_failed` timeline entry and RefundFailed, in one transaction
+ * conditional on the refund still being pending and on the payment's
+ * version. No credit note: nothing final was given back (parts refunded
+ * before another was refused are named on the refund for a person).
+ */
+async function failProviderRefund(deps: RefundDeps, refund: Refund, parts: Refund['providerRefunds'], command: Actor): Promise<Refund> {
+  const declined = parts.filter((p) => p.declined);
+  const notRefunded = declined.reduce((sum, p) => sum + p.amount, 0);
+  const first = declined[0]?.declined ?? { code: 'declined', message: 'The provider refused the refund' };
+  const money = (amount: number) => formatMoney(amount, refund.currency);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const payment = await deps.fulfillments.payment(refund.orderId);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const next: Refund = {
+      ...refund,
+      status: 'failed',
+      providerRefunds: parts,
+      failure: { code: first.code, message: first.message, notRefunded, at },
+      creditNote: 'The provider refused the refund: no credit note',
+      updatedAt: at,
+      completedAt: at,
+    };
+    const writes: RefundWrites = {
+      timeline: (stored) => [
+        entry(
+          at,
+          'refund_failed',
+          command,
+          `Refund of ${money(stored.amount)} (${stored.kind}: ${stored.reason}) refused by ${stored.provider ?? 'the provider'}: ${first.message} (${first.code}). ${money(notRefunded)} not refunded, refundable again${notRefunded < stored.amount ? `; ${money(stored.amount - notRefunded)} was refunded from other captures` : ''}.`,
+          { refundId: stored.refundId, amount: stored.amount, notRefunded, code: first.code },
+        ),
+      ],
+      events: (stored) => [
+        RefundFailed.create(
+          {
+            refundId: stored.refundId,
+            orderId: stored.orderId,
+            ...(stored.returnId ? { returnId: stored.returnId } : {}),
+            kind: stored.kind,
+            reason: stored.reason,
+            provider: stored.provider ?? '',
+            amount: stored.amount,
+            notRefunded,
+            currency: stored.currency,
+            code: first.code,
+            message: first.message,
+          },
+          { occurredAt: now, ...actorOf(command) },
+        ),
+      ],
+    };
+    try {
+      return (await deps.refunds.fail(next, payment ? givenBack(payment, declined, at) : undefined, writes)).refund;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      // Finished by another call meanwhile, or the payment moved (a capture, another refund): read again.
+      const stored = await deps.refunds.byKey(refund.orderId, refund.key);
+      if (stored && stored.status !== 'pending') return stored;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 8 * attempt));
+    }
+  }
+  throw new ConcurrentModificationError(`The payment of order ${refund.orderId} kept changing while refund ${refund.refundId} was marked failed`);
+}
+
+/** The payment with the refused parts given back to its refunded totals (and its captures'), one version on. */
+function givenBack(payment: Payment, declined: Refund['providerRefunds'], at: string): RefundPaymentChange {
+  const byCapture = new Map<string, number>();
+  for (const part of declined) byCapture.set(part.captureId, (byCapture.get(part.captureId) ?? 0) + part.amount);
+  const total = declined.reduce((sum, p) => sum + p.amount, 0);
+  const next: Payment = {
+    ...payment,
+    refunded: Math.max(0, (payment.refunded ?? 0) - total),
+    captures: payment.captures.map((c) => (byCapture.has(c.captureId) ? { ...c, refunded: Math.max(0, (c.refunded ?? 0) - (byCapture.get(c.captureId) ?? 0)) } : c)),
+    version: payment.version + 1,
+    updatedAt: at,
+  };
+  return { next, expectedVersion: payment.version, limit: refundLimitAttribute(payment.mode) };
+}
+
+/**
+ * Scheduled with the other deadline sweeps (every 5 minutes): provider
+ * refunds still `pending` a minute after they were recorded (their caller
+ * failed or crashed after taking the amount from the payment's limit, and
+ * nobody called again with the key) are finished through the provider with
+ * the same per-capture idempotency keys — refunded once, never twice — or
+ * marked `failed` when the provider refuses them for good. One the provider
+ * cannot take now is filed again for the next run.
+ */
+export async function finishPendingRefunds(deps: RefundDeps): Promise<{ refunded: string[]; failed: string[]; stillPending: string[] }> {
+  const now = deps.clock.now();
+  const result = { refunded: [] as string[], failed: [] as string[], stillPending: [] as string[] };
+  const unexpected: unknown[] = [];
+  for (const refund of await deps.refunds.pendingDue(now, 48)) {
+    try {
+      const done = await finishProviderRefund(deps, refund, { actor: 'schedule:refund-sweep' });
+      if (done.status === 'failed') result.failed.push(done.refundId);
+      else if (done.status !== 'pending') result.refunded.push(done.refundId);
+    } catch (error) {
+      // Filed again under this run's hour, so it is never older than the sweep's window; the next run tries again.
+      if (await deps.refunds.postpone(refund, now.toISOString())) result.stillPending.push(refund.refundId);
+      if (!(error instanceof PaymentProviderError) && !(error instanceof ConcurrentModificationError)) unexpected.push(error);
+    }
+  }
+  // A bug or a storage error fails the run (alarmed, retried) after the other refunds had their turn.
+  if (unexpected.length > 0) throw unexpected[0];
+  return result;
 }
 
 /**
@@ -397,6 +531,7 @@ export async function requestGoodwillRefund(
       actor: command.actor,
       correlationId: command.correlationId,
     });
+    if (refund.status === 'failed') throw refusedByProvider(refund);
     const response = { status: 201, json: JSON.stringify(refund) };
     await deps.idempotency.complete(scope, command.idempotencyKey, response);
     return response;
@@ -404,6 +539,17 @@ export async function requestGoodwillRefund(
     await deps.idempotency.release(scope, command.idempotencyKey);
     throw error;
   }
+}
+
+/** A failed refund, answered to the goodwill route as the provider's refusal (502): the same key answers it again; a new key tries again. */
+function refusedByProvider(refund: Refund): PaymentProviderError {
+  const money = (amount: number) => formatMoney(amount, refund.currency);
+  const failure = refund.failure ?? { code: 'declined', message: 'The provider refused the refund', notRefunded: refund.amount };
+  return new PaymentProviderError(
+    'refund_failed',
+    `The payment provider refused refund ${refund.refundId} of ${money(refund.amount)}: ${failure.message} (${failure.code}). ${money(failure.notRefunded)} was not refunded and can be refunded again (GET /v1/orders/${refund.orderId}/refunds).`,
+    { retryable: false, details: [{ in: 'body', path: 'amount', code: failure.code, message: failure.message }] },
+  );
 }
 
 /** `GET /v1/orders/{orderId}/refunds`: the order's refunds, oldest first (404 for an unknown order). */
