@@ -37,6 +37,7 @@ import { OrderHeld } from './order-held.ts';
 import { OrderReleased } from './order-released.ts';
 import { ExchangeCreated } from './exchange-created.ts';
 import { ClaimCreated } from './claim-created.ts';
+import { ClaimResolved } from './claim-resolved.ts';
 
 /** Every event the OMS publishes. The outbox pipe refuses anything not listed here. */
 export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
@@ -76,6 +77,7 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   OrderReleased,
   ExchangeCreated,
   ClaimCreated,
+  ClaimResolved,
 ];
 
 /** Events other systems send to the OMS bus (never published by the OMS; the outbox refuses them). */

@@ -6,7 +6,7 @@ export const ClaimCreated = defineEvent({
   source: 'oms.orders',
   version: 1,
   description:
-    'Units of a shipped order were claimed damaged or lost in transit: by staff (POST /v1/orders/{orderId}/claims, with its `resolution`), or by the carrier — a parcel scanned `exception` or `lost` opens one claim for staff to review (`reportedBy: carrier:<carrierId>`, `shipmentId`, no `resolution` until staff resolve it). `resolution: reship` — a new order at no charge follows (ExchangeCreated with `kind: reship`); `refund` — their value is refunded (RefundIssued, kind `claim`). No return is needed.',
+    'Units of a shipped order were claimed damaged or lost in transit: by staff (POST /v1/orders/{orderId}/claims, with its `resolution`), or by the carrier — a parcel scanned `exception` or `lost` opens one claim for staff to review (`reportedBy: carrier:<carrierId>`, `shipmentId`, no `resolution` until staff resolve it). `resolution: reship` — a new order at no charge follows (ExchangeCreated with `kind: reship`); `refund` — their value is refunded (RefundIssued, kind `claim`). No return is needed. ClaimResolved follows when the claim is settled or dismissed.',
   data: z.object({
     claimId: z.string(),
     orderId: z.string(),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ClaimCreated } from '#events/claim-created.ts';
+import { ClaimResolved } from '#events/claim-resolved.ts';
 import { ExchangeCreated } from '#events/exchange-created.ts';
 import { OrderHeld } from '#events/order-held.ts';
 import { OrderReceived } from '#events/order-received.ts';
@@ -490,7 +491,7 @@ export async function resolveClaim(deps: ExchangeDeps, command: { orderId: strin
       const next: Claim = { ...base, status: 'dismissed' };
       await deps.claims.save(next, record.version, {
         timeline: [entry(at, 'claim_dismissed', command, `Claim ${record.claimId} dismissed by ${command.input.by}: nothing to make good; ${units(record.lines)} can be claimed again.${why}`, { claimId: record.claimId })],
-        events: [],
+        events: [claimResolvedEvent(next, 'dismiss', now, command)],
         ledger: { next: { ...ledger, claimed: ledgerWith(ledger, record.lines, -1), version: (expectedVersion ?? 0) + 1 }, expectedVersion },
       });
       return next;
@@ -514,7 +515,8 @@ export async function settleClaim(deps: ExchangeDeps, command: { orderId: string
   const record = await deps.claims.get(command.orderId, command.claimId);
   if (!record) throw new NotFoundError(`Claim ${command.claimId} does not exist`);
   if (record.status !== 'open') return record;
-  if (!record.resolution) throw new ConflictError(`Claim ${record.claimId} waits for staff to resolve it`, 'claim_unresolved');
+  const resolution = record.resolution;
+  if (!resolution) throw new ConflictError(`Claim ${record.claimId} waits for staff to resolve it`, 'claim_unresolved');
   const original = await getOrder(deps, record.orderId);
   let result: Pick<Claim, 'reshipOrderId' | 'refund'>;
   let message: string;
@@ -547,11 +549,37 @@ export async function settleClaim(deps: ExchangeDeps, command: { orderId: string
     const current = await deps.claims.get(command.orderId, command.claimId);
     if (!current) throw new NotFoundError(`Claim ${command.claimId} does not exist`);
     if (current.status !== 'open') return current;
-    const at = deps.clock.now().toISOString();
+    const now = deps.clock.now();
+    const at = now.toISOString();
     const next: Claim = { ...current, ...result, status: 'settled', version: current.version + 1, updatedAt: at };
-    await deps.claims.save(next, current.version, { timeline: [entry(at, 'claim_settled', command, message, { claimId: current.claimId, ...result })], events: [] });
+    await deps.claims.save(next, current.version, {
+      timeline: [entry(at, 'claim_settled', command, message, { claimId: current.claimId, ...result })],
+      events: [claimResolvedEvent(next, resolution, now, command)],
+    });
     return next;
   }, 5);
+}
+
+/**
+ * ClaimResolved for a claim leaving `open` (dismissed, or settled with its
+ * reship order or refund), written in that same transaction: the claim's
+ * conditional version write makes it once per claim.
+ */
+function claimResolvedEvent(claim: Claim, resolution: 'reship' | 'refund' | 'dismiss', now: Date, actor: Actor) {
+  return ClaimResolved.create(
+    {
+      claimId: claim.claimId,
+      orderId: claim.orderId,
+      kind: claim.kind,
+      resolution,
+      resolvedBy: claim.resolvedBy ?? claim.reportedBy,
+      lines: claim.lines,
+      ...(claim.reshipOrderId ? { reshipOrderId: claim.reshipOrderId } : {}),
+      ...(claim.refund ? { refundId: claim.refund.refundId, refundStatus: claim.refund.status } : {}),
+      ...(claim.shipment ? { shipmentId: claim.shipment.shipmentId } : {}),
+    },
+    { occurredAt: now, ...actorOf(actor) },
+  );
 }
 
 /** `GET /v1/orders/{orderId}/claims`: the order's claims, oldest first. */

@@ -86,6 +86,7 @@ const shipAll = async (orderId: string) => {
   return parcels;
 };
 const stock = (sku: string, quantity: number) => api('POST', '/v1/inventory/movements', { type: 'receipt', movementId: randomUUID(), sku, locationId: 'wh-east', quantity });
+const claimResolved = (claimId: string) => oms.events.list().filter((e) => e['detail-type'] === 'ClaimResolved' && (e.detail as { data: Json }).data['claimId'] === claimId).map((e) => (e.detail as { data: Json }).data);
 const timelineOf = async (orderId: string) => ((await api('GET', `/v1/orders/${orderId}/timeline?limit=100`)).body.items ?? []).map((e) => String(e['type']));
 
 beforeAll(async () => {
@@ -230,6 +231,8 @@ describe('exchanges, claims and store credit, end to end in the local runtime', 
     expect((await api('GET', `/v1/orders/${reshipId}`)).body).toMatchObject({ status: 'routed', exchangeFor: { orderId, claimId: claimed.body['claimId'] }, totals: { total: 0 }, lines: [{ sku: 'CL-LAMP', quantity: 1 }] });
     expect(await timelineOf(orderId)).toEqual(expect.arrayContaining(['claim_created', 'claim_settled']));
     expect(oms.events.list().filter((e) => e['detail-type'] === 'ClaimCreated' && JSON.stringify(e.detail).includes(orderId))).toHaveLength(1);
+    // Filed with its resolution and settled at once: one ClaimResolved naming the reship order (the replayed request published nothing).
+    expect(claimResolved(String(claimed.body['claimId']))).toEqual([expect.objectContaining({ orderId, resolution: 'reship', kind: 'lost', resolvedBy: 'api', reshipOrderId: reshipId })]);
     expect((await api('GET', `/v1/orders/${orderId}/claims`)).body.items).toHaveLength(1);
     await shipAll(reshipId);
     expect((await messages(reshipId)).filter((m) => m.template === 'exchange_shipped' && m.channel === 'email')).toHaveLength(1);
@@ -283,6 +286,10 @@ describe('exchanges, claims and store credit, end to end in the local runtime', 
     const reshipId = String(resolved.body['reshipOrderId']);
     expect((await api('GET', `/v1/orders/${reshipId}`)).body).toMatchObject({ status: 'routed', exchangeFor: { orderId, claimId }, totals: { total: 0 }, lines: [{ sku: 'CC-VASE', quantity: 1 }] });
     expect(await timelineOf(orderId)).toEqual(expect.arrayContaining(['claim_created', 'claim_resolved', 'claim_settled']));
+    // One ClaimResolved, from Ana's decision (Bob's repeat and the refused refund published nothing).
+    expect(claimResolved(claimId)).toEqual([
+      expect.objectContaining({ orderId, resolution: 'reship', kind: 'damaged', resolvedBy: 'Ana', reshipOrderId: reshipId, shipmentId: must(parcel).fulfillmentId }),
+    ]);
     await shipAll(reshipId);
     expect((await api('GET', `/v1/orders/${reshipId}`)).body['status']).toBe('shipped');
     expect((await messages(reshipId)).filter((m) => m.template === 'exchange_shipped' && m.channel === 'email')).toHaveLength(1);
@@ -312,6 +319,9 @@ describe('exchanges, claims and store credit, end to end in the local runtime', 
     expect(dismissed.body['reshipOrderId']).toBeUndefined();
     expect((await api('POST', `/v1/orders/${orderId}/claims/${claimId}/resolve`, { resolution: 'refund', by: 'Bob' })).status).toBe(409);
     expect(await timelineOf(orderId)).toContain('claim_dismissed');
+    await oms.settle();
+    expect(claimResolved(claimId)).toEqual([expect.objectContaining({ orderId, resolution: 'dismiss', kind: 'lost', resolvedBy: 'Ana', shipmentId: must(parcel).fulfillmentId })]);
+    expect(claimResolved(claimId)[0]?.['refundId']).toBeUndefined();
     // Given back: a later claim for the unit is accepted.
     const later = await api('POST', `/v1/orders/${orderId}/claims`, { lines: [{ lineId: bookLine, quantity: 1 }], kind: 'damaged', resolution: 'refund' }, { 'idempotency-key': randomUUID() });
     expect(later.status, JSON.stringify(later.body)).toBe(201);

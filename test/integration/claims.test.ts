@@ -54,6 +54,13 @@ beforeAll(async () => {
   };
 }, 60_000);
 
+/** The ClaimResolved events in the outbox for a claim. */
+const resolvedEvents = async (claimId: string) =>
+  (await allItems(db, tableName))
+    .filter((i) => i['detailType'] === 'ClaimResolved')
+    .map((i) => JSON.parse(String(i['detail'])) as { metadata: Record<string, unknown>; data: Record<string, unknown> })
+    .filter((d) => d.data['claimId'] === claimId);
+
 const claim = (orderId: string, input: Record<string, unknown>) => requestClaim(deps, { orderId, input: ClaimInput.parse(input), rawBody: input, idempotencyKey: randomUUID(), actor: 'test' });
 
 describe('claims on DynamoDB Local', () => {
@@ -100,6 +107,10 @@ describe('claims on DynamoDB Local', () => {
     const final = must(await deps.claims.get(order.orderId, claimId));
     expect(['settled', 'dismissed']).toContain(final.status);
     expect((await deps.claims.ledger(order.orderId))?.claimed[must(order.lines[0]).lineId]).toBe(final.status === 'dismissed' ? 0 : 1);
+    // One ClaimResolved, for the decision that won.
+    expect((await resolvedEvents(claimId)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ claimId, orderId: order.orderId, resolution: final.status === 'dismissed' ? 'dismiss' : 'refund', resolvedBy: final.resolvedBy, shipmentId: parcel.fulfillmentId }),
+    ]);
     // A later scan of the same parcel finds its claim.
     expect(await openCarrierClaim(deps, { ...scan, occurredAt: new Date().toISOString() })).toEqual({ outcome: 'exists', claimId });
   });
@@ -124,5 +135,55 @@ describe('claims on DynamoDB Local', () => {
       .filter((d) => d['orderId'] === order.orderId);
     expect(published).toEqual([expect.objectContaining({ status: 'exception', lost: true })]);
     expect(await recordTracking(world.deps, { carrierId, trackingNumber, status: 'in_transit', occurredAt: new Date(Date.now() + 1000).toISOString() })).toMatchObject({ outcome: 'applied', orderStatus: 'shipped' });
+  });
+
+  describe('ClaimResolved', () => {
+    const carrierClaim = async () => {
+      const { order, parcel } = await world.shippedParcel();
+      const { carrierId, trackingNumber } = must(parcel.carrier);
+      const opened = await openCarrierClaim(deps, { shipmentId: parcel.fulfillmentId, carrierId, trackingNumber, status: 'lost', occurredAt: new Date().toISOString(), actor: `carrier:${carrierId}` });
+      expect(await resolvedEvents(must(opened.claimId))).toEqual([]);
+      return { order, parcel, claimId: must(opened.claimId) };
+    };
+
+    it('a dismissal publishes one ClaimResolved (resolution dismiss, who, no result) with the dismissal; dismissing again writes nothing', async () => {
+      const { order, parcel, claimId } = await carrierClaim();
+      await resolveClaim(deps, { orderId: order.orderId, claimId, input: { resolution: 'dismiss', by: 'Ana', note: 'Found at the depot' }, actor: 'test', correlationId: 'corr-dismiss' });
+      const [event, ...more] = await resolvedEvents(claimId);
+      expect(more).toEqual([]);
+      expect(event?.data).toEqual({ claimId, orderId: order.orderId, kind: 'lost', resolution: 'dismiss', resolvedBy: 'Ana', lines: [expect.objectContaining({ lineId: must(order.lines[0]).lineId, quantity: 1 })], shipmentId: parcel.fulfillmentId });
+      expect(event?.metadata).toMatchObject({ eventVersion: 1, actor: 'test', correlationId: 'corr-dismiss' });
+      const before = await allItems(db, tableName);
+      expect(await resolveClaim(deps, { orderId: order.orderId, claimId, input: { resolution: 'dismiss', by: 'Bob' }, actor: 'test' })).toMatchObject({ status: 'dismissed', resolvedBy: 'Ana' });
+      await expect(resolveClaim(deps, { orderId: order.orderId, claimId, input: { resolution: 'refund', by: 'Bob' }, actor: 'test' })).rejects.toBeInstanceOf(ConflictError);
+      expect(await allItems(db, tableName)).toEqual(before);
+    });
+
+    it('a carrier claim resolved reship publishes one ClaimResolved naming the reship order, in the settlement; resolving it again publishes nothing', async () => {
+      const { order, claimId } = await carrierClaim();
+      const settled = await resolveClaim(deps, { orderId: order.orderId, claimId, input: { resolution: 'reship', kind: 'lost', by: 'Ana' }, actor: 'test' });
+      expect(settled).toMatchObject({ status: 'settled', reshipOrderId: expect.any(String) });
+      expect((await resolvedEvents(claimId)).map((e) => e.data)).toEqual([expect.objectContaining({ claimId, resolution: 'reship', resolvedBy: 'Ana', reshipOrderId: settled.reshipOrderId })]);
+      expect((await resolvedEvents(claimId))[0]?.data['refundId']).toBeUndefined();
+      const before = await allItems(db, tableName);
+      expect(await resolveClaim(deps, { orderId: order.orderId, claimId, input: { resolution: 'reship', by: 'Bob' }, actor: 'test' })).toMatchObject({ reshipOrderId: settled.reshipOrderId });
+      expect(await allItems(db, tableName)).toEqual(before);
+    });
+
+    it('a staff claim filed with refund publishes one ClaimResolved naming the refund, with its settlement; a replay or a repeated resolve publishes nothing', async () => {
+      const { order } = await world.shippedParcel();
+      const input = { lines: [{ lineId: must(order.lines[0]).lineId, quantity: 1 }], kind: 'damaged', resolution: 'refund' };
+      const key = randomUUID();
+      const filed = JSON.parse((await requestClaim(deps, { orderId: order.orderId, input: ClaimInput.parse(input), rawBody: input, idempotencyKey: key, actor: 'api' })).json) as { claimId: string; refund: { refundId: string; status: string } };
+      const events = await resolvedEvents(filed.claimId);
+      expect(events.map((e) => e.data)).toEqual([
+        expect.objectContaining({ claimId: filed.claimId, orderId: order.orderId, kind: 'damaged', resolution: 'refund', resolvedBy: 'api', refundId: filed.refund.refundId, refundStatus: filed.refund.status }),
+      ]);
+      expect(events[0]?.data['reshipOrderId']).toBeUndefined();
+      const before = await allItems(db, tableName);
+      await requestClaim(deps, { orderId: order.orderId, input: ClaimInput.parse(input), rawBody: input, idempotencyKey: key, actor: 'api' });
+      await resolveClaim(deps, { orderId: order.orderId, claimId: filed.claimId, input: { resolution: 'refund', by: 'Ana' }, actor: 'test' });
+      expect(await allItems(db, tableName)).toEqual(before);
+    });
   });
 });
