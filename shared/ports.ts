@@ -471,9 +471,14 @@ export interface ReturnWrites {
   trackingNumber?: { carrierId: string; trackingNumber: string } | undefined;
   /** The return label's document, written once in an item of its own (the return item keeps the label's summary). */
   labelDocument?: string | undefined;
+  /** A carrier scan of the return's label, put once (a repeat cancels the transaction: ConcurrentModificationError). */
+  scan?: ReturnScan | undefined;
   timeline: TimelineEntry[];
   events: OutboxEvent[];
 }
+
+/** A carrier's scan of a return label, as the return's tracking history shows it. */
+export type ReturnScan = NonNullable<Return['tracking']>['events'][number];
 
 export interface ClaimRepository {
   get(orderId: string, claimId: string): Promise<Claim | undefined>;
@@ -511,6 +516,12 @@ export interface ReturnRepository {
   byTrackingNumber(carrierId: string, trackingNumber: string): Promise<string | undefined>;
   /** Creates (`expectedVersion` null) or replaces a return with what goes with it, in one transaction; ConcurrentModificationError if anything moved. */
   save(record: Return, expectedVersion: number | null, writes: ReturnWrites): Promise<void>;
+  /**
+   * A carrier scan that changes nothing on the return: the scan's own item
+   * (conditional: once) and its timeline entries, without writing the return
+   * item. False when this scan (status and time) was recorded already.
+   */
+  recordScan(orderId: string, returnId: string, scan: ReturnScan, timeline: TimelineEntry[]): Promise<boolean>;
   /** Approved returns whose `receiveBy` passed (hours back from `now`). */
   overdue(now: Date, hoursBack: number): Promise<{ returnId: string; receiveBy: string }[]>;
   list(filter: ReturnListFilter, page: PageRequest): Promise<Page<Return>>;

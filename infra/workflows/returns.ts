@@ -30,16 +30,14 @@ export const returnApproved: WorkflowBuilder = (scope: Construct, fn) => {
   return label.next(labelled);
 };
 
-/** ReturnReceived → RestockReturn → RefundReturn → CloseReturn → NotifyReturnReceived. */
+/**
+ * ReturnReceived → SettleReturn (restock / write off, refund, close: the
+ * stock and the refund in their own idempotent transactions, the return
+ * item written once) → NotifyReturnReceived.
+ */
 export const returnReceived: WorkflowBuilder = (scope: Construct, fn) => {
-  const restock = retried(
-    new tasks.LambdaInvoke(scope, 'RestockReturn', { lambdaFunction: fn('restockReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.restock' }),
-  );
-  const refund = retried(
-    new tasks.LambdaInvoke(scope, 'RefundReturn', { lambdaFunction: fn('refundReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.refund' }),
-  );
-  const close = retried(
-    new tasks.LambdaInvoke(scope, 'CloseReturn', { lambdaFunction: fn('closeReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.closed' }),
+  const settle = retried(
+    new tasks.LambdaInvoke(scope, 'SettleReturn', { lambdaFunction: fn('settleReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.settled' }),
   );
   const notify = retried(
     new tasks.LambdaInvoke(scope, 'NotifyReturnReceived', {
@@ -49,5 +47,5 @@ export const returnReceived: WorkflowBuilder = (scope: Construct, fn) => {
       resultPath: '$.notified',
     }),
   );
-  return restock.next(refund).next(close).next(notify).next(new sfn.Succeed(scope, 'ReturnSettled'));
+  return settle.next(notify).next(new sfn.Succeed(scope, 'ReturnSettled'));
 };

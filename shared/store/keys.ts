@@ -195,6 +195,9 @@ export const keys = {
   returnPrefix: 'RETURN#',
   /** A return's label document (ZPL), written once beside the return (`RETURNLABEL#` sorts outside `begins_with RETURN#` and the order body range). */
   returnLabel: (orderId: string, returnId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `RETURNLABEL#${returnId}` }),
+  /** One carrier scan of a return's label, put once (conditional: a repeated scan is a duplicate); `RETURNSCAN#` sorts outside `begins_with RETURN#` and the order body range. */
+  returnScan: (orderId: string, returnId: string, occurredAt: string, status: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `RETURNSCAN#${returnId}#${occurredAt}#${status}` }),
+  returnScanPrefix: (returnId: string): string => `RETURNSCAN#${returnId}#`,
   /** What an order's returns hold, per line, and how many returns it has: every return request is conditional on its version. */
   orderReturns: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'RETURNS' }),
   /**

@@ -4,7 +4,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentCl
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { TimelineEntry } from '#shared/domain/order.ts';
 import { Return, ReturnPolicy, orderIdOfReturn, returnTimelineOf } from '#shared/domain/return.ts';
-import type { OrderReturns, Page, PageRequest, ReturnListFilter, ReturnPolicyRepository, ReturnRepository, ReturnWrites, SaveOptions } from '#shared/ports.ts';
+import type { OrderReturns, Page, PageRequest, ReturnListFilter, ReturnPolicyRepository, ReturnRepository, ReturnScan, ReturnWrites, SaveOptions } from '#shared/ports.ts';
 import { cursorJson, cursorPosition, invalidCursor, splitLast } from './cursor.ts';
 import { conditionFailedAt, entityOf, passedDeadlines, queryIndexPage, queryOrderItems, versionCondition } from './items.ts';
 import { ORDER_INDEX_SHARDS, keys } from './keys.ts';
@@ -93,16 +93,19 @@ export class DynamoReturnRepository implements ReturnRepository {
   async details(returnId: string): Promise<Return | undefined> {
     const orderId = orderIdOfReturn(returnId);
     if (!orderId) return undefined;
-    const [record, label, entries] = await Promise.all([
+    const [record, label, entries, scanned] = await Promise.all([
       this.get(returnId),
       this.#db.send(new GetCommand({ TableName: this.#tableName, Key: keys.returnLabel(orderId, returnId) })),
       queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.timelinePrefix),
+      queryOrderItems(this.#db, this.#tableName, keys.orderPartition(orderId), keys.returnScanPrefix(returnId)),
     ]);
     if (!record) return undefined;
     const document = label.Item?.['label'];
+    const tracking = trackingWithScans(record.tracking, scanned.map((item) => ReturnScanItem.parse(item)));
     return {
       ...record,
       ...(record.label && typeof document === 'string' ? { label: { ...record.label, label: document } } : {}),
+      ...(tracking ? { tracking } : {}),
       timeline: returnTimelineOf(returnId, entries.map((item) => TimelineEntry.parse(entityOf(item)))),
     };
   }
@@ -146,6 +149,7 @@ export class DynamoReturnRepository implements ReturnRepository {
             },
           ]
         : []),
+      ...(writes.scan ? [scanPut(this.#tableName, record.orderId, record.returnId, writes.scan)] : []),
       ...(writes.trackingNumber
         ? [
             {
@@ -167,6 +171,18 @@ export class DynamoReturnRepository implements ReturnRepository {
           conditionFailedAt(error, 1) ? `The returns of order ${record.orderId} changed meanwhile` : `Return ${record.returnId} was changed by another request`,
         );
       }
+      throw error;
+    }
+  }
+
+  async recordScan(orderId: string, returnId: string, scan: ReturnScan, timeline: TimelineEntry[]): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({ TransactItems: [scanPut(this.#tableName, orderId, returnId, scan), ...timeline.map((entry) => timelinePut(this.#tableName, orderId, entry))] }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailedAt(error, 0)) return false;
       throw error;
     }
   }
@@ -364,3 +380,38 @@ function keyOf(item: Record<string, unknown>, sortKey: string): Record<string, s
   const partitionKey = sortKey.replace(/SK$/, 'PK');
   return Object.fromEntries([table.partitionKey, table.sortKey, partitionKey, sortKey].map((name) => [name, String(item[name])]));
 }
+
+const ReturnScanItem = z.object({ status: z.string(), at: z.string(), description: z.string().optional(), location: z.string().optional() });
+
+/** A scan of a return's label, in an item of its own: put once (`attribute_not_exists`), so a repeated scan cancels its transaction. */
+function scanPut(tableName: string, orderId: string, returnId: string, scan: ReturnScan): TransactItem {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { ...keys.returnScan(orderId, returnId, scan.at, scan.status), [table.entityAttribute]: 'ReturnScan', returnId, ...scan },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+/**
+ * The return's tracking history: the scans in its item (written before scans
+ * had items of their own, or with the scan that moved the return) and the
+ * scan items, once each, in the carrier's time order; the status is the
+ * latest scan's.
+ */
+function trackingWithScans(tracking: Return['tracking'], scans: ReturnScan[]): Return['tracking'] {
+  if (scans.length === 0) return tracking;
+  const seen = new Set<string>();
+  const events = [...(tracking?.events ?? []), ...scans]
+    .filter((e) => {
+      const id = `${e.at}#${e.status}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    .slice(-30);
+  return { status: events.at(-1)?.status ?? tracking?.status ?? 'label_created', events };
+}
+

@@ -192,7 +192,7 @@ async function linkExchange(deps: Pick<ExchangeDeps, 'returns' | 'clock'>, retur
 }
 
 /**
- * The resolution step of a received exchange (returnReceived's RefundReturn
+ * The resolution step of a received exchange (returnReceived's SettleReturn
  * step): the replacement order exists (created now if approval's rule has
  * not run), its `awaiting_return` hold is released (OrderReleased resumes
  * its fulfillment), and a replacement that costs less than what came back

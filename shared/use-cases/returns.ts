@@ -438,9 +438,14 @@ export async function returnMessageContext(deps: Pick<ReturnDeps, 'returns' | 'l
 }
 
 /**
- * A carrier's scan of a return label (the carrier webhook): kept in the
- * return's tracking history; the first scan moves an approved return to
- * `in_transit` (it leaves the expiry sweep: the carrier has it).
+ * A carrier's scan of a return label (the carrier webhook). The first scan
+ * moves an approved return to `in_transit` (it leaves the expiry sweep: the
+ * carrier has it): the return, the scan and the timeline entry in one
+ * transaction. Any other scan changes nothing on the return, so the return
+ * item (rewritten whole into its list indexes) is not written: the scan gets
+ * a small item of its own, put once, and its timeline entry, in one
+ * transaction. A repeated scan (same status and time) is `unchanged`.
+ * GET /v1/returns/{returnId} shows every scan in `tracking`.
  */
 export async function recordReturnTracking(
   deps: Pick<ReturnDeps, 'returns' | 'clock'>,
@@ -456,21 +461,15 @@ export async function recordReturnTracking(
     const moves = record.status === 'approved' && update.status !== 'exception' && update.status !== 'lost';
     const actor = { actor: `carrier:${update.carrierId}` };
     const text = `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}`;
-    const next: Return = {
-      ...record,
-      status: moves ? 'in_transit' : record.status,
-      tracking: {
-        status: update.status,
-        events: [...events, { status: update.status, at: update.occurredAt, ...(update.description ? { description: update.description } : {}), ...(update.location ? { location: update.location } : {}) }].slice(-30),
-      },
-      version: record.version + 1,
-      updatedAt: at,
-    };
-    await deps.returns.save(next, record.version, {
-      timeline: [note(at, moves ? 'return_in_transit' : 'return_tracking', actor, `Return ${returnId}: ${text}.`, { returnId, occurredAt: update.occurredAt })],
-      events: [],
-    });
-    return { outcome: moves ? ('applied' as const) : ('recorded' as const), returnId, status: next.status };
+    const scan = { status: update.status, at: update.occurredAt, ...(update.description ? { description: update.description } : {}), ...(update.location ? { location: update.location } : {}) };
+    const entry = note(at, moves ? 'return_in_transit' : 'return_tracking', actor, `Return ${returnId}: ${text}.`, { returnId, occurredAt: update.occurredAt });
+    if (!moves) {
+      const recorded = await deps.returns.recordScan(record.orderId, returnId, scan, [entry]);
+      return { outcome: recorded ? ('recorded' as const) : ('unchanged' as const), returnId, status: record.status };
+    }
+    const next: Return = { ...record, status: 'in_transit', tracking: { status: update.status, events: [...events, scan].slice(-30) }, version: record.version + 1, updatedAt: at };
+    await deps.returns.save(next, record.version, { scan, timeline: [entry], events: [] });
+    return { outcome: 'applied' as const, returnId, status: next.status };
   }, 5);
 }
 
@@ -511,18 +510,25 @@ export async function receiveReturn(deps: Pick<ReturnDeps, 'returns' | 'location
   return next;
 }
 
+/** What moving a received return's stock did. */
+interface ReturnedStock {
+  locationId: string;
+  restocked: number;
+  writtenOff: number;
+  missing: number;
+}
+
 /**
- * Workflow step (ReturnReceived): resellable units go back to available
- * stock at the receiving location (a `return_restock` movement per line, id
- * `return:<returnId>:<lineId>`: applied once; the stock pipe announces the
- * increase and waiting backorders are served); damaged units are written off
- * (a `write_off` ledger entry that changes no figure: the unit was sold and
- * never counts as on hand or available again); missing units move nothing.
+ * Resellable units go back to available stock at the receiving location (a
+ * `return_restock` movement per line, id `return:<returnId>:<lineId>`:
+ * applied once; the stock pipe announces the increase and waiting
+ * backorders are served); damaged units are written off (a `write_off`
+ * ledger entry that changes no figure: the unit was sold and never counts as
+ * on hand or available again); missing units move nothing. Each movement is
+ * its own transaction on the stock; a repeat (a retried step) is a
+ * duplicate and moves nothing. The return item is not written here.
  */
-export async function restockReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'restocked' | 'skipped'; restocked: number; writtenOff: number; reason?: string }> {
-  const record = await loadReturn(deps, command.returnId);
-  if (record.status !== 'received' || !record.receipt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: `the return is ${record.status}` };
-  if (record.restockedAt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: 'already restocked' };
+async function moveReturnedStock(deps: ReturnDeps, record: Return & { receipt: NonNullable<Return['receipt']> }, command: Actor): Promise<ReturnedStock> {
   const locationId = record.receipt.locationId;
   const resellable = record.lines.filter((l) => l.condition === 'resellable');
   const damaged = record.lines.filter((l) => l.condition === 'damaged');
@@ -561,76 +567,92 @@ export async function restockReturn(deps: ReturnDeps, command: { returnId: strin
       if (!(error instanceof InventoryConflictError && error.kind === 'duplicate')) throw error;
     }
   }
-  const restocked = resellable.reduce((sum, l) => sum + l.quantity, 0);
-  const writtenOff = damaged.reduce((sum, l) => sum + l.quantity, 0);
+  const count = (condition: string) => record.lines.filter((l) => l.condition === condition).reduce((sum, l) => sum + l.quantity, 0);
+  return { locationId, restocked: count('resellable'), writtenOff: count('damaged'), missing: count('missing') };
+}
+
+function restockedNote(at: string, command: Actor, returnId: string, stock: ReturnedStock): TimelineEntry {
+  return note(at, 'return_restocked', command, `Return ${returnId}: ${stock.restocked} unit(s) back to available at ${stock.locationId}, ${stock.writtenOff} written off, ${stock.missing} missing.`, { returnId });
+}
+
+/**
+ * Workflow step (ReturnReceived), one step of the three settleReturn runs
+ * at once: the stock moved (moveReturnedStock), then `restockedAt` on the
+ * return. Kept for callers that settle a return step by step.
+ */
+export async function restockReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'restocked' | 'skipped'; restocked: number; writtenOff: number; reason?: string }> {
+  const record = await loadReturn(deps, command.returnId);
+  if (record.status !== 'received' || !record.receipt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: `the return is ${record.status}` };
+  if (record.restockedAt) return { outcome: 'skipped', restocked: 0, writtenOff: 0, reason: 'already restocked' };
+  const stock = await moveReturnedStock(deps, { ...record, receipt: record.receipt }, command);
   await retryOnConcurrentModification(async () => {
     const current = await loadReturn(deps, command.returnId);
     if (current.restockedAt) return;
     const at = deps.clock.now().toISOString();
-    const message = `${restocked} unit(s) back to available at ${locationId}, ${writtenOff} written off, ${record.lines.filter((l) => l.condition === 'missing').reduce((s, l) => s + l.quantity, 0)} missing.`;
-    await deps.returns.save(
-      { ...current, restockedAt: at, version: current.version + 1, updatedAt: at },
-      current.version,
-      { timeline: [note(at, 'return_restocked', command, `Return ${record.returnId}: ${message}`, { returnId: record.returnId })], events: [] },
-    );
+    await deps.returns.save({ ...current, restockedAt: at, version: current.version + 1, updatedAt: at }, current.version, { timeline: [restockedNote(at, command, record.returnId, stock)], events: [] });
   }, 5);
-  return { outcome: 'restocked', restocked, writtenOff };
+  return { outcome: 'restocked', restocked: stock.restocked, writtenOff: stock.writtenOff };
 }
 
 /**
- * Workflow step (ReturnReceived, after the restock): the refund of the
- * units that came back (resellable or damaged; missing ones are not
- * refunded), through issueRefund with the key `return:<returnId>` (exactly
- * once). Shipping is refunded when the policy says so and the order's every
- * shipped unit is now returned; the fee is the policy's restocking percent
- * of the value of lines returned for a fee-bearing reason, plus the label
- * when the customer pays return shipping. Resolution `store_credit` issues
- * the same refund as store credit (a code for the customer's e-mail, with
- * its credit note); `exchange` is settled by settleExchange (the replacement
- * order released, a lower price's difference refunded).
+ * The refund of the units that came back (resellable or damaged; missing
+ * ones are not refunded), through issueRefund with the key
+ * `return:<returnId>` (exactly once: a repeat answers the first refund).
+ * Shipping is refunded when the policy says so and the order's every shipped
+ * unit is now returned; the fee is the policy's restocking percent of the
+ * value of lines returned for a fee-bearing reason, plus the label when the
+ * customer pays return shipping. Resolution `store_credit` issues the same
+ * refund as store credit (a code for the customer's e-mail, with its credit
+ * note); `exchange` is settled by settleExchange (the replacement order
+ * released, a lower price's difference refunded). The refund is its own
+ * transaction; the return item is not written here.
+ */
+async function refundReturned(deps: ReturnDeps, record: Return, command: Actor): Promise<{ summary: Record<string, unknown>; message: string }> {
+  if (record.resolution === 'exchange') {
+    if (!deps.settleExchange) throw new Error('Exchanges are not wired: settleExchange is missing from the return dependencies');
+    return deps.settleExchange({ returnId: record.returnId, actor: command.actor, correlationId: command.correlationId });
+  }
+  const order = await deps.orders.get(record.orderId);
+  if (!order) throw new NotFoundError(`Order ${record.orderId} does not exist`);
+  const policy = (await deps.policies.get(record.policy.policyId)) ?? BUILT_IN_RETURN_POLICY;
+  const back = record.lines.filter((l) => l.condition === 'resellable' || l.condition === 'damaged');
+  if (back.length === 0) return { summary: { status: 'nothing_to_refund' }, message: 'Nothing came back: nothing to refund.' };
+  const feeLines = back.filter((l) => policy.reasons.find((r) => r.reason === l.reason)?.restockingFee === true);
+  // The percentage is taken inside issueRefund, of the fee lines valued after the order's earlier refunds, as the refund values them.
+  const labelFee = record.returnShippingPaidBy === 'customer' && record.label ? record.label.rate : 0;
+  const [reservation, ledger] = await Promise.all([deps.inventory.reservation(order.orderId), deps.returns.ledger(order.orderId)]);
+  const shipped = shippedPerLine(order, unitsOf(reservation?.sold ?? []));
+  const everyUnitBack = order.lines.every((l) => (ledger?.held[l.lineId] ?? 0) >= (shipped.get(l.lineId) ?? 0));
+  const refund = await deps.issueRefund({
+    orderId: order.orderId,
+    key: `return:${record.returnId}`,
+    kind: 'return',
+    reason: `Return ${record.returnId}`,
+    lines: back.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    shipping: policy.refundShipping && everyUnitBack,
+    fee: labelFee,
+    restockingFee: { percent: policy.restockingFeePercent, lines: feeLines.map((l) => ({ sku: l.sku, quantity: l.quantity })) },
+    returnId: record.returnId,
+    ...(record.resolution === 'store_credit' ? { storeCredit: { email: order.customer.email ?? '' } } : {}),
+    actor: command.actor,
+    correlationId: command.correlationId,
+  });
+  return {
+    summary: { refundId: refund.refundId, amount: refund.amount, status: refund.status, ...(refund.storeCreditCode ? { storeCreditCode: refund.storeCreditCode } : {}) },
+    message: `Refund ${refund.refundId}: ${refund.amount} minor units, ${refund.status.replaceAll('_', ' ')}${refund.fee > 0 ? ` (fee ${refund.fee} deducted)` : ''}.`,
+  };
+}
+
+/**
+ * Workflow step (ReturnReceived, after the restock), one step of the three
+ * settleReturn runs at once: refundReturned, then the refund's summary on
+ * the return. Kept for callers that settle a return step by step.
  */
 export async function refundReturn(deps: ReturnDeps, command: { returnId: string } & Actor): Promise<{ outcome: 'refunded' | 'skipped'; refundId?: string; amount?: number; status?: string; reason?: string }> {
   const record = await loadReturn(deps, command.returnId);
   if (record.status !== 'received') return { outcome: 'skipped', reason: `the return is ${record.status}` };
   if (record.refund) return { outcome: 'skipped', reason: 'already refunded', ...(record.refund as { refundId?: string }) };
-  let summary: Record<string, unknown>;
-  let message: string;
-  if (record.resolution === 'exchange') {
-    if (!deps.settleExchange) throw new Error('Exchanges are not wired: settleExchange is missing from the return dependencies');
-    ({ summary, message } = await deps.settleExchange({ returnId: record.returnId, actor: command.actor, correlationId: command.correlationId }));
-  } else {
-    const order = await deps.orders.get(record.orderId);
-    if (!order) throw new NotFoundError(`Order ${record.orderId} does not exist`);
-    const policy = (await deps.policies.get(record.policy.policyId)) ?? BUILT_IN_RETURN_POLICY;
-    const back = record.lines.filter((l) => l.condition === 'resellable' || l.condition === 'damaged');
-    const feeLines = back.filter((l) => policy.reasons.find((r) => r.reason === l.reason)?.restockingFee === true);
-    // The percentage is taken inside issueRefund, of the fee lines valued after the order's earlier refunds, as the refund values them.
-    const labelFee = record.returnShippingPaidBy === 'customer' && record.label ? record.label.rate : 0;
-    const [reservation, ledger] = await Promise.all([deps.inventory.reservation(order.orderId), deps.returns.ledger(order.orderId)]);
-    const shipped = shippedPerLine(order, unitsOf(reservation?.sold ?? []));
-    const everyUnitBack = order.lines.every((l) => (ledger?.held[l.lineId] ?? 0) >= (shipped.get(l.lineId) ?? 0));
-    if (back.length === 0) {
-      summary = { status: 'nothing_to_refund' };
-      message = 'Nothing came back: nothing to refund.';
-    } else {
-      const refund = await deps.issueRefund({
-        orderId: order.orderId,
-        key: `return:${record.returnId}`,
-        kind: 'return',
-        reason: `Return ${record.returnId}`,
-        lines: back.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-        shipping: policy.refundShipping && everyUnitBack,
-        fee: labelFee,
-        restockingFee: { percent: policy.restockingFeePercent, lines: feeLines.map((l) => ({ sku: l.sku, quantity: l.quantity })) },
-        returnId: record.returnId,
-        ...(record.resolution === 'store_credit' ? { storeCredit: { email: order.customer.email ?? '' } } : {}),
-        actor: command.actor,
-        correlationId: command.correlationId,
-      });
-      summary = { refundId: refund.refundId, amount: refund.amount, status: refund.status, ...(refund.storeCreditCode ? { storeCreditCode: refund.storeCreditCode } : {}) };
-      message = `Refund ${refund.refundId}: ${refund.amount} minor units, ${refund.status.replaceAll('_', ' ')}${refund.fee > 0 ? ` (fee ${refund.fee} deducted)` : ''}.`;
-    }
-  }
+  const { summary, message } = await refundReturned(deps, record, command);
   await retryOnConcurrentModification(async () => {
     const current = await loadReturn(deps, command.returnId);
     if (current.refund) return;
@@ -642,6 +664,14 @@ export async function refundReturn(deps: ReturnDeps, command: { returnId: string
     );
   }, 5);
   return { outcome: 'refunded', ...(summary as { refundId?: string; amount?: number; status?: string }) };
+}
+
+function closedWrites(record: Return, now: Date, command: Actor) {
+  const at = now.toISOString();
+  return {
+    timeline: [note(at, 'return_closed', command, `Return ${record.returnId} closed.`, { returnId: record.returnId })],
+    events: [ReturnClosed.create({ returnId: record.returnId, orderId: record.orderId, outcome: 'settled', ...(record.refund ? { refund: record.refund } : {}) }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
+  };
 }
 
 /**
@@ -656,15 +686,62 @@ export async function closeReturn(deps: Pick<ReturnDeps, 'returns' | 'clock'>, c
     if (!record.refund) return { outcome: 'skipped' as const, reason: 'its refund has not been issued yet' };
     const now = deps.clock.now();
     const at = now.toISOString();
-    await deps.returns.save(
-      { ...record, status: 'closed', closedAt: at, version: record.version + 1, updatedAt: at },
-      record.version,
-      {
-        timeline: [note(at, 'return_closed', command, `Return ${record.returnId} closed.`, { returnId: record.returnId })],
-        events: [ReturnClosed.create({ returnId: record.returnId, orderId: record.orderId, outcome: 'settled', ...(record.refund ? { refund: record.refund } : {}) }, { occurredAt: now, actor: command.actor, correlationId: command.correlationId })],
-      },
-    );
+    await deps.returns.save({ ...record, status: 'closed', closedAt: at, version: record.version + 1, updatedAt: at }, record.version, closedWrites(record, now, command));
     return { outcome: 'closed' as const };
+  }, 5);
+}
+
+/**
+ * Workflow step (ReturnReceived): restock, refund and close in one step,
+ * with ONE write of the return item (every step rewrites it and each of its
+ * list indexes copies it whole, so three writes were three times the cost).
+ * The stock movements and the refund are other aggregates and keep their own
+ * transactions, each idempotent (movement ids `return:<returnId>:<lineId>`,
+ * refund key `return:<returnId>`); the return is then written once, closed,
+ * with `restockedAt`, the refund's summary, the restocked / refunded / closed
+ * timeline entries and ReturnClosed in one transaction. A retry after a crash
+ * in the middle runs the parts again: the repeats move no stock and refund
+ * nothing twice, and the return is closed once (conditional on its version).
+ * A return restocked or refunded by the single steps keeps what they did.
+ */
+export async function settleReturn(
+  deps: ReturnDeps,
+  command: { returnId: string } & Actor,
+): Promise<{ outcome: 'settled' | 'skipped'; restocked?: number; writtenOff?: number; refund?: Record<string, unknown>; reason?: string }> {
+  const record = await loadReturn(deps, command.returnId);
+  if (record.status !== 'received' || !record.receipt) return { outcome: 'skipped', reason: `the return is ${record.status}` };
+  // Entries of one transaction share no clock tick, so their order on the timeline is their order here.
+  let last = '';
+  const stamp = () => {
+    const now = deps.clock.now();
+    const at = last && now.toISOString() <= last ? new Date(Date.parse(last) + 1) : now;
+    last = at.toISOString();
+    return at;
+  };
+  const stock = record.restockedAt ? undefined : await moveReturnedStock(deps, { ...record, receipt: record.receipt }, command);
+  const restockedAt = stock ? stamp().toISOString() : undefined;
+  const refunded = record.refund ? undefined : await refundReturned(deps, record, command);
+  const refundedAt = refunded ? stamp().toISOString() : undefined;
+  return retryOnConcurrentModification(async () => {
+    const current = await loadReturn(deps, command.returnId);
+    if (current.status !== 'received') return { outcome: 'skipped' as const, reason: `the return is ${current.status}` };
+    const now = stamp();
+    const at = now.toISOString();
+    const timeline: TimelineEntry[] = [];
+    if (!current.restockedAt && stock && restockedAt) timeline.push(restockedNote(restockedAt, command, record.returnId, stock));
+    if (!current.refund && refunded && refundedAt) timeline.push(note(refundedAt, 'return_refunded', command, `Return ${record.returnId}: ${refunded.message}`, { returnId: record.returnId }));
+    const next: Return = {
+      ...current,
+      status: 'closed',
+      restockedAt: current.restockedAt ?? restockedAt ?? at,
+      refund: current.refund ?? refunded?.summary ?? {},
+      closedAt: at,
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    const closing = closedWrites(next, now, command);
+    await deps.returns.save(next, current.version, { timeline: [...timeline, ...closing.timeline], events: closing.events });
+    return { outcome: 'settled' as const, ...(stock ? { restocked: stock.restocked, writtenOff: stock.writtenOff } : {}), ...(next.refund ? { refund: next.refund } : {}) };
   }, 5);
 }
 

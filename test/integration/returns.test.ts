@@ -20,6 +20,7 @@ import {
   rejectReturn,
   requestReturn,
   restockReturn,
+  settleReturn,
   type ReturnDeps,
 } from '#shared/use-cases/returns.ts';
 import type { Clock } from '#shared/domain/clock.ts';
@@ -172,6 +173,83 @@ describe('returns on DynamoDB Local', () => {
     await expect(approveReturn(deps, { returnId, actor: 'test' })).rejects.toMatchObject({ code: 'invalid_transition' });
     await expect(receiveReturn(deps, { returnId, input: receipt, actor: 'test' })).rejects.toMatchObject({ code: 'invalid_transition' });
     expect(await allItems(db, tableName)).toHaveLength(before.length);
+  });
+
+  it('settles a received return in one step (restock, refund, close) with one write of the return, and a retry after a crash in the middle restocks and refunds once', async () => {
+    const { orderId, lineId, sku } = await shippedOrder(1);
+    const { body } = await request(orderId, { lines: [{ lineId, quantity: 1, reason: 'size' }] });
+    const returnId = body.returnId;
+    const received = await receiveReturn(deps, { returnId, input: { lines: [{ lineId, condition: 'resellable' }] }, actor: 'test' });
+    const returnItems = async () => (await allItems(db, tableName)).filter((i) => i['PK'] === `ORDER#${orderId}` && i['SK'] === `RETURN#${returnId}`);
+
+    // The stock and the refund are done, then the return's write fails (the Lambda dies): nothing on the return moved.
+    let crash = true;
+    const crashing: ReturnDeps = {
+      ...deps,
+      returns: {
+        ...deps.returns,
+        get: (id) => deps.returns.get(id),
+        ledger: (id) => deps.returns.ledger(id),
+        save: async (...args) => {
+          if (crash) {
+            crash = false;
+            throw new Error('Lambda timed out');
+          }
+          return deps.returns.save(...args);
+        },
+      },
+    };
+    await expect(settleReturn(crashing, { returnId, actor: 'test' })).rejects.toThrow('Lambda timed out');
+    expect(must((await returnItems())[0])['version']).toBe(received.version);
+    const afterCrash = (await world.inventory.stock(sku)).positions.find((p) => p.locationId === 'returns-east');
+    expect(afterCrash).toMatchObject({ onHand: 1, available: 1 });
+
+    // The workflow's retry finishes: the same movement and refund key move and refund nothing twice; the return is written once, closed.
+    const settled = await settleReturn(crashing, { returnId, actor: 'test' });
+    expect(settled).toMatchObject({ outcome: 'settled', restocked: 1, writtenOff: 0, refund: { refundId: expect.any(String), status: expect.any(String) } });
+    expect((await world.inventory.stock(sku)).positions.find((p) => p.locationId === 'returns-east')).toMatchObject({ onHand: 1, available: 1 });
+    const refunds = (await allItems(db, tableName)).filter((i) => i['PK'] === `ORDER#${orderId}` && i['entity'] === 'Refund');
+    expect(refunds).toHaveLength(1);
+    const [item] = await returnItems();
+    expect(item).toMatchObject({ status: 'closed', version: received.version + 1, restockedAt: expect.any(String), closedAt: expect.any(String), refund: { refundId: must(refunds[0])['refundId'] } });
+    const closed = await getReturn(deps, returnId);
+    expect(closed.timeline.map((e) => e.type)).toEqual(['requested', 'approved', 'received', 'restocked', 'refunded', 'closed']);
+
+    // Settled: a third run changes nothing.
+    const before = await allItems(db, tableName);
+    expect(await settleReturn(deps, { returnId, actor: 'test' })).toEqual({ outcome: 'skipped', reason: 'the return is closed' });
+    expect(await allItems(db, tableName)).toEqual(before);
+  });
+
+  it('records a carrier scan that does not change the return without writing the return item, once each, and shows every scan', async () => {
+    const { orderId, lineId } = await shippedOrder(1);
+    const { body } = await request(orderId, { lines: [{ lineId, quantity: 1, reason: 'size' }] });
+    const returnId = body.returnId;
+    const label = await createReturnLabel(deps, { returnId, actor: 'test' });
+    const carrierId = must((await getReturn(deps, returnId)).label).carrierId;
+    const scan = (status: 'in_transit' | 'out_for_delivery' | 'exception', occurredAt: string) =>
+      recordTracking({ ...world.deps, returns: deps.returns }, { carrierId, trackingNumber: must(label.trackingNumber), status, occurredAt });
+    const t0 = Date.now();
+    expect(await scan('in_transit', new Date(t0).toISOString())).toMatchObject({ outcome: 'applied' });
+    const moved = must(await deps.returns.get(returnId));
+    expect(moved).toMatchObject({ status: 'in_transit', version: 3 });
+
+    const before = await allItems(db, tableName);
+    expect(await scan('out_for_delivery', new Date(t0 + 60_000).toISOString())).toMatchObject({ outcome: 'recorded' });
+    const after = await allItems(db, tableName);
+    // Two new items: the scan and its timeline entry; the return item is as it was.
+    expect(after).toHaveLength(before.length + 2);
+    expect(must(await deps.returns.get(returnId))).toEqual(moved);
+    expect(after.filter((i) => String(i['SK']).startsWith(`RETURNSCAN#${returnId}#`)).map((i) => i['status'])).toEqual(['in_transit', 'out_for_delivery']);
+
+    // The same scan again (a carrier's retry), or the first one again: unchanged, nothing written.
+    expect(await scan('out_for_delivery', new Date(t0 + 60_000).toISOString())).toMatchObject({ outcome: 'unchanged' });
+    expect(await scan('in_transit', new Date(t0).toISOString())).toMatchObject({ outcome: 'unchanged' });
+    expect(await allItems(db, tableName)).toHaveLength(after.length);
+
+    const details = await getReturn(deps, returnId);
+    expect(details.tracking).toEqual({ status: 'out_for_delivery', events: [{ status: 'in_transit', at: new Date(t0).toISOString() }, { status: 'out_for_delivery', at: new Date(t0 + 60_000).toISOString() }] });
+    expect(details.timeline.map((e) => e.type)).toEqual(['requested', 'approved', 'label_created', 'in_transit', 'tracking']);
   });
 
   it('restocks resellable units to available at the receiving location', async () => {
