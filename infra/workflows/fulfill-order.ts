@@ -1,19 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { WorkflowBuilder } from './index.ts';
-
-/** Retries for a task whose Lambda is idempotent: throttles and transient failures, with back-off. */
-export function retried(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
-  task.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
-  task.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
-  return task;
-}
-
-/** The order (from the event) and the event's metadata: what every step of the order workflows receives. */
-export const orderStep = (extra: Record<string, unknown> = {}) =>
-  sfn.TaskInput.fromObject({ orderId: sfn.JsonPath.stringAt('$.detail.data.orderId'), metadata: sfn.JsonPath.objectAt('$.detail.metadata'), ...extra });
+import { orderStep, retried, type WorkflowBuilder } from './steps.ts';
 
 /**
  * StockReserved (status reserved) → ConfirmPayment → declined? cancel :

@@ -2,7 +2,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { WorkflowBuilder } from './index.ts';
+import type { WorkflowBuilder } from './steps.ts';
 
 /**
  * LocationChanged → AssessReadiness → (needs attention?) → NotifyOperations.

@@ -1,8 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { retried } from './fulfill-order.ts';
-import type { WorkflowBuilder } from './index.ts';
+import { retried, type WorkflowBuilder } from './steps.ts';
 
 /** The return (from the event) and the event's metadata: what every step of the return workflows receives. */
 const returnStep = (extra: Record<string, unknown> = {}) =>

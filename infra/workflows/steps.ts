@@ -1,0 +1,26 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { FunctionName } from '../topology/functions.ts';
+
+/**
+ * What every workflow definition is built from. Kept apart from the
+ * registry (index.ts) so that definitions import these and the registry
+ * imports the definitions, never the other way round.
+ */
+
+/** Builds a workflow's definition inside `scope`, given the deployed function for each FunctionName. */
+export type WorkflowBuilder = (scope: Construct, fn: (name: FunctionName) => IFunction) => sfn.IChainable;
+
+/** Retries for a task whose Lambda is idempotent: throttles and transient failures, with back-off. */
+export function retried(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
+  task.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+  task.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+  return task;
+}
+
+/** The order (from the event) and the event's metadata: what every step of the order workflows receives. */
+export const orderStep = (extra: Record<string, unknown> = {}) =>
+  sfn.TaskInput.fromObject({ orderId: sfn.JsonPath.stringAt('$.detail.data.orderId'), metadata: sfn.JsonPath.objectAt('$.detail.metadata'), ...extra });
