@@ -26,6 +26,38 @@ export const InvoiceLine = z.object({
   amount: z.number().int().meta({ description: 'quantity × unit price − discount (+ tax when prices exclude it).' }),
 });
 
+/** Who a document (invoice, credit note) is addressed to: the billing address, else the shipping one, and the customer's e-mail. */
+export const BillTo = z.object({
+  name: z.string().optional(),
+  email: z.string().optional(),
+  lines: z.array(z.string()),
+  city: z.string().optional(),
+  region: z.string().optional(),
+  postalCode: z.string().optional(),
+  country: z.string().optional(),
+});
+export type BillTo = z.infer<typeof BillTo>;
+
+/** The channel a document's order came from, as printed on it. */
+export const DocumentChannel = z.object({ channelId: z.string(), externalNumber: z.string().optional() });
+
+/** The channel and bill-to of an order's documents (its invoices and credit notes print the same). */
+export function documentParties(order: Order): { channel: z.infer<typeof DocumentChannel>; billTo: BillTo } {
+  const address = order.billingAddress ?? order.shippingAddress;
+  return {
+    channel: { channelId: order.channel.channelId, ...(order.channel.externalNumber ? { externalNumber: order.channel.externalNumber } : {}) },
+    billTo: {
+      ...(address?.name ?? order.customer.name ? { name: address?.name ?? order.customer.name } : {}),
+      ...(order.customer.email ? { email: order.customer.email } : {}),
+      lines: address?.lines ?? [],
+      ...(address?.city ? { city: address.city } : {}),
+      ...(address?.region ? { region: address.region } : {}),
+      ...(address?.postalCode ? { postalCode: address.postalCode } : {}),
+      ...(address?.country ? { country: address.country } : {}),
+    },
+  };
+}
+
 export const Invoice = z
   .object({
     invoiceId: z.string(),
@@ -36,16 +68,8 @@ export const Invoice = z
     issuedAt: Timestamp,
     currency: z.string(),
     taxesIncluded: z.boolean(),
-    channel: z.object({ channelId: z.string(), externalNumber: z.string().optional() }),
-    billTo: z.object({
-      name: z.string().optional(),
-      email: z.string().optional(),
-      lines: z.array(z.string()),
-      city: z.string().optional(),
-      region: z.string().optional(),
-      postalCode: z.string().optional(),
-      country: z.string().optional(),
-    }),
+    channel: DocumentChannel,
+    billTo: BillTo,
     lines: z.array(InvoiceLine),
     totals: z.object({ subtotal: z.number().int(), discount: z.number().int(), shipping: z.number().int(), tax: z.number().int(), total: z.number().int() }),
   })
@@ -100,20 +124,10 @@ export function invoiceBody(
   const subtotal = lines.reduce((sum, l) => sum + l.amount + l.discount - (order.totals.taxesIncluded ? 0 : l.tax), 0);
   const discount = lines.reduce((sum, l) => sum + l.discount, 0);
   const tax = lines.reduce((sum, l) => sum + l.tax, 0) + shippingTax;
-  const address = order.billingAddress ?? order.shippingAddress;
   return {
     currency: order.currency,
     taxesIncluded: order.totals.taxesIncluded,
-    channel: { channelId: order.channel.channelId, ...(order.channel.externalNumber ? { externalNumber: order.channel.externalNumber } : {}) },
-    billTo: {
-      ...(address?.name ?? order.customer.name ? { name: address?.name ?? order.customer.name } : {}),
-      ...(order.customer.email ? { email: order.customer.email } : {}),
-      lines: address?.lines ?? [],
-      ...(address?.city ? { city: address.city } : {}),
-      ...(address?.region ? { region: address.region } : {}),
-      ...(address?.postalCode ? { postalCode: address.postalCode } : {}),
-      ...(address?.country ? { country: address.country } : {}),
-    },
+    ...documentParties(order),
     lines,
     totals: { subtotal, discount, shipping, tax, total: subtotal - discount + shipping + (order.totals.taxesIncluded ? 0 : tax) },
   };

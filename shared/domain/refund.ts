@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
 import { ValidationError, type ErrorDetail } from './errors.ts';
-import { InvoiceLine, type Invoice } from './invoice.ts';
+import { BillTo, DocumentChannel, InvoiceLine, documentParties, type Invoice } from './invoice.ts';
 import { formatMoney } from './money.ts';
 import { MAX_MINOR_UNITS, type Order } from './order.ts';
 import type { Payment } from './payment.ts';
@@ -114,16 +114,8 @@ export const CreditNote = z
     issuedAt: Timestamp,
     currency: z.string(),
     taxesIncluded: z.boolean(),
-    channel: z.object({ channelId: z.string(), externalNumber: z.string().optional() }),
-    billTo: z.object({
-      name: z.string().optional(),
-      email: z.string().optional(),
-      lines: z.array(z.string()),
-      city: z.string().optional(),
-      region: z.string().optional(),
-      postalCode: z.string().optional(),
-      country: z.string().optional(),
-    }),
+    channel: DocumentChannel,
+    billTo: BillTo,
     lines: z.array(InvoiceLine),
     totals: z.object({
       subtotal: z.number().int(),
@@ -294,7 +286,6 @@ export function creditNoteBody(
   const shipping = refund.shipping?.amount ?? 0;
   const tax = refund.lines.reduce((sum, l) => sum + l.tax, 0) + (refund.shipping?.tax ?? 0);
   const total = subtotal - discount + shipping + (taxed ? tax : 0) - refund.fee + refund.goodwill;
-  const address = order.billingAddress ?? order.shippingAddress;
   return {
     orderId: order.orderId,
     refundId: refund.refundId,
@@ -303,16 +294,7 @@ export function creditNoteBody(
     reason: refund.reason,
     currency: order.currency,
     taxesIncluded: order.totals.taxesIncluded,
-    channel: { channelId: order.channel.channelId, ...(order.channel.externalNumber ? { externalNumber: order.channel.externalNumber } : {}) },
-    billTo: {
-      ...(address?.name ?? order.customer.name ? { name: address?.name ?? order.customer.name } : {}),
-      ...(order.customer.email ? { email: order.customer.email } : {}),
-      lines: address?.lines ?? [],
-      ...(address?.city ? { city: address.city } : {}),
-      ...(address?.region ? { region: address.region } : {}),
-      ...(address?.postalCode ? { postalCode: address.postalCode } : {}),
-      ...(address?.country ? { country: address.country } : {}),
-    },
+    ...documentParties(order),
     lines,
     totals: { subtotal, discount, shipping, tax, fee: refund.fee, goodwill: refund.goodwill, total },
   };

@@ -5,7 +5,7 @@ import { Invoice, invoiceIdOf } from '#shared/domain/invoice.ts';
 import type { InvoiceRepository } from '#shared/ports.ts';
 import type { TimelineEntry } from '#shared/domain/order.ts';
 import type { OutboxEvent } from '#events/define.ts';
-import { entityOf, queryIndexPage } from './items.ts';
+import { entityOf, queryIndexAll } from './items.ts';
 import { keys } from './keys.ts';
 import { timelinePut } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
@@ -33,22 +33,13 @@ export class DynamoInvoiceRepository implements InvoiceRepository {
   }
 
   async forOrder(orderId: string): Promise<Invoice[]> {
-    const invoices: Invoice[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await queryIndexPage(this.#db, {
-        limit: 100,
-        cursor,
-        tableName: this.#tableName,
-        index: 'GSI1',
-        partition: keys.invoiceByOrderPartition(orderId),
-        parse: (e) => Invoice.parse(e),
-        itemKey: (invoiceId) => ({ ...keys.invoice(invoiceId), ...keys.invoiceByOrder(orderId, invoiceId) }),
-      });
-      invoices.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return invoices;
+    return queryIndexAll(this.#db, {
+      tableName: this.#tableName,
+      index: 'GSI1',
+      partition: keys.invoiceByOrderPartition(orderId),
+      parse: (e) => Invoice.parse(e),
+      itemKey: (invoiceId) => ({ ...keys.invoice(invoiceId), ...keys.invoiceByOrder(orderId, invoiceId) }),
+    });
   }
 
   async issuedFor(orderId: string, subject: string): Promise<Invoice | undefined> {

@@ -25,6 +25,21 @@ export function versionCondition(expectedVersion: number | null) {
 }
 
 /** One page of one index partition, in sort-key order (or reversed), with a checked cursor. */
+/** Every item of an index partition, page after page (for lists bounded per order: invoices, credit notes). */
+export async function queryIndexAll<T>(
+  db: DynamoDBDocumentClient,
+  request: Omit<Parameters<typeof queryIndexPage<T>>[1], 'limit' | 'cursor'>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queryIndexPage(db, { ...request, limit: 100, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 export async function queryIndexPage<T>(
   db: DynamoDBDocumentClient,
   request: PageRequest & {

@@ -4,7 +4,7 @@ import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { CreditNote, Refund, creditNoteIdOf, pendingRefundDueAt } from '#shared/domain/refund.ts';
 import type { StoreCredit } from '#shared/domain/exchange.ts';
 import type { RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
-import { conditionFailedAt, entityOf, passedDeadlines, queryIndexPage, queryOrderItems } from './items.ts';
+import { conditionFailedAt, entityOf, passedDeadlines, queryIndexAll, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
 import { timelinePut } from './order-repository.ts';
 import { outboxPut } from './outbox.ts';
@@ -52,22 +52,13 @@ export class DynamoRefundRepository implements RefundRepository {
   }
 
   async creditNotesOf(orderId: string): Promise<CreditNote[]> {
-    const notes: CreditNote[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await queryIndexPage(this.#db, {
-        limit: 100,
-        cursor,
-        tableName: this.#tableName,
-        index: 'GSI1',
-        partition: keys.creditNoteByOrderPartition(orderId),
-        parse: (e) => CreditNote.parse(e),
-        itemKey: (creditNoteId) => ({ ...keys.creditNote(creditNoteId), ...keys.creditNoteByOrder(orderId, creditNoteId) }),
-      });
-      notes.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return notes;
+    return queryIndexAll(this.#db, {
+      tableName: this.#tableName,
+      index: 'GSI1',
+      partition: keys.creditNoteByOrderPartition(orderId),
+      parse: (e) => CreditNote.parse(e),
+      itemKey: (creditNoteId) => ({ ...keys.creditNote(creditNoteId), ...keys.creditNoteByOrder(orderId, creditNoteId) }),
+    });
   }
 
   async record(refund: Refund, payment: RefundPaymentChange | undefined, writes: RefundWrites) {
