@@ -14,6 +14,7 @@ import type { Notification } from './domain/notification.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
 import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
+import type { ChannelAction, ChannelReceipt } from './domain/channel-writeback.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -416,6 +417,19 @@ export interface NotificationRepository {
 
 export interface SmsSender {
   send(message: { to: string; text: string; tags?: Record<string, string> }): Promise<{ messageId: string }>;
+}
+
+/**
+ * Tells a channel what happened to one of its orders: a shipment with its
+ * tracking, a cancellation, a refund (shared/adapters/channel-writeback.ts,
+ * one client per channel type). Safe to call again with the same action —
+ * after a crash or a timeout the client finds what it already did (Amazon's
+ * packageReferenceId, Shopify's remaining quantities and `@idempotent` key,
+ * eBay's and WooCommerce's existing fulfillments, notes and refunds) rather
+ * than confirming, cancelling or refunding twice. Throws WritebackError.
+ */
+export interface ChannelWriter {
+  send(action: ChannelAction): Promise<ChannelReceipt>;
 }
 
 /** A payment provider, every call idempotent by key. */
