@@ -62,10 +62,15 @@ export const CancellationAction = z.object({
   /** The cancelled lines; absent: the whole order. */
   lines: z.array(ChannelLineRef).optional(),
   note: z.string().optional(),
-  /** The order was paid at the channel: the channel refunds it as it cancels (Shopify `refundMethod`, eBay refund). */
+  /**
+   * The order was paid at the channel. A whole-order cancellation then asks
+   * the channel to refund as it cancels (Shopify `refundMethod`, eBay
+   * SELLER_CANCEL refund): the OMS records no refund of its own for it. A
+   * line cancellation never moves money itself: the OMS records the
+   * difference as a refund (`change:<changeId>`) that reaches the channel as
+   * a RefundAction of its own, so the money is never given back twice.
+   */
   paidAtChannel: z.boolean(),
-  /** Minor units the buyer gets back for a line cancellation (what the OMS computed), when paid at the channel. */
-  amount: z.number().int().min(0).optional(),
 });
 export type CancellationAction = z.infer<typeof CancellationAction>;
 
