@@ -35,6 +35,7 @@ import { ReturnReceived } from './return-received.ts';
 import { ReturnClosed } from './return-closed.ts';
 import { OrderHeld } from './order-held.ts';
 import { OrderReleased } from './order-released.ts';
+import { ChannelSyncRetryRequested } from './channel-sync-retry-requested.ts';
 import { ExchangeCreated } from './exchange-created.ts';
 import { ClaimCreated } from './claim-created.ts';
 import { ClaimResolved } from './claim-resolved.ts';
@@ -75,6 +76,7 @@ export const eventCatalog: readonly EventDefinition<z.ZodType>[] = [
   ReturnClosed,
   OrderHeld,
   OrderReleased,
+  ChannelSyncRetryRequested,
   ExchangeCreated,
   ClaimCreated,
   ClaimResolved,

@@ -204,7 +204,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       archive: events,
       deliver: async (target, event) => {
         if ('workflow' in target) workflows.startExecution(target.workflow, event);
-        else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(event.detail)]);
+        else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(target.message === 'event' ? event : event.detail)]);
         else await lambdas.invoke(target.function, event);
       },
     });

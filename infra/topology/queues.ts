@@ -1,3 +1,4 @@
+import { WRITEBACK_DELIVERIES } from '#shared/domain/channel-writeback.ts';
 import type { FunctionName } from './functions.ts';
 
 /**
@@ -37,6 +38,27 @@ export const queues = {
     maxBatchingWindowSeconds: 2,
     // About 1.5 hours of redeliveries (visibility timeout) before a channel outage dead-letters a push.
     maxReceiveCount: 8,
+    visibilityTimeoutSeconds: 720,
+    maxConcurrency: 5,
+  },
+  mailFeedback: {
+    description: 'SES bounces and complaints, delivered by the SES feedback topic\'s subscription',
+    consumer: 'receiveSesFeedback',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    // A notice the OMS cannot read does not heal: three receives, then the dead-letter queue (with its alarm).
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 60,
+    maxConcurrency: 2,
+  },
+  writeback: {
+    description: 'Shipments, cancellations and refunds to tell the channels their orders came from (whole events)',
+    consumer: 'writeBack',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    // Each delivery retries 429/5xx a few times with back-off itself; then the queue redelivers every 12 minutes, and on the
+    // 10th delivery (about 2 hours of a channel outage) the action is recorded failed: alarmed, listed, retried by a person.
+    maxReceiveCount: WRITEBACK_DELIVERIES,
     visibilityTimeoutSeconds: 720,
     maxConcurrency: 5,
   },

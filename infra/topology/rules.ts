@@ -18,6 +18,7 @@ import { FulfillmentReported } from '#events/fulfillment-reported.ts';
 import { OrderReleased } from '#events/order-released.ts';
 import { ReturnApproved } from '#events/return-approved.ts';
 import { ReturnReceived } from '#events/return-received.ts';
+import { ChannelSyncRetryRequested } from '#events/channel-sync-retry-requested.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { QueueName } from './queues.ts';
@@ -32,8 +33,8 @@ export interface RuleSpec {
   id: string;
   description: string;
   pattern: EventPattern;
-  /** A queue target receives the event's `detail` as the message body. */
-  target: { workflow: WorkflowName } | { function: FunctionName } | { queue: QueueName };
+  /** A queue target receives the event's `detail` as the message body, or the whole event (`message: 'event'`: with its detail-type, for consumers of several events). */
+  target: { workflow: WorkflowName } | { function: FunctionName } | { queue: QueueName; message?: 'detail' | 'event' };
   /** Delivery attempts after the first before the event goes to the dead-letter queue. */
   retryAttempts: number;
   maxEventAgeSeconds: number;
@@ -232,6 +233,25 @@ export const rules: RuleSpec[] = [
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,
   },
+  ...(
+    [
+      ['ShipmentWritesBackToChannel', 'A shipment with its tracking is confirmed to the channel the order came from', ShipmentShipped.pattern()],
+      [
+        'CancellationWritesBackToChannel',
+        'An order cancelled in the OMS (not at the channel) is cancelled at its channel',
+        OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] }, data: { order: { channel: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } } } }),
+      ],
+      [
+        'LineCancellationWritesBackToChannel',
+        'Lines cancelled in the OMS are cancelled at the channel',
+        OrderLinesCancelled.pattern({ data: { order: { channel: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } } } }),
+      ],
+      ['ChannelRefundWritesBackToChannel', 'A refund owed at the channel is sent to the channel', RefundIssued.pattern({ data: { status: ['to_refund_at_channel'] } })],
+      ['RetriedWritebackGoesBackOnQueue', 'A failed write-back a person retries is sent again', ChannelSyncRetryRequested.pattern()],
+    ] as const
+  ).map(
+    ([id, description, pattern]): RuleSpec => ({ id, description, pattern, target: { queue: 'writeback', message: 'event' }, retryAttempts: 185, maxEventAgeSeconds: 86_400 }),
+  ),
   ...(
     [
       ['BackorderNotifiesCustomer', 'A customer whose order waits for stock is told so', OrderBackordered.pattern({ data: { held: [false] } })],

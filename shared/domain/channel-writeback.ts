@@ -11,6 +11,9 @@ import { ChannelType } from './channel.ts';
  */
 
 export const WRITEBACK_TYPES = ['shopify', 'woocommerce', 'amazon', 'ebay'] as const;
+
+/** Deliveries of a write-back before it is recorded failed (the write-back queue's maxReceiveCount: on the last one the consumer records the failure itself). */
+export const WRITEBACK_DELIVERIES = 10;
 export type WritebackChannelType = (typeof WRITEBACK_TYPES)[number];
 
 /** The order as the channel knows it. */
@@ -82,7 +85,7 @@ export const RefundAction = z.object({
   refundId: z.string(),
   /** Minor units, the whole refund (lines, their tax, shipping, less any fee). */
   amount: z.number().int().min(1),
-  /** Per refunded line: units, and the amount and tax refunded for them (minor units). */
+  /** Per refunded line: units, what they are worth with their tax (`amount`, minor units) and the tax part of it (`tax`). */
   lines: z.array(ChannelLineRef.extend({ amount: z.number().int().min(0), tax: z.number().int().min(0) })),
   /** Shipping refunded (minor units, tax included). */
   shipping: z.number().int().min(0),
@@ -90,6 +93,8 @@ export const RefundAction = z.object({
   note: z.string().optional(),
   /** Units the channel should put back in its own stock: never — the OMS owns stock (Shopify restockType NO_RESTOCK, WooCommerce api_restock false). */
   restock: z.literal(false),
+  /** The money was paid at the channel, so the channel gives it back (WooCommerce `api_refund`, Shopify refund transaction); absent: true. False: the OMS refunded through its own provider and the channel only records the refund. */
+  paidAtChannel: z.boolean().optional(),
 });
 export type RefundAction = z.infer<typeof RefundAction>;
 
@@ -116,4 +121,86 @@ export class WritebackError extends Error {
     this.retryable = retryable;
     this.status = status;
   }
+}
+
+/**
+ * An action's state on the order (`channelSync`): `pending` while it is being
+ * sent or waits for its next try, `sent` once the channel accepted it (with
+ * the channel's reference), `failed` when the channel refused it or kept
+ * failing (with the channel's answer) — then only a person's retry sends it
+ * again (POST /v1/orders/{orderId}/channel-sync/{actionId}/retry).
+ */
+export const ChannelSyncStatus = z.enum(['pending', 'sent', 'failed']);
+export type ChannelSyncStatus = z.infer<typeof ChannelSyncStatus>;
+
+export const ChannelSyncRecord = z
+  .object({
+    orderId: z.string(),
+    actionId: z.string().meta({ description: '`shipment:<shipmentId>`, `cancel`, `cancel:<changeId>` or `refund:<refundId>`: one per order and what happened.' }),
+    kind: z.enum(['shipment', 'cancellation', 'refund']),
+    channelId: z.string(),
+    status: ChannelSyncStatus,
+    summary: z.string().meta({ description: 'What is sent, for people (e.g. "Shipment 01J… (3 units, UPS 1Z999…)").' }),
+    action: ChannelAction.meta({ description: 'What is sent, as the channel client receives it (a retry sends it again unchanged).' }),
+    attempts: z.number().int().min(0).meta({ description: 'Calls to the channel so far.' }),
+    reference: z.string().optional().meta({ description: "The channel's reference for what it created (fulfillment, refund, feed)." }),
+    channelNote: z.string().optional().meta({ description: 'What the channel said on success, when it said something worth keeping (e.g. a refund it still processes).' }),
+    lastError: z
+      .object({
+        message: z.string().meta({ description: "The channel's answer." }),
+        status: z.number().int().optional().meta({ description: 'HTTP status of the channel\'s answer.' }),
+        retryable: z.boolean(),
+        at: z.string(),
+      })
+      .optional(),
+    claimedUntil: z.string().optional().meta({ description: 'While a call is in flight: another delivery waits until then.' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    sentAt: z.string().optional(),
+    failedAt: z.string().optional(),
+  })
+  .meta({ id: 'ChannelSyncRecord' });
+export type ChannelSyncRecord = z.infer<typeof ChannelSyncRecord>;
+
+/** An OMS cancellation reason (free text from staff, payments, routing rules) as the channels classify it. */
+export function cancelReasonOf(reason: string, actor: string): CancelReason {
+  const text = reason.toLowerCase();
+  if (/fraud/.test(text)) return 'fraud';
+  if (/pay|unpaid|declin/.test(text)) return 'unpaid';
+  if (/stock|short|backorder|inventory/.test(text)) return 'out_of_stock';
+  if (/customer|buyer|asked|request/.test(text)) return 'customer';
+  return actor === 'api' || actor.startsWith('user:') ? 'staff' : 'other';
+}
+
+/**
+ * A shipment's units per channel line: a SKU's shipped units fill the order's
+ * lines with that SKU in order, after the units earlier shipments took (as
+ * invoices and captures count them).
+ */
+export function shipmentLines(
+  lines: readonly { lineId: string; sku: string; quantity: number }[],
+  earlier: readonly { sku: string; quantity: number }[],
+  shipment: readonly { sku: string; quantity: number }[],
+): ChannelLineRef[] {
+  const taken = new Map<string, number>();
+  for (const item of earlier) taken.set(item.sku, (taken.get(item.sku) ?? 0) + item.quantity);
+  const left = new Map<string, number>();
+  for (const item of shipment) left.set(item.sku, (left.get(item.sku) ?? 0) + item.quantity);
+  const result: ChannelLineRef[] = [];
+  for (const line of lines) {
+    const before = Math.min(line.quantity, taken.get(line.sku) ?? 0);
+    taken.set(line.sku, (taken.get(line.sku) ?? 0) - before);
+    const quantity = Math.min(line.quantity - before, left.get(line.sku) ?? 0);
+    if (quantity <= 0) continue;
+    left.set(line.sku, (left.get(line.sku) ?? 0) - quantity);
+    result.push({ lineId: line.lineId, sku: line.sku, quantity });
+  }
+  return result;
+}
+
+/** Carrier names as people (and channels) know them, from the OMS carrier id (`easypost:UPS`, `ups`, `parcelco`). */
+export function carrierName(carrierId: string): string {
+  const bare = carrierId.includes(':') ? carrierId.slice(carrierId.indexOf(':') + 1) : carrierId;
+  const known: Record<string, string> = { usps: 'USPS', ups: 'UPS', fedex: 'FedEx', dhl: 'DHL', dhlexpress: 'DHL Express', ontrac: 'OnTrac', canadapost: 'Canada Post', royalmail: 'Royal Mail', dpd: 'DPD', gls: 'GLS', hermes: 'Hermes', parcelco: 'ParcelCo', swiftship: 'SwiftShip' };
+  return known[bare.toLowerCase().replace(/[^a-z]/g, '')] ?? bare;
 }

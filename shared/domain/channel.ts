@@ -35,6 +35,17 @@ const stockSync = {
     .meta({ description: 'Units of every SKU held back from this channel (added to the SKU policy\'s buffer for it).' }),
 };
 
+/** Write-back: what the OMS tells the channel about its orders (docs/channels.md). */
+const writeBack = {
+  writeBack: z
+    .boolean()
+    .default(true)
+    .meta({
+      description:
+        "Tell the channel when its orders ship (per shipment, with tracking), are cancelled in the OMS, or are refunded at the channel. Needs the channel's API credentials (Shopify `adminAccessToken`, WooCommerce `consumerKey`/`consumerSecret`); without them nothing is sent. `false`: the channel is never told.",
+    }),
+};
+
 const PollFrom = z.iso
   .datetime()
   .optional()
@@ -54,12 +65,14 @@ const channelTypes = {
         .regex(/^(gid:\/\/shopify\/Location\/)?\d+$/, 'Use the Shopify location id, e.g. "gid://shopify/Location/123"')
         .optional()
         .meta({ description: 'The Shopify location whose available quantity the OMS sets (needs the `adminAccessToken` secret).' }),
+      notifyCustomer: z.boolean().default(true).meta({ description: 'Shopify sends its own shipping e-mail when the OMS confirms a shipment (`fulfillmentCreate` notifyCustomer).' }),
       ...stockSync,
+      ...writeBack,
     }),
     secrets: { webhookSecret: 'required', adminAccessToken: 'optional' },
   },
   woocommerce: {
-    settings: z.strictObject({ storeUrl: HttpUrl, ...stockSync }),
+    settings: z.strictObject({ storeUrl: HttpUrl, ...stockSync, ...writeBack }),
     secrets: { webhookSecret: 'required', consumerKey: 'optional', consumerSecret: 'optional' },
   },
   amazon: {
@@ -76,6 +89,7 @@ const channelTypes = {
         .optional()
         .meta({ description: 'Merchant token (seller id): needed to set listing quantities through the Listings Items API.' }),
       ...stockSync,
+      ...writeBack,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },
@@ -87,6 +101,7 @@ const channelTypes = {
       pollIntervalMinutes: PollInterval.default(5),
       pollFrom: PollFrom,
       ...stockSync,
+      ...writeBack,
     }),
     secrets: { clientSecret: 'required', refreshToken: 'required' },
   },

@@ -256,6 +256,12 @@ export const keys = {
   /** GSI1 of store credit: a customer's credits by e-mail (hashed, lower case), oldest first. */
   storeCreditByEmail: (email: string, issuedAt: string, code: string) => ({ GSI1PK: `STORECREDITS#${hash(email.toLowerCase())}`, GSI1SK: `${issuedAt}#${code}` }),
   storeCreditByEmailPartition: (email: string): string => `STORECREDITS#${hash(email.toLowerCase())}`,
+  /** A channel write-back action of an order (its `channelSync` state), in the order's partition (`CHANNELSYNC#` sorts before `LINES#`, outside the order body range). */
+  channelSyncAction: (orderId: string, actionId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `CHANNELSYNC#${actionId}` }),
+  channelSyncPrefix: 'CHANNELSYNC#',
+  /** GSI1 while a write-back action is failed (only then): GET /v1/orders?channelSync=failed, newest failure first. */
+  channelSyncFailed: (failedAt: string, orderId: string, actionId: string) => ({ GSI1PK: 'CHANNELSYNCFAILED', GSI1SK: `${failedAt}#${orderId}#${actionId}` }),
+  channelSyncFailedPartition: 'CHANNELSYNCFAILED',
   /** A claim (damaged or lost in transit), in its order's partition (`CLAIM#` sorts before `LINES#`, outside the order body range). */
   claim: (orderId: string, claimId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `CLAIM#${claimId}` }),
   claimPrefix: 'CLAIM#',
@@ -272,10 +278,21 @@ export const keys = {
     SK: `TOCUSTOMER#${template}#${hash(about)}#${channel}`,
   }),
   notificationPrefix: 'TOCUSTOMER#',
+  /** An e-mail SES accepted, by its SES message id: which order and message a bounce or complaint is about (written with the sent message, expires after a year). */
+  sentMail: (sesMessageId: string): ItemKey => ({ PK: `SESMAIL#${hash(sesMessageId)}`, SK: 'SENT' }),
+  /** An address customer messages no longer go to (a permanent bounce or a complaint), by its lower-case address. */
+  emailSuppression: (email: string): ItemKey => ({ PK: `SUPPRESSED#${hash(email.toLowerCase())}`, SK: 'EMAIL' }),
+  /** One SNS notification of SES feedback, recorded once (SNS redelivers with the same MessageId); expires after 30 days. */
+  mailFeedback: (snsMessageId: string): ItemKey => ({ PK: `SESFEEDBACK#${hash(snsMessageId)}`, SK: 'FEEDBACK' }),
 
   /** The sandbox payment provider's own records, authorizations and captures by id (it stands in for a remote provider). */
   sandboxAuthorization: (id: string): ItemKey => ({ PK: `SANDBOXPAY#${id}`, SK: 'RECORD' }),
   sandboxIdempotency: (key: string): ItemKey => ({ PK: `SANDBOXPAY#IDEM#${hash(key)}`, SK: 'IDEMPOTENCY' }),
+
+  /** The carrier platform's shipment (EasyPost `shp_…`) rated or bought under an OMS idempotency key: a retried label step re-reads it instead of buying twice. */
+  carrierShipment: (idempotencyKey: string): ItemKey => ({ PK: `CARRIERSHIP#${hash(idempotencyKey)}`, SK: 'SHIPMENT' }),
+  /** A carrier platform's webhook event (EasyPost `evt_…`) already handled: a redelivery is answered without acting again. */
+  carrierEvent: (provider: string, eventId: string): ItemKey => ({ PK: `CARRIEREVENT#${provider}#${hash(eventId)}`, SK: 'EVENT' }),
 
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),

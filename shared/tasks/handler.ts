@@ -29,13 +29,20 @@ export function taskHandler<S extends z.ZodType, R>(
     });
 }
 
+/** An SQS record as a consumer sees it (ApproximateReceiveCount: this delivery's number, from 1). */
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+  attributes?: { ApproximateReceiveCount?: string } | undefined;
+}
+
 /**
  * An SQS consumer: each record is handled on its own; the failed ones are
  * reported back (ReportBatchItemFailures) so only they are retried, and after
  * the queue's maxReceiveCount they move to its dead-letter queue.
  */
-export function queueHandler(run: (body: string, record: { messageId: string }) => Promise<void>) {
-  return middy<{ Records: { messageId: string; body: string }[] }, { batchItemFailures: { itemIdentifier: string }[] }>()
+export function queueHandler(run: (body: string, record: QueueRecord) => Promise<void>) {
+  return middy<{ Records: QueueRecord[] }, { batchItemFailures: { itemIdentifier: string }[] }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))

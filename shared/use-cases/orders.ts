@@ -4,7 +4,7 @@ import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import type { Order, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
-import type { ChannelRepository, IdempotencyRepository, OrderListFilter, OrderRepository, OrderSource, Page, PageRequest } from '#shared/ports.ts';
+import type { ChannelRepository, ChannelSyncActionRepository, IdempotencyRepository, OrderListFilter, OrderRepository, OrderSource, Page, PageRequest } from '#shared/ports.ts';
 import { ChannelId } from '#shared/domain/channel.ts';
 import type { Actor } from './actor.ts';
 import { captureOrder, type CaptureOutcome } from './capture-order.ts';
@@ -39,11 +39,28 @@ export async function getChannelOrder(deps: { orders: OrderRepository }, channel
   return order;
 }
 
-export async function listOrders(deps: { orders: OrderRepository }, filter: OrderListFilter, page: PageRequest): Promise<Page<OrderSummary>> {
-  if (filter.from && filter.to && filter.from > filter.to) {
+export async function listOrders(
+  deps: { orders: OrderRepository; channelSync?: Pick<ChannelSyncActionRepository, 'failed'> | undefined },
+  filter: OrderListFilter & { channelSync?: 'failed' | undefined },
+  page: PageRequest,
+): Promise<Page<OrderSummary>> {
+  const { channelSync, ...rest } = filter;
+  if (channelSync) {
+    const combined = Object.entries(rest).filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (combined.length) {
+      throw new ValidationError('`channelSync` lists orders by their failed write-backs and is not combined with other filters', combined.map((name) => ({ in: 'query' as const, path: name, message: 'Not combined with `channelSync`' })));
+    }
+    if (!deps.channelSync) throw new Error('listOrders needs the write-back repository for channelSync');
+    // Failed actions, newest first; an order with several appears once, at its newest failure.
+    const failed = await deps.channelSync.failed(page);
+    const orderIds = [...new Set(failed.items.map((item) => item.orderId))];
+    const orders = await Promise.all(orderIds.map((orderId) => deps.orders.get(orderId)));
+    return { items: orders.filter((order) => order !== undefined).map(({ lines, ...order }) => ({ ...order, lineCount: lines.length })), ...(failed.nextCursor ? { nextCursor: failed.nextCursor } : {}) };
+  }
+  if (rest.from && rest.to && rest.from > rest.to) {
     throw new ValidationError('`from` is after `to`', [{ in: 'query', path: 'from', message: 'Must not be after `to`' }]);
   }
-  return deps.orders.list(filter, page);
+  return deps.orders.list(rest, page);
 }
 
 /**
