@@ -7,10 +7,13 @@ import { parseJson } from '#shared/domain/json.ts';
 /** A marketplace answered with an error that retrying will not fix (4xx other than 429). */
 export class MarketplaceError extends Error {
   readonly status: number;
-  constructor(message: string, status: number) {
+  /** The marketplace's answer as it came (for clients that report the channel's own message). */
+  readonly body: string | undefined;
+  constructor(message: string, status: number, body?: string) {
     super(message);
     this.name = 'MarketplaceError';
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -70,7 +73,7 @@ export const MARKETPLACE_RETRY: RetryPolicy = {
 export async function requestJson(
   url: string,
   init: RequestInit,
-  options: { retry?: RetryPolicy; limiter?: RateLimiter; what: string } ,
+  options: { retry?: RetryPolicy; limiter?: RateLimiter; what: string; onHeaders?: (headers: Headers) => void } ,
 ): Promise<unknown> {
   const retry = options.retry ?? MARKETPLACE_RETRY;
   let lastProblem = '';
@@ -84,9 +87,12 @@ export async function requestJson(
     }
     if (response) {
       const text = await response.text();
-      if (response.ok) return text ? parseJson(text) : {};
+      if (response.ok) {
+        options.onHeaders?.(response.headers);
+        return text ? parseJson(text) : {};
+      }
       lastProblem = `HTTP ${response.status}: ${text.slice(0, 300)}`;
-      if (response.status !== 429 && response.status < 500) throw new MarketplaceError(`${options.what} failed with ${lastProblem}`, response.status);
+      if (response.status !== 429 && response.status < 500) throw new MarketplaceError(`${options.what} failed with ${lastProblem}`, response.status, text);
       const retryAfter = Number(response.headers.get('retry-after'));
       if (attempt < retry.attempts && Number.isFinite(retryAfter) && retryAfter > 0) {
         await sleep(Math.min(retry.maxDelayMs, retryAfter * 1000));
