@@ -85,6 +85,10 @@ export const Refund = z
       .optional()
       .meta({ description: 'Status `failed`: why the provider refused the refund, and how much of it was not given back.' }),
     channelReference: z.string().optional().meta({ description: "The channel's payment reference, for the channel write-back." }),
+    refundedAtChannel: z
+      .object({ at: z.string(), reference: z.string().optional().meta({ description: "The channel's id of the refund it made." }) })
+      .optional()
+      .meta({ description: 'The channel write-back sent it and the channel took it: the refund, `to_refund_at_channel` until then, is `refunded`.' }),
     creditNoteId: z.string().optional(),
     storeCreditCode: z.string().optional().meta({ description: 'Status `store_credit`: the code the amount was issued as (GET /v1/store-credits?email=).' }),
     creditNote: z.string().optional().meta({ description: 'Why the refund has no credit note (e.g. the order was never invoiced).' }),

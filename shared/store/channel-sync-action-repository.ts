@@ -4,6 +4,7 @@ import type { OutboxEvent } from '#events/define.ts';
 import { ChannelSyncRecord } from '#shared/domain/channel-writeback.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import type { TimelineEntry } from '#shared/domain/order.ts';
+import type { Refund } from '#shared/domain/refund.ts';
 import type { ChannelSyncActionRepository, Page, PageRequest } from '#shared/ports.ts';
 import { conditionFailedAt, entityOf, queryIndexPage, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
@@ -83,7 +84,7 @@ export class DynamoChannelSyncActionRepository implements ChannelSyncActionRepos
     }
   }
 
-  async finish(record: ChannelSyncRecord, claimedUntil: string, timeline: TimelineEntry[]): Promise<void> {
+  async finish(record: ChannelSyncRecord, claimedUntil: string, timeline: TimelineEntry[], settled?: { refund: Refund }): Promise<void> {
     const stored = withoutClaim(record);
     try {
       await this.#db.send(
@@ -103,6 +104,19 @@ export class DynamoChannelSyncActionRepository implements ChannelSyncActionRepos
               },
             },
             ...timeline.map((entry) => timelinePut(this.#tableName, record.orderId, entry)),
+            ...(settled
+              ? [
+                  {
+                    Put: {
+                      TableName: this.#tableName,
+                      Item: { ...keys.refund(settled.refund.orderId, settled.refund.key), [table.entityAttribute]: 'Refund', ...settled.refund },
+                      ConditionExpression: '#status IN (:owed, :refunded)',
+                      ExpressionAttributeNames: { '#status': 'status' },
+                      ExpressionAttributeValues: { ':owed': 'to_refund_at_channel', ':refunded': 'refunded' },
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );

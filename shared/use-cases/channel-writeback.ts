@@ -141,11 +141,12 @@ export async function writeBack(
       ...(receipt.note ? { channelNote: receipt.note } : {}),
     };
     delete sent.lastError;
+    const settled = action.kind === 'refund' ? await settledRefund(deps, action.order.orderId, action.refundId, at, receipt.reference) : undefined;
     await deps.actions.finish(sent, claimedUntil, [
       entry(at, 'channel_synced', `${channelName} told: ${summary}${receipt.reference ? ` (${receipt.reference})` : ''}${receipt.note ? `. ${receipt.note}` : ''}`, {
         ...(receipt.reference ? { reference: receipt.reference } : {}),
       }),
-    ]);
+    ], settled);
     return { outcome: 'sent', actionId: action.actionId, reference: receipt.reference };
   } catch (error) {
     const at = deps.clock.now().toISOString();
@@ -317,4 +318,11 @@ export async function channelSyncOf(deps: Pick<WritebackDeps, 'orders' | 'action
   const [order, records] = await Promise.all([deps.orders.get(orderId), deps.actions.forOrder(orderId)]);
   if (!order) throw new NotFoundError(`Order ${orderId} does not exist`);
   return records;
+}
+
+/** A refund owed at the channel that the channel just made: `refunded`, with the channel's id for it. */
+async function settledRefund(deps: Pick<WritebackDeps, 'refunds'>, orderId: string, refundId: string, at: string, reference: string | undefined): Promise<{ refund: Refund } | undefined> {
+  const refund = (await deps.refunds.forOrder(orderId)).find((r) => r.refundId === refundId);
+  if (refund?.status !== 'to_refund_at_channel') return undefined;
+  return { refund: { ...refund, status: 'refunded', refundedAtChannel: { at, ...(reference ? { reference } : {}) }, updatedAt: at, completedAt: at } };
 }

@@ -12,6 +12,8 @@ import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
 import { putChannel } from '#shared/use-cases/channels.ts';
 import { WritebackRetryLater, channelSyncOf, retryWriteback, writeBack, type WritebackDeps, type WritebackTrigger } from '#shared/use-cases/channel-writeback.ts';
 import { listOrders } from '#shared/use-cases/orders.ts';
+import { issueRefund } from '#shared/use-cases/refunds.ts';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
 import { matchesPattern } from '#infra/local/event-pattern.ts';
 import { rules } from '#infra/topology/rules.ts';
 import { must, shopifyChannelBody } from '../support/fixtures.ts';
@@ -135,6 +137,28 @@ describe('a shipment written back', () => {
       else expect(['sent', 'already']).toContain(result.value.outcome);
     }
     expect(await writeBack(deps, trigger, options())).toMatchObject({ outcome: 'already', status: 'sent' });
+    expect(writer.calls).toHaveLength(1);
+  });
+});
+
+describe('a refund owed at the channel', () => {
+  it('is sent with its amount and reason, and the refund becomes refunded with the channel id for it', async () => {
+    const writer = new RecordingWriter();
+    writer.answer = async () => ({ reference: 'gid://shopify/Refund/777' });
+    const deps = depsWith(writer);
+    const { order } = await shippedOrder(await channel());
+    const refunds = new DynamoRefundRepository(db, tableName);
+    const refund = await issueRefund(
+      { orders: world.orders, fulfillments: world.fulfillments, refunds, invoices: world.invoices, providers: world.deps.providers, ruleSetFor: async () => BUILT_IN_RULE_SET, clock: systemClock },
+      { orderId: order.orderId, key: `goodwill:${newId()}`, kind: 'goodwill', reason: 'late delivery', amount: 150, actor: 'test' },
+    );
+    expect(refund.status).toBe('to_refund_at_channel');
+    expect(await writeBack(deps, { kind: 'refund', orderId: order.orderId, refundId: refund.refundId, status: refund.status }, options())).toMatchObject({ outcome: 'sent' });
+    expect(must(writer.calls[0])).toMatchObject({ kind: 'refund', actionId: `refund:${refund.refundId}`, amount: 150, reason: 'goodwill', restock: false, order: { currency: order.currency } });
+    const settled = must((await refunds.forOrder(order.orderId)).find((r) => r.refundId === refund.refundId));
+    expect(settled).toMatchObject({ status: 'refunded', refundedAtChannel: { reference: 'gid://shopify/Refund/777', at: expect.any(String) } });
+    // A provider refund (or one already settled) is nothing for the channel.
+    expect(await writeBack(deps, { kind: 'refund', orderId: order.orderId, refundId: refund.refundId, status: 'refunded' }, options())).toMatchObject({ outcome: 'skipped' });
     expect(writer.calls).toHaveLength(1);
   });
 });
