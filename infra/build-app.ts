@@ -18,7 +18,8 @@ export interface OmsApp {
  * tests, and by the local runtime, which synthesizes the state machines with
  * bundling skipped and runs their definitions locally.
  *
- * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `archiveRetentionDays`,
+ * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `sellerName`, `supportEmail`,
+ * `defaultLocale` (customer e-mails, docs/notifications.md), `archiveRetentionDays`,
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
  * Stacks are environment-agnostic unless CDK_DEFAULT_ACCOUNT/REGION are set,
  * so `cdk synth` works offline with no credentials.
@@ -35,6 +36,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     },
   });
   const context = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
+  const optional = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const stage = context('stage', 'dev');
   const env =
     process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
@@ -63,6 +65,13 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     alarmTopic: stateful.alarmTopic,
     mailFrom: context('mailFrom', 'oms@example.com'),
     opsEmail: context('opsEmail', 'ops@example.com'),
+    mail: {
+      configurationSet: stateful.mailConfigurationSet.configurationSetName,
+      feedbackTopicArn: stateful.mailFeedbackTopic.topicArn,
+      sellerName: optional('sellerName'),
+      supportEmail: optional('supportEmail'),
+      defaultLocale: optional('defaultLocale'),
+    },
     logRetention: RetentionDays.ONE_MONTH,
   });
   const api = new ApiStack(app, `Oms-${stage}-Api`, {
@@ -75,6 +84,13 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     alarmTopic: stateful.alarmTopic,
     mailFrom: context('mailFrom', 'oms@example.com'),
     opsEmail: context('opsEmail', 'ops@example.com'),
+    mail: {
+      configurationSet: stateful.mailConfigurationSet.configurationSetName,
+      feedbackTopicArn: stateful.mailFeedbackTopic.topicArn,
+      sellerName: optional('sellerName'),
+      supportEmail: optional('supportEmail'),
+      defaultLocale: optional('defaultLocale'),
+    },
     logRetention: RetentionDays.ONE_MONTH,
     functionLogs: stateless.functionLogs,
     pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),

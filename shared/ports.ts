@@ -11,6 +11,7 @@ import type { Payment } from './domain/payment.ts';
 import type { Invoice } from './domain/invoice.ts';
 import type { CreditNote, Refund } from './domain/refund.ts';
 import type { Notification } from './domain/notification.ts';
+import type { EmailSuppression } from './domain/mail-feedback.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
 import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
@@ -413,6 +414,22 @@ export interface NotificationRepository {
   claim(notification: Notification, staleAfterMs: number, now: Date): Promise<'claimed' | 'sent' | 'in_progress'>;
   finish(notification: Notification, events: OutboxEvent[]): Promise<void>;
   forOrder(orderId: string): Promise<Notification[]>;
+}
+
+/**
+ * SES feedback (bounces, complaints) and the addresses it suppressed
+ * (shared/store/mail-feedback-repository.ts).
+ */
+export interface MailFeedbackRepository {
+  /** The suppression of an address (any case), if it is suppressed. */
+  suppression(email: string): Promise<EmailSuppression | undefined>;
+  /** The customer message SES sent with this message id (recorded when it was sent). */
+  sentMessage(sesMessageId: string): Promise<{ orderId: string; template: string; notificationId: string } | undefined>;
+  /**
+   * Records one SNS notification once (conditional on its MessageId): the
+   * timeline entries of its order and the suppressions, in one transaction.
+   */
+  record(snsMessageId: string, writes: { orderId?: string | undefined; timeline: TimelineEntry[]; suppressions: EmailSuppression[] }): Promise<'recorded' | 'duplicate'>;
 }
 
 export interface SmsSender {

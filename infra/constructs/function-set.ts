@@ -20,9 +20,21 @@ export interface FunctionSetProps {
   carrierWebhookSecret: ISecret;
   mailFrom: string;
   opsEmail: string;
+  /** Customer e-mail settings (docs/notifications.md): SES configuration set, merchant name, support address, default locale. */
+  mail?: MailSettings | undefined;
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
   logGroup: ILogGroup;
   alarmAction: SnsAction;
+}
+
+export interface MailSettings {
+  /** SES configuration set customer e-mail is sent with (its event destination reports bounces and complaints). */
+  configurationSet?: string | undefined;
+  sellerName?: string | undefined;
+  supportEmail?: string | undefined;
+  defaultLocale?: string | undefined;
+  /** The SNS topic SES publishes bounces and complaints to: the feedback consumer accepts notifications of this topic only. */
+  feedbackTopicArn?: string | undefined;
 }
 
 /**
@@ -38,6 +50,11 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     CARRIER_WEBHOOK_SECRET_ID: props.carrierWebhookSecret.secretArn,
     MAIL_FROM: props.mailFrom,
     OPS_EMAIL: props.opsEmail,
+    ...(props.mail?.configurationSet ? { SES_CONFIGURATION_SET: props.mail.configurationSet } : {}),
+    ...(props.mail?.sellerName ? { SELLER_NAME: props.mail.sellerName } : {}),
+    ...(props.mail?.supportEmail ? { SUPPORT_EMAIL: props.mail.supportEmail } : {}),
+    ...(props.mail?.defaultLocale ? { DEFAULT_LOCALE: props.mail.defaultLocale } : {}),
+    ...(props.mail?.feedbackTopicArn ? { SES_FEEDBACK_TOPIC_ARN: props.mail.feedbackTopicArn } : {}),
   };
   const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
   const roles = new Map<string, Role>();
@@ -73,6 +90,8 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
         resources: [
           stack.formatArn({ service: 'ses', resource: 'identity', resourceName: mailDomain }),
           stack.formatArn({ service: 'ses', resource: 'identity', resourceName: props.mailFrom }),
+          // Sending with a configuration set needs the permission on the set too.
+          ...(props.mail?.configurationSet ? [stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: props.mail.configurationSet })] : []),
         ],
       }),
     );

@@ -4,7 +4,9 @@ import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ConfigurationSet, EmailSendingEvent, EventDestination } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { queues, type QueueName } from '../topology/queues.ts';
@@ -37,6 +39,9 @@ export class StatefulStack extends Stack {
   readonly apiToken: Secret;
   readonly carrierWebhookSecret: Secret;
   readonly alarmTopic: Topic;
+  /** SES publishes bounces and complaints of every customer e-mail sent with this configuration set to `mailFeedbackTopic`. */
+  readonly mailConfigurationSet: ConfigurationSet;
+  readonly mailFeedbackTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -164,10 +169,30 @@ export class StatefulStack extends Stack {
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
 
+    // SES feedback: the configuration set's event destination publishes bounces and complaints to an encrypted topic,
+    // whose subscription delivers them to the mail feedback queue (IAM-authorized: no public endpoint, no signature to check).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.mailFeedbackTopic = new Topic(this, 'MailFeedback', { displayName: 'OMS SES bounces and complaints', masterKey: this.key, enforceSSL: true });
+    this.mailConfigurationSet = new ConfigurationSet(this, 'MailConfigurationSet', {});
+    this.mailConfigurationSet.addEventDestination('BouncesAndComplaints', {
+      destination: EventDestination.snsTopic(this.mailFeedbackTopic),
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+    });
+    this.mailFeedbackTopic.addSubscription(new SqsSubscription(this.queues.mailFeedback.queue, { rawMessageDelivery: false }));
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Subscribe to OMS events with rules on this bus' });
     new CfnOutput(this, 'CarrierWebhookSecretArn', { value: this.carrierWebhookSecret.secretArn, description: 'Signing secret of carrier tracking webhooks' });
     new CfnOutput(this, 'ApiTokenSecretArn', { value: this.apiToken.secretArn, description: 'Bearer token of the API' });
+    new CfnOutput(this, 'MailFeedbackTopicArn', { value: this.mailFeedbackTopic.topicArn, description: 'SES bounce and complaint notifications (identity notifications of a verified identity may publish here too)' });
+    new CfnOutput(this, 'MailConfigurationSetName', { value: this.mailConfigurationSet.configurationSetName, description: 'SES configuration set the OMS sends customer e-mail with' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe operations to alarms' });
   }
 }

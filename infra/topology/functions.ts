@@ -331,6 +331,17 @@ export const functions = {
     http: operations.listNotifications,
     access: ['table:read'],
   },
+  previewNotificationTemplate: {
+    entry: 'functions/notifications/preview-template.ts',
+    description: 'GET /v1/notifications/templates/{type}/preview',
+    http: operations.previewNotificationTemplate,
+    access: [],
+  },
+  receiveSesFeedback: {
+    entry: 'functions/notifications/receive-ses-feedback.ts',
+    description: 'SES bounces and complaints (SNS → feedback queue): order timeline and suppressed addresses',
+    access: ['table:write'],
+  },
   confirmPayment: {
     entry: 'functions/workflows/confirm-payment.ts',
     description: 'fulfillOrder workflow: authorize the payment or record the channel payment',

@@ -25,6 +25,8 @@ import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { DynamoMailFeedbackRepository } from '#shared/store/mail-feedback-repository.ts';
+import { isLocale } from '#shared/domain/customer-messages.ts';
 import { DynamoReturnPolicyRepository, DynamoReturnRepository } from '#shared/store/return-repository.ts';
 import { issueRefund, type RefundCommand } from '#shared/use-cases/refunds.ts';
 import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
@@ -45,7 +47,10 @@ const tableName = once(() => readConfig({ TABLE_NAME: configVars.TABLE_NAME }).T
 
 export const locationRepository = once(() => new DynamoLocationRepository(documentClient(), tableName()));
 export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName()));
-export const mailer = once(() => new SesMailer(readConfig({ MAIL_FROM: configVars.MAIL_FROM }).MAIL_FROM));
+export const mailer = once(() => {
+  const config = readConfig({ MAIL_FROM: configVars.MAIL_FROM, SES_CONFIGURATION_SET: z.string().min(1).max(64).optional() });
+  return new SesMailer(config.MAIL_FROM, config.SES_CONFIGURATION_SET);
+});
 export const opsRecipients = once(() => readConfig({ OPS_EMAIL: configVars.OPS_EMAIL }).OPS_EMAIL);
 export const orderRepository = once(() => new DynamoOrderRepository(documentClient(), tableName()));
 export const orderHoldRepository = once(() => new DynamoOrderHoldRepository(documentClient(), tableName()));
@@ -159,6 +164,17 @@ export const refundDeps = once(() => ({
   clock: systemClock,
 }));
 
+export const mailFeedbackRepository = once(() => new DynamoMailFeedbackRepository(documentClient(), tableName()));
+
+/** Who customer e-mails come from and their default language: SELLER_NAME, SUPPORT_EMAIL (optional), DEFAULT_LOCALE (default `en`). */
+export const messageSettings = once(() => {
+  const config = readConfig({
+    SUPPORT_EMAIL: z.email().optional(),
+    DEFAULT_LOCALE: z.string().refine(isLocale, 'Expected a BCP 47 language tag such as en, de or fr-FR').default('en'),
+  });
+  return { sender: { sellerName: sellerName(), ...(config.SUPPORT_EMAIL ? { supportEmail: config.SUPPORT_EMAIL } : {}) }, defaultLocale: config.DEFAULT_LOCALE };
+});
+
 export const notificationDeps = once(() => ({
   orders: orderRepository(),
   fulfillments: fulfillmentRepository(),
@@ -166,6 +182,15 @@ export const notificationDeps = once(() => ({
   mailer: mailer(),
   sms: smsSender(),
   clock: systemClock,
+  suppressions: mailFeedbackRepository(),
+  messages: messageSettings(),
+}));
+
+/** SES bounces and complaints (SES_FEEDBACK_TOPIC_ARN: only notifications of that topic are accepted, when set). */
+export const mailFeedbackDeps = once(() => ({
+  feedback: mailFeedbackRepository(),
+  clock: systemClock,
+  topicArn: readConfig({ SES_FEEDBACK_TOPIC_ARN: z.string().startsWith('arn:').optional() }).SES_FEEDBACK_TOPIC_ARN,
 }));
 
 export const returnPolicyRepository = once(() => new DynamoReturnPolicyRepository(documentClient(), tableName()));

@@ -70,6 +70,23 @@ const VAT_INCLUSIVE_MARKETPLACES = new Set([
   'AMEN7PMS3EDWL', // BE
 ]);
 
+/** The language each marketplace sells in (Amazon sends no buyer language): the e-mails' language for its orders. */
+export const MARKETPLACE_LANGUAGES: Readonly<Record<string, string>> = {
+  ATVPDKIKX0DER: 'en-US', // US
+  A2EUQ1WTGCTBG2: 'en-CA', // CA
+  A1AM78C64UM0Y8: 'es-MX', // MX
+  A1F83G8C2ARO7P: 'en-GB', // UK
+  A1PA6795UKMFR9: 'de-DE', // DE
+  A13V1IB3VIYZZH: 'fr-FR', // FR
+  APJ6JRA9NG5V4: 'it-IT', // IT
+  A1RKKUPIHCS9HS: 'es-ES', // ES
+  A1805IZSGTT6HS: 'nl-NL', // NL
+  A2NODRKZP88ZB9: 'sv-SE', // SE
+  A1C3SOZRARQ6R3: 'pl-PL', // PL
+  AMEN7PMS3EDWL: 'fr-BE', // BE
+  A1VC38T7YXB528: 'ja-JP', // JP
+};
+
 function paymentState(order: AmazonOrder): PaymentState {
   if (order.OrderStatus === 'Pending') return 'pending';
   if (order.PaymentMethod === 'COD') return 'cod';
@@ -112,7 +129,7 @@ export function amazonToDraft(order: AmazonOrder, items: AmazonOrderItem[], chan
     : 'open';
   return withTotalsCheck({
     channel: { channelId: channel.channelId, channelType: 'amazon', externalOrderId: order.AmazonOrderId, externalNumber: order.AmazonOrderId },
-    customer: compact({ name: shipTo?.Name ?? order.BuyerInfo?.BuyerName, email: order.BuyerInfo?.BuyerEmail, phone: shipTo?.Phone }),
+    customer: compact({ name: shipTo?.Name ?? order.BuyerInfo?.BuyerName, email: order.BuyerInfo?.BuyerEmail, phone: shipTo?.Phone, locale: MARKETPLACE_LANGUAGES[order.MarketplaceId ?? ''] }),
     ...compact({
       shippingAddress: shipTo
         ? address({

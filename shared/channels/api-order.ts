@@ -37,7 +37,13 @@ export const ApiOrderInput = z
     externalNumber: z.string().max(100).optional(),
     placedAt: z.iso.datetime().optional(),
     customer: z
-      .strictObject({ name: z.string().max(200).optional(), email: z.email().optional(), phone: z.string().max(40).optional(), smsConsent: z.boolean().optional() })
+      .strictObject({
+        name: z.string().max(200).optional(),
+        email: z.email().optional(),
+        phone: z.string().max(40).optional(),
+        smsConsent: z.boolean().optional(),
+        locale: z.string().max(35).regex(/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/, 'Expected a BCP 47 language tag such as en, de-DE or fr').optional().meta({ description: "The customer's language: e-mails are written in it (en, de, fr; others fall back to the merchant's default).", example: 'de-DE' }),
+      })
       .default({}),
     shippingAddress: ApiAddress.optional(),
     billingAddress: ApiAddress.optional(),

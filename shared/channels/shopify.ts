@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CurrencyCode } from '#shared/domain/money.ts';
+import { isLocale } from '#shared/domain/customer-messages.ts';
 import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
 import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, utc, withTotalsCheck } from './mapping.ts';
 import { hmacBase64Matches } from './signatures.ts';
@@ -60,6 +61,8 @@ export const ShopifyOrder = z.looseObject({
   note: Text,
   payment_gateway_names: z.array(z.string()).default([]),
   customer: z.looseObject({ first_name: Text, last_name: Text, email: Text, phone: Text }).nullish(),
+  /** The language the customer shopped in (`fr`, `fr-FR`); kept only when it is a language tag (it decides the e-mails' language). */
+  customer_locale: Text,
   billing_address: ShopifyAddress.nullish(),
   shipping_address: ShopifyAddress.nullish(),
   line_items: z.array(ShopifyLine).min(1),
@@ -134,6 +137,7 @@ export function shopifyToDraft(order: ShopifyOrder, channel: Pick<Channel, 'chan
       name: joinName(order.customer?.first_name, order.customer?.last_name) ?? joinName(order.shipping_address?.first_name, order.shipping_address?.last_name),
       email: order.email ?? order.customer?.email,
       phone: order.phone ?? order.customer?.phone ?? order.shipping_address?.phone ?? undefined,
+      locale: order.customer_locale && isLocale(order.customer_locale) ? order.customer_locale : undefined,
     }),
     ...compact({ shippingAddress: shopifyAddress(order.shipping_address), billingAddress: shopifyAddress(order.billing_address) }),
     currency: order.currency,

@@ -28,7 +28,10 @@ export const Notification = z
     to: z.string(),
     subject: z.string().optional().meta({ description: 'The e-mail\'s subject line (e-mail only).' }),
     body: z.string(),
-    status: z.enum(['sending', 'sent', 'failed']),
+    status: z.enum(['sending', 'sent', 'failed', 'suppressed']).meta({
+      description: '`suppressed`: not sent, because the address bounced for good or complained before (docs/notifications.md).',
+    }),
+    locale: z.string().optional().meta({ description: 'The language the e-mail was written in (en, de, fr).' }),
     messageId: z.string().optional().meta({ description: 'SES or SNS message id.' }),
     error: z.string().optional(),
     attempts: z.number().int(),
@@ -61,6 +64,8 @@ export interface NotificationContext {
   returnAddress?: string | undefined;
   receiveBy?: string | undefined;
   conditions?: { sku: string; quantity: number; condition: string }[] | undefined;
+  /** Returns: where the customer downloads the return label (a carrier's label document), when there is one. */
+  labelUrl?: string | undefined;
 }
 
 export interface RenderedMessage {

@@ -105,6 +105,16 @@ export const OrderDraft = z
       email: z.string().max(320).optional(),
       phone: z.string().max(40).optional(),
       smsConsent: z.boolean().optional().meta({ description: 'The customer agreed to order updates by SMS (sent only then).' }),
+      locale: z
+        .string()
+        .max(35)
+        .regex(/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/)
+        .optional()
+        .meta({
+          description:
+            "The customer's language (BCP 47 tag, e.g. `de-DE`), from the channel when it says (Shopify `customer_locale`, the Amazon marketplace's language) or given by the API caller; e-mails are written in it when the OMS has wording for it, else in the merchant's default (docs/notifications.md).",
+          example: 'de-DE',
+        }),
     }),
     shippingAddress: OrderAddress.optional(),
     billingAddress: OrderAddress.optional(),

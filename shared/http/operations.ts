@@ -729,6 +729,35 @@ export const operations = {
     errors: [401, 404, 422],
   }),
 
+  previewNotificationTemplate: defineOperation({
+    operationId: 'previewNotificationTemplate',
+    method: 'GET',
+    path: '/v1/notifications/templates/{type}/preview',
+    auth: 'bearer',
+    summary: 'A customer e-mail template rendered with sample data',
+    description:
+      'Renders one message type (subject, HTML part, plain-text part) in a locale with invented sample data, the merchant\'s name (SELLER_NAME) and support address (SUPPORT_EMAIL). A well-formed locale the OMS has no wording for falls back to the merchant\'s default (DEFAULT_LOCALE), then English, and names the requested one in `fallbackFrom`; a value that is not a language tag is a 422.',
+    tags: ['Notifications'],
+    params: z.object({ type: z.string().min(1).max(64).meta({ description: 'A message type: order_confirmed, backordered, shipped, out_for_delivery, delivered, cancelled, return_approved, return_received, refund_issued, exchange_shipped.', example: 'shipped' }) }),
+    query: z.object({ locale: z.string().min(1).max(35).optional().meta({ description: 'BCP 47 language tag (en, de-DE, fr). Default: the merchant\'s default locale.', example: 'de' }) }),
+    responses: {
+      200: {
+        description: 'The rendered message.',
+        schema: z
+          .object({
+            subject: z.string(),
+            html: z.string().meta({ description: 'The HTML part: inline styles only, no remote images, every value escaped.' }),
+            text: z.string().meta({ description: 'The plain-text part.' }),
+            locale: z.enum(['en', 'de', 'fr']).meta({ description: 'The locale the message is written in.' }),
+            fallbackFrom: z.string().optional().meta({ description: 'Present when the requested locale has no wording: the locale that was asked for.' }),
+            supportedLocales: z.array(z.string()),
+          })
+          .meta({ id: 'NotificationPreview' }),
+      },
+    },
+    errors: [401, 404, 422],
+  }),
+
   receiveWebhook: defineOperation({
     operationId: 'receiveWebhook',
     method: 'POST',

@@ -5,6 +5,7 @@ import { Notification } from '#shared/domain/notification.ts';
 import type { NotificationRepository } from '#shared/ports.ts';
 import { entityOf, queryOrderItems } from './items.ts';
 import { keys } from './keys.ts';
+import { sentMailPut } from './mail-feedback-repository.ts';
 import { outboxPut } from './outbox.ts';
 import { table } from './table.ts';
 
@@ -47,6 +48,8 @@ export class DynamoNotificationRepository implements NotificationRepository {
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: this.#tableName, Item: { ...this.#key(notification), [table.entityAttribute]: 'Notification', ...notification } } },
+          // A sent e-mail is found again by its SES message id when SES reports a bounce or complaint about it.
+          ...[sentMailPut(this.#tableName, notification)].filter((item) => item !== undefined),
           ...events.map((event) => outboxPut(this.#tableName, event)),
         ],
       }),

@@ -7,8 +7,10 @@ import { RefundIssued } from '#events/refund-issued.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { applies, recipients, render, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
-import type { FulfillmentRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
+import { renderEmail, resolveLocale, sampleMessage, isLocale, supportedLocales, type RenderedEmail, type Sender } from '#shared/domain/customer-messages.ts';
+import { applies, recipients, render, NotificationTemplate as NotificationTemplates, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
+import type { FulfillmentRepository, MailFeedbackRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
 import { assertOrderId } from './orders.ts';
 
 export interface NotificationDeps {
@@ -18,7 +20,13 @@ export interface NotificationDeps {
   mailer: Mailer;
   sms: SmsSender;
   clock: Clock;
+  /** Addresses that bounced for good or complained: checked before every e-mail (absent: nothing is suppressed). */
+  suppressions?: Pick<MailFeedbackRepository, 'suppression'>;
+  /** Who the e-mails come from (SELLER_NAME, SUPPORT_EMAIL) and the merchant's default locale (DEFAULT_LOCALE). */
+  messages?: { sender: Sender; defaultLocale: string };
 }
+
+const DEFAULT_SENDER: Sender = { sellerName: 'OMS merchant' };
 
 /** A claim older than this whose send never finished (the sender crashed) may be sent again. */
 const STALE_CLAIM_MS = 10 * 60 * 1000;
@@ -52,6 +60,8 @@ export async function notifyCustomer(
     };
   }
   const message = render(command.template, order, command.context ?? {});
+  const { locale } = resolveLocale(order.customer.locale, deps.messages?.defaultLocale);
+  const email = renderEmail(command.template, order, command.context ?? {}, locale, deps.messages?.sender ?? DEFAULT_SENDER);
   let sent = 0;
   let skipped = 0;
   for (const { channel, to } of recipients(order)) {
@@ -63,8 +73,8 @@ export async function notifyCustomer(
       channel,
       about: command.about,
       to,
-      ...(channel === 'email' ? { subject: message.subject } : {}),
-      body: channel === 'email' ? message.text : message.sms,
+      ...(channel === 'email' ? { subject: email.subject, locale: email.locale } : {}),
+      body: channel === 'email' ? email.text : message.sms,
       status: 'sending',
       attempts: 1,
       createdAt: now.toISOString(),
@@ -74,11 +84,18 @@ export async function notifyCustomer(
       skipped++;
       continue;
     }
+    // An address that bounced for good or complained gets nothing more: the message is recorded as suppressed, not sent.
+    const suppression = channel === 'email' ? await deps.suppressions?.suppression(to) : undefined;
+    if (suppression) {
+      await deps.notifications.finish({ ...claim, status: 'suppressed', error: `Not sent: ${to} is suppressed since ${suppression.since} (${suppression.reason})` }, []);
+      skipped++;
+      continue;
+    }
     try {
       const tags = { orderId: order.orderId, template: command.template };
       const { messageId } =
         channel === 'email'
-          ? await deps.mailer.send({ to: [to], subject: message.subject, text: message.text, tags })
+          ? await deps.mailer.send({ to: [to], subject: email.subject, text: email.text, html: email.html, tags })
           : await deps.sms.send({ to, text: message.sms, tags });
       const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
       await deps.notifications.finish(done, [
@@ -142,4 +159,26 @@ export async function withShipment(deps: Pick<NotificationDeps, 'fulfillments'>,
         }
       : {}),
   };
+}
+
+/**
+ * `GET /v1/notifications/templates/{type}/preview?locale=`: a template
+ * rendered with invented sample data. A locale without wording falls back
+ * (to the merchant's default, then English) and says so in `fallbackFrom`;
+ * a value that is not a language tag at all is a 422.
+ */
+export function previewTemplate(
+  messages: { sender: Sender; defaultLocale: string },
+  type: string,
+  requested: string | undefined,
+): RenderedEmail & { fallbackFrom?: string; supportedLocales: string[] } {
+  const template = NotificationTemplates.safeParse(type);
+  if (!template.success) throw new NotFoundError(`There is no message template ${type}; templates: ${NotificationTemplates.options.join(', ')}`);
+  if (requested !== undefined && !isLocale(requested)) {
+    throw new ValidationError('locale is not a language tag', [{ in: 'query', path: 'locale', message: 'Expected a BCP 47 language tag such as en, de-DE or fr', code: 'invalid_locale' }]);
+  }
+  const { locale, fellBack } = resolveLocale(requested, messages.defaultLocale);
+  const sample = sampleMessage(template.data);
+  const rendered = renderEmail(template.data, sample.order, sample.context, locale, messages.sender);
+  return { ...rendered, ...(requested !== undefined && fellBack ? { fallbackFrom: requested } : {}), supportedLocales: [...supportedLocales] };
 }
