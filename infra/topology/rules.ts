@@ -235,7 +235,7 @@ export const rules: RuleSpec[] = [
   },
   ...(
     [
-      ['ShipmentWritesBackToChannel', 'A shipment with its tracking is confirmed to the channel the order came from', ShipmentShipped.pattern()],
+      ['ShipmentWritesBackToChannel', 'A shipment with its tracking is confirmed to the channel the order came from', ShipmentShipped.pattern({ data: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } })],
       [
         'CancellationWritesBackToChannel',
         'An order cancelled in the OMS (not at the channel) is cancelled at its channel',

@@ -466,7 +466,7 @@ export async function recordShipment(
         ...(shipped && command.fulfillment ? { fulfillments: [{ record: shipped, expectedVersion: command.fulfillment.version }] } : {}),
         events: [
           ShipmentShipped.create(
-            { orderId: order.orderId, shipmentId, locationId: command.locationId, lines: command.lines, orderStatus, ...(command.carrier ? { carrier: command.carrier } : {}), ...(command.trackingNumber ? { trackingNumber: command.trackingNumber } : {}) },
+            { orderId: order.orderId, channelId: order.channel.channelId, channelType: order.channel.channelType, shipmentId, locationId: command.locationId, lines: command.lines, orderStatus, ...(command.carrier ? { carrier: command.carrier } : {}), ...(command.trackingNumber ? { trackingNumber: command.trackingNumber } : {}) },
             { occurredAt: now, ...actorOf(command) },
           ),
         ],
