@@ -21,6 +21,8 @@ export interface OmsApp {
  * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `sellerName`, `supportEmail`,
  * `defaultLocale` (customer e-mails, docs/notifications.md), `archiveRetentionDays`,
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
+ * `paymentProvider` (`sandbox` or `stripe`; default `sandbox`, except that a
+ * production stage must say `stripe`: see isProductionStage).
  * Stacks are environment-agnostic unless CDK_DEFAULT_ACCOUNT/REGION are set,
  * so `cdk synth` works offline with no credentials.
  */
@@ -38,6 +40,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   const context = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
   const optional = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const stage = context('stage', 'dev');
+  const paymentProvider = paymentProviderFor(stage, app.node.tryGetContext('paymentProvider'));
   const env =
     process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
       ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }
@@ -47,6 +50,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     env,
     description: 'OMS data: table, event bus and archive, dead-letter queues, API token, alarm topic',
     archiveRetentionDays: Number(context('archiveRetentionDays', '90')),
+    paymentProvider,
   });
   const stateless = new StatelessStack(app, `Oms-${stage}-Stateless`, {
     env,
@@ -72,6 +76,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       supportEmail: optional('supportEmail'),
       defaultLocale: optional('defaultLocale'),
     },
+    payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     logRetention: RetentionDays.ONE_MONTH,
   });
   const api = new ApiStack(app, `Oms-${stage}-Api`, {
@@ -91,10 +96,32 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       supportEmail: optional('supportEmail'),
       defaultLocale: optional('defaultLocale'),
     },
+    payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     logRetention: RetentionDays.ONE_MONTH,
     functionLogs: stateless.functionLogs,
     pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),
   });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stateful, stateless, api };
+}
+
+/** Stages that take real orders: `prod`, `production`, and names starting with `prod-` (`prod-eu`). */
+export function isProductionStage(stage: string): boolean {
+  return /^prod(uction)?(-|$)/i.test(stage);
+}
+
+/**
+ * The payment provider a stage deploys with (context `paymentProvider`). A
+ * production stage must name `stripe`: the sandbox takes no real money, so a
+ * synth that would put it in production fails here rather than the first
+ * customer's order later.
+ */
+export function paymentProviderFor(stage: string, value: unknown): 'sandbox' | 'stripe' {
+  if (value !== undefined && value !== 'sandbox' && value !== 'stripe') throw new Error(`Context paymentProvider must be sandbox or stripe, not ${JSON.stringify(value)}`);
+  if (isProductionStage(stage) && value !== 'stripe') {
+    throw new Error(
+      `Stage ${stage} is a production stage and would take payments with the sandbox provider, which charges nobody: deploy it with -c paymentProvider=stripe (see docs/payments.md)`,
+    );
+  }
+  return value ?? 'sandbox';
 }

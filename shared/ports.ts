@@ -454,8 +454,14 @@ export interface PaymentProvider {
   authorize(request: { amount: number; currency: string; paymentMethod: string; reference: string; idempotencyKey: string }): Promise<
     { status: 'authorized'; authorizationId: string; amount: number } | { status: 'declined'; declineCode: string; message: string }
   >;
-  /** Partial captures allowed, up to the authorized amount in total. */
-  capture(request: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ captureId: string; amount: number }>;
+  /**
+   * Partial captures allowed, up to the authorized amount in total. `final`:
+   * no capture follows (a provider releases what is left); `upTo`: all the
+   * order still owes, including this share. The answer's `amount` is what the
+   * provider captured: more than asked when it can capture an authorization
+   * only once (Stripe without multicapture takes `upTo` at the first share).
+   */
+  capture(request: { authorizationId: string; amount: number; idempotencyKey: string; final?: boolean | undefined; upTo?: number | undefined }): Promise<{ captureId: string; amount: number }>;
   void(request: { authorizationId: string; idempotencyKey: string }): Promise<void>;
   refund(request: { captureId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;
 }

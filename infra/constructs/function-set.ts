@@ -22,6 +22,8 @@ export interface FunctionSetProps {
   opsEmail: string;
   /** Customer e-mail settings (docs/notifications.md): SES configuration set, merchant name, support address, default locale. */
   mail?: MailSettings | undefined;
+  /** The payment provider (PAYMENT_PROVIDER) and, for Stripe, its secrets (docs/payments.md). */
+  payments?: PaymentSettings | undefined;
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
   logGroup: ILogGroup;
   alarmAction: SnsAction;
@@ -37,6 +39,13 @@ export interface MailSettings {
   feedbackTopicArn?: string | undefined;
 }
 
+export interface PaymentSettings {
+  provider: 'sandbox' | 'stripe';
+  /** Stripe's secret key and the webhook endpoint's signing secret (Secrets Manager), read by functions with `payment:secret`. */
+  stripeSecretKey?: ISecret | undefined;
+  stripeWebhookSecret?: ISecret | undefined;
+}
+
 /**
  * Creates `names` in `stack`, each with its `Errors-<name>` alarm. Functions
  * with the same access profile share one execution role (least privilege is
@@ -50,6 +59,9 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     CARRIER_WEBHOOK_SECRET_ID: props.carrierWebhookSecret.secretArn,
     MAIL_FROM: props.mailFrom,
     OPS_EMAIL: props.opsEmail,
+    PAYMENT_PROVIDER: props.payments?.provider ?? 'sandbox',
+    ...(props.payments?.stripeSecretKey ? { STRIPE_SECRET_KEY_ID: props.payments.stripeSecretKey.secretArn } : {}),
+    ...(props.payments?.stripeWebhookSecret ? { STRIPE_WEBHOOK_SECRET_ID: props.payments.stripeWebhookSecret.secretArn } : {}),
     ...(props.mail?.configurationSet ? { SES_CONFIGURATION_SET: props.mail.configurationSet } : {}),
     ...(props.mail?.sellerName ? { SELLER_NAME: props.mail.sellerName } : {}),
     ...(props.mail?.supportEmail ? { SUPPORT_EMAIL: props.mail.supportEmail } : {}),
@@ -97,6 +109,10 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
     );
   }
   if (spec.access.includes('carrier:secret')) props.carrierWebhookSecret.grantRead(role);
+  if (spec.access.includes('payment:secret')) {
+    props.payments?.stripeSecretKey?.grantRead(role);
+    props.payments?.stripeWebhookSecret?.grantRead(role);
+  }
   // SMS go straight to phone numbers, which are not resources: sns:Publish to a phone number needs `*`.
   if (spec.access.includes('sms:send')) role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
 }

@@ -18,6 +18,8 @@ import { table as tableDefinition, type IndexName } from '#shared/store/table.ts
 export interface StatefulStackProps extends StackProps {
   /** Days the bus archive keeps every event for replay. */
   archiveRetentionDays: number;
+  /** With `stripe`, the stack holds Stripe's secret key and webhook signing secret (values put by the merchant, docs/payments.md). */
+  paymentProvider?: 'sandbox' | 'stripe' | undefined;
 }
 
 /**
@@ -38,6 +40,9 @@ export class StatefulStack extends Stack {
   readonly pollSchedules: ScheduleGroup;
   readonly apiToken: Secret;
   readonly carrierWebhookSecret: Secret;
+  /** Stripe's secret key and webhook signing secret, when the deployment takes payments with Stripe. */
+  readonly stripeSecretKey: Secret | undefined;
+  readonly stripeWebhookSecret: Secret | undefined;
   readonly alarmTopic: Topic;
   /** SES publishes bounces and complaints of every customer e-mail sent with this configuration set to `mailFeedbackTopic`. */
   readonly mailConfigurationSet: ConfigurationSet;
@@ -166,6 +171,26 @@ export class StatefulStack extends Stack {
     acknowledge(this.carrierWebhookSecret, [
       { id: 'AwsSolutions-SMG4', reason: 'Shared with the carrier when the webhook is registered; rotated with put-secret-value together with the carrier (docs/operations.md).' },
     ]);
+
+    if (props.paymentProvider === 'stripe') {
+      // Placeholders until the merchant puts the real values (put-secret-value); functions read them within 5 minutes.
+      this.stripeSecretKey = new Secret(this, 'StripeSecretKey', {
+        description: 'Stripe secret key (sk_live_… or a restricted rk_live_…) the OMS charges with; put the value from the Stripe Dashboard',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.stripeWebhookSecret = new Secret(this, 'StripeWebhookSecret', {
+        description: 'Signing secret (whsec_…) of the Stripe webhook endpoint /webhooks/payments/stripe; put the value from the Stripe Dashboard',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      for (const secret of [this.stripeSecretKey, this.stripeWebhookSecret]) {
+        acknowledge(secret, [{ id: 'AwsSolutions-SMG4', reason: 'Issued by Stripe, not by AWS: rolled in the Stripe Dashboard and put with put-secret-value (docs/payments.md).' }]);
+      }
+      new CfnOutput(this, 'StripeSecretKeyArn', { value: this.stripeSecretKey.secretArn, description: 'Put the Stripe secret key here' });
+      new CfnOutput(this, 'StripeWebhookSecretArn', { value: this.stripeWebhookSecret.secretArn, description: 'Put the Stripe webhook signing secret here' });
+    } else {
+      this.stripeSecretKey = undefined;
+      this.stripeWebhookSecret = undefined;
+    }
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
 

@@ -17,7 +17,9 @@ export type Access =
   /** Send transactional SMS (SNS Publish to phone numbers). */
   | 'sms:send'
   /** Read the carrier webhook signing secret. */
-  | 'carrier:secret';
+  | 'carrier:secret'
+  /** Read the payment provider's secrets (Stripe secret key, webhook signing secret). */
+  | 'payment:secret';
 
 export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -242,7 +244,7 @@ export const functions = {
   refundOrderChange: {
     entry: 'functions/orders/refund-order-change.ts',
     description: 'Record what a channel-paid order that now costs less owes at the channel (OrderLinesCancelled, OrderEdited)',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
   },
   reserveWaitingOrders: {
     entry: 'functions/inventory/reserve-waiting-orders.ts',
@@ -253,7 +255,7 @@ export const functions = {
   sweepReservations: {
     entry: 'functions/inventory/sweep-reservations.ts',
     description: 'Release lapsed reservations of unpaid orders',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 120,
   },
   publishStockChanges: {
@@ -313,13 +315,19 @@ export const functions = {
     http: operations.receiveCarrierWebhook,
     access: ['table:write', 'carrier:secret'],
   },
+  receiveStripeWebhook: {
+    entry: 'functions/webhooks/receive-stripe-webhook.ts',
+    description: 'POST /webhooks/payments/stripe: signed Stripe payment events',
+    http: operations.receiveStripeWebhook,
+    access: ['table:write', 'payment:secret'],
+  },
   getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
   listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },
   createRefund: {
     entry: 'functions/refunds/create-refund.ts',
     description: 'POST /v1/orders/{orderId}/refunds (goodwill)',
     http: operations.createRefund,
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 30,
   },
   listRefunds: { entry: 'functions/refunds/list-refunds.ts', description: 'GET /v1/orders/{orderId}/refunds', http: operations.listRefunds, access: ['table:read'] },
@@ -345,7 +353,7 @@ export const functions = {
   confirmPayment: {
     entry: 'functions/workflows/confirm-payment.ts',
     description: 'fulfillOrder workflow: authorize the payment or record the channel payment',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 30,
   },
   cancelUnpaidOrder: {
@@ -362,7 +370,7 @@ export const functions = {
   capturePayment: {
     entry: 'functions/workflows/capture-payment.ts',
     description: 'completeShipment workflow: capture the shipped share',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 30,
   },
   issueInvoice: {
@@ -386,7 +394,7 @@ export const functions = {
   cancelFulfillments: {
     entry: 'functions/fulfillment/cancel-fulfillments.ts',
     description: 'Cancel open fulfillments and void the authorization of a cancelled order',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 30,
   },
   applyWmsReport: {
@@ -419,14 +427,14 @@ export const functions = {
   settleReturn: {
     entry: 'functions/returns/settle-return.ts',
     description: 'returnReceived workflow: restock resellable units, write off damaged ones, refund what came back and close, one write of the return',
-    access: ['table:write'],
+    access: ['table:write', 'payment:secret'],
     timeoutSeconds: 60,
   },
   expireReturns: { entry: 'functions/returns/expire-returns.ts', description: 'Expire approved returns not sent back in time', access: ['table:write'], timeoutSeconds: 120 },
   createExchange: { entry: 'functions/exchanges/create-exchange.ts', description: 'ReturnApproved (exchange): create the replacement order', access: ['table:write'], timeoutSeconds: 30 },
-  createClaim: { entry: 'functions/exchanges/create-claim.ts', description: 'POST /v1/orders/{orderId}/claims', http: operations.createClaim, access: ['table:write'], timeoutSeconds: 30 },
+  createClaim: { entry: 'functions/exchanges/create-claim.ts', description: 'POST /v1/orders/{orderId}/claims', http: operations.createClaim, access: ['table:write', 'payment:secret'], timeoutSeconds: 30 },
   listClaims: { entry: 'functions/exchanges/list-claims.ts', description: 'GET /v1/orders/{orderId}/claims', http: operations.listClaims, access: ['table:read'] },
-  resolveClaim: { entry: 'functions/exchanges/resolve-claim.ts', description: 'POST /v1/orders/{orderId}/claims/{claimId}/resolve', http: operations.resolveClaim, access: ['table:write'], timeoutSeconds: 30 },
+  resolveClaim: { entry: 'functions/exchanges/resolve-claim.ts', description: 'POST /v1/orders/{orderId}/claims/{claimId}/resolve', http: operations.resolveClaim, access: ['table:write', 'payment:secret'], timeoutSeconds: 30 },
   openCarrierClaim: { entry: 'functions/exchanges/open-carrier-claim.ts', description: 'ShipmentTrackingUpdated (exception, lost): open one claim per parcel for staff', access: ['table:write'] },
   listStoreCredits: { entry: 'functions/exchanges/list-store-credits.ts', description: 'GET /v1/store-credits', http: operations.listStoreCredits, access: ['table:read'] },
 } as const satisfies Record<string, FunctionSpec>;

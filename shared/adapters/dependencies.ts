@@ -17,6 +17,8 @@ import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SandboxCarriers } from './sandbox-carriers.ts';
 import { SandboxPaymentProvider } from './sandbox-payments.ts';
+import { StripePaymentProvider } from './stripe-payments.ts';
+import type { PaymentProvider } from '#shared/ports.ts';
 import { SnsSmsSender } from './sns-sms.ts';
 import { secretValue } from './secret-value.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
@@ -96,7 +98,27 @@ export const invoiceRepository = once(() => new DynamoInvoiceRepository(document
 export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
 export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
 export const carriers = once(() => new SandboxCarriers());
-export const paymentProviders = once(() => ({ sandbox: new SandboxPaymentProvider(documentClient(), tableName()) }));
+/**
+ * The payment provider the OMS charges with, by PAYMENT_PROVIDER: `sandbox`
+ * (the default, for local runs and demos) or `stripe`. Only the selected one
+ * is registered, so a deployment set to Stripe can never charge through the
+ * sandbox (an order naming another provider fails its payment step). The
+ * deployed stack always sets the variable; see docs/payments.md.
+ */
+export const paymentProviderName = once(() => readConfig({ PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox') }).PAYMENT_PROVIDER);
+/** Stripe with the account's secret key (STRIPE_SECRET_KEY locally, STRIPE_SECRET_KEY_ID on AWS); STRIPE_API_BASE_URL only for tests and local fakes. */
+export const stripePayments = once(
+  () =>
+    new StripePaymentProvider({
+      secretKey: secretValue({ value: 'STRIPE_SECRET_KEY', secretId: 'STRIPE_SECRET_KEY_ID' }),
+      baseUrl: readConfig({ STRIPE_API_BASE_URL: z.url().optional() }).STRIPE_API_BASE_URL,
+    }),
+);
+export const paymentProviders = once(
+  (): Record<string, PaymentProvider> => (paymentProviderName() === 'stripe' ? { stripe: stripePayments() } : { sandbox: new SandboxPaymentProvider(documentClient(), tableName()) }),
+);
+/** The signing secret (`whsec_…`) of the Stripe webhook endpoint (STRIPE_WEBHOOK_SECRET locally, STRIPE_WEBHOOK_SECRET_ID on AWS). */
+export const stripeWebhookSecret = once(() => secretValue({ value: 'STRIPE_WEBHOOK_SECRET', secretId: 'STRIPE_WEBHOOK_SECRET_ID' }));
 export const smsSender = once(() => new SnsSmsSender());
 /** The signing secret of carrier tracking webhooks (CARRIER_WEBHOOK_SECRET locally, CARRIER_WEBHOOK_SECRET_ID on AWS). */
 export const carrierWebhookSecret = once(() => secretValue({ value: 'CARRIER_WEBHOOK_SECRET', secretId: 'CARRIER_WEBHOOK_SECRET_ID' }));

@@ -18,7 +18,7 @@ const PersonName = z.string().trim().min(1).max(100).meta({ description: 'The pe
 
 export const HoldOrderInput = z
   .strictObject({
-    reason: HoldReason.exclude(['awaiting_return']),
+    reason: HoldReason.exclude(['awaiting_return', 'payment_disputed']),
     by: PersonName,
     note: z.string().trim().min(1).max(2000).optional().meta({ description: 'What to look at; required with reason `other`.' }),
     until: z.iso.datetime().optional().meta({ description: `Release the hold automatically at this instant (in the future, at most ${MAX_HOLD_DAYS} days ahead).` }),
@@ -50,12 +50,20 @@ export function holdActor(by: HoldPlacedBy | { type: 'schedule' }): string {
   if (by.type === 'person') return `person:${by.name}`;
   if (by.type === 'rule') return `rule:${by.ruleSetId}/${by.ruleId}`;
   if (by.type === 'return') return `return:${by.returnId}`;
+  if (by.type === 'provider') return `provider:${by.provider}`;
   return 'schedule:hold-release';
 }
 
 function describeHold(hold: OrderHold): string {
-  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : hold.placedBy.type === 'return' ? `return ${hold.placedBy.returnId}` : `routing rule ${hold.placedBy.ruleId} (${hold.placedBy.ruleSetId})`;
-  return `${hold.reason} by ${who} since ${hold.since}`;
+  return `${hold.reason} by ${placedByName(hold.placedBy, false)} since ${hold.since}`;
+}
+
+/** Who placed a hold, in words (`capital` at the start of a sentence). */
+function placedByName(by: HoldPlacedBy, capital: boolean): string {
+  if (by.type === 'person') return by.name;
+  if (by.type === 'return') return `${capital ? 'Return' : 'return'} ${by.returnId}`;
+  if (by.type === 'provider') return `${capital ? 'The' : 'the'} payment provider ${by.provider} (${by.reference})`;
+  return capital ? `Routing rule ${by.ruleId}` : `routing rule ${by.ruleId} (${by.ruleSetId})`;
 }
 
 /**
@@ -106,12 +114,32 @@ export function placeHold(
 
 /** The timeline entry of a hold, by a person or a rule. */
 export function holdEntry(hold: OrderHold): Entry {
-  const who = hold.placedBy.type === 'person' ? hold.placedBy.name : hold.placedBy.type === 'return' ? `Return ${hold.placedBy.returnId}` : `Routing rule ${hold.placedBy.ruleId}`;
+  const who = placedByName(hold.placedBy, true);
   return {
     type: 'hold_placed',
     message: `${who} held the order (${hold.reason})${hold.note ? `: ${hold.note}` : ''}.${hold.until ? ` Released automatically at ${hold.until}.` : ''} It still reserves stock, but is not handed to a location until released.`,
     data: { hold },
   };
+}
+
+/**
+ * The payment provider holds an order (a chargeback: `payment_disputed`; a
+ * payment that failed after it was authorized: `payment_review`), so nothing
+ * more ships until a person has looked. Unlike a person's hold it does not
+ * wait for open fulfillments (parcels at a location go on; nothing new is
+ * handed out). Undefined, with why, when the order cannot be held: it has
+ * shipped (or been cancelled), or it is held already.
+ */
+export function providerHold(
+  order: Order,
+  input: { reason: 'payment_disputed' | 'payment_review'; provider: string; reference: string; note: string },
+  now: Date,
+): { next: Order; hold: OrderHold; entry: Entry } | { notHeld: string } {
+  if (NOT_HOLDABLE.includes(order.status)) return { notHeld: `the order is ${order.status}, so there is nothing left to hold back` };
+  if (order.fulfillmentHold) return { notHeld: `it is held already (${describeHold(order.fulfillmentHold)})` };
+  const at = now.toISOString();
+  const hold: OrderHold = { reason: input.reason, note: input.note.slice(0, 2000), since: at, placedBy: { type: 'provider', provider: input.provider, reference: input.reference } };
+  return { next: { ...order, fulfillmentHold: hold, version: order.version + 1, updatedAt: at }, hold, entry: holdEntry(hold) };
 }
 
 /**

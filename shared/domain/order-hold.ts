@@ -10,9 +10,9 @@ import { Timestamp } from './common.ts';
  * reserved.) Kept apart from order.ts so the schema has no dependency on it.
  */
 
-export const HoldReason = z.enum(['fraud_review', 'payment_review', 'address_review', 'customer_request', 'high_value', 'country_mismatch', 'awaiting_return', 'other']).meta({
+export const HoldReason = z.enum(['fraud_review', 'payment_review', 'address_review', 'customer_request', 'high_value', 'country_mismatch', 'awaiting_return', 'payment_disputed', 'other']).meta({
   description:
-    'Why the order is held: a person reviews fraud, payment or the address, the customer asked to wait, the order is worth more than a routing rule\'s threshold (`high_value`), its billing and shipping countries differ (`country_mismatch`), an exchange\'s replacement waits until the return is received (`awaiting_return`: placed and released by the exchange), or `other` (say what in `note`).',
+    'Why the order is held: a person reviews fraud, payment or the address, the customer asked to wait, the order is worth more than a routing rule\'s threshold (`high_value`), its billing and shipping countries differ (`country_mismatch`), an exchange\'s replacement waits until the return is received (`awaiting_return`: placed and released by the exchange), the customer disputed the payment with their bank (`payment_disputed`: placed by the payment provider\'s webhook; a person releases it), or `other` (say what in `note`).',
 });
 export type HoldReason = z.infer<typeof HoldReason>;
 
@@ -21,6 +21,7 @@ export const HoldPlacedBy = z.discriminatedUnion('type', [
   z.object({ type: z.literal('person'), name: z.string().min(1).max(100) }),
   z.object({ type: z.literal('rule'), ruleSetId: z.string(), ruleId: z.string() }),
   z.object({ type: z.literal('return'), returnId: z.string() }),
+  z.object({ type: z.literal('provider'), provider: z.string(), reference: z.string().meta({ description: "The provider's object that caused the hold (a Stripe dispute `du_…`, a PaymentIntent `pi_…`)." }) }),
 ]);
 export type HoldPlacedBy = z.infer<typeof HoldPlacedBy>;
 

@@ -32,12 +32,39 @@ export const Payment = z
         shipmentId: z.string(),
         lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })).optional().meta({ description: 'The units the capture paid for.' }),
         refunded: z.number().int().optional().meta({ description: 'Refunded from this capture so far, minor units.' }),
+        ahead: z
+          .number()
+          .int()
+          .optional()
+          .meta({ description: "Captured with this shipment for units that had not shipped yet, minor units: a provider that captures a card only once (Stripe without multicapture) takes all the order owes with its first shipment. Included in `amount`." }),
         at: Timestamp,
       }),
     ),
     channelReference: z.string().optional(),
     declineCode: z.string().optional(),
     message: z.string().optional(),
+    providerState: z
+      .object({
+        status: z.string().meta({ description: "The provider's own status of the payment (Stripe: the PaymentIntent's `status`, e.g. `requires_capture`, `succeeded`)." }),
+        capturable: z.number().int().optional(),
+        received: z.number().int().optional(),
+        refunded: z.number().int().optional().meta({ description: 'Refunded at the provider in all, by anyone (the Dashboard too), minor units.' }),
+        eventAt: Timestamp.meta({ description: 'When the provider created the event these figures come from: an older event never overwrites them.' }),
+      })
+      .optional()
+      .meta({ description: "The figures the provider's webhooks last reported (Stripe: capturable, received, refunded), beside the OMS's own." }),
+    dispute: z
+      .object({
+        disputeId: z.string(),
+        amount: z.number().int(),
+        reason: z.string(),
+        status: z.string(),
+        evidenceDueBy: Timestamp.optional(),
+        openedAt: Timestamp,
+      })
+      .optional()
+      .meta({ description: 'A chargeback the customer opened with their bank, as the provider reported it; the order is held `payment_disputed` while it can still ship.' }),
+    providerEvents: z.array(z.string()).max(50).optional().meta({ description: 'Ids of the provider webhook events applied (the last 50): a redelivered event changes nothing.' }),
     version: z.number().int().min(1),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -46,7 +73,7 @@ export const Payment = z
 export type Payment = z.infer<typeof Payment>;
 
 /** Providers the OMS itself authorizes and captures with (the order's `payment.provider`). */
-export const OMS_PROVIDERS = ['sandbox'] as const;
+export const OMS_PROVIDERS = ['sandbox', 'stripe'] as const;
 
 /**
  * How an order is paid: by the OMS through a provider, at the channel, or in

@@ -633,6 +633,33 @@ export const operations = {
     },
     errors: [400, 401, 404, 409, 413, 422],
   }),
+  receiveStripeWebhook: defineOperation({
+    operationId: 'receiveStripeWebhook',
+    method: 'POST',
+    path: '/webhooks/payments/stripe',
+    auth: 'none',
+    summary: 'Payment events from Stripe (signed)',
+    description:
+      'Authenticated by `Stripe-Signature: t=<unix seconds>,v1=<hex>` (several `v1` during a secret roll): the hex HMAC-SHA256 of `<t>.<raw body>` under the endpoint\'s signing secret (`whsec_…`), with `t` within 300 s of the OMS\'s clock; otherwise 401 and nothing is written. Applies `payment_intent.amount_capturable_updated`, `payment_intent.succeeded`, `payment_intent.payment_failed` (the order is held `payment_review`), `charge.refunded` and `charge.dispute.created` (the order is held `payment_disputed`) to the payment of the order the PaymentIntent names; a redelivered event is answered `duplicate`, events of other payments or types `ignored` (both 200, so Stripe stops retrying). Answers 404 when the deployment is not configured for Stripe.',
+    tags: ['Webhooks'],
+    signedBody: z.looseObject({ id: z.string(), object: z.literal('event'), type: z.string(), created: z.number().int(), data: z.looseObject({ object: z.looseObject({}) }) }).meta({ id: 'StripeEvent' }),
+    maxBodyBytes: 256 * 1024,
+    responses: {
+      200: {
+        description: 'Applied, already applied, or not for the OMS.',
+        schema: z
+          .object({
+            outcome: z.enum(['applied', 'duplicate', 'ignored']),
+            eventId: z.string(),
+            type: z.string(),
+            orderId: z.string().optional(),
+            reason: z.string().optional().meta({ description: 'Why an event was ignored.' }),
+          })
+          .meta({ id: 'PaymentWebhookReceipt' }),
+      },
+    },
+    errors: [400, 401, 404, 413, 422],
+  }),
   getInvoice: defineOperation({
     operationId: 'getInvoice',
     method: 'GET',

@@ -122,26 +122,44 @@ export async function capturePayment(deps: PaymentDeps, command: { orderId: stri
     if (amount <= 0) return { outcome: 'skipped', reason: 'nothing more to capture' };
     const provider = deps.providers[payment.provider ?? ''];
     if (!provider) throw new Error(`Payment provider ${payment.provider} is not configured`);
-    const { captureId } = await provider.capture({ authorizationId: payment.authorizationId, amount, idempotencyKey: `capture:${order.orderId}:${command.shipmentId}` });
+    // What the order still owes in all: an order change may have lowered what it costs (payment.amount); the rest of the authorization is never taken.
+    const owed = Math.min(payment.authorized, payment.amount) - payment.captured;
+    const result = await provider.capture({
+      authorizationId: payment.authorizationId,
+      amount,
+      idempotencyKey: `capture:${order.orderId}:${command.shipmentId}`,
+      final: amount >= owed,
+      upTo: Math.max(amount, owed),
+    });
+    const { captureId } = result;
+    // A provider that captures an authorization only once takes all that is owed with the first share (never more than the authorization left).
+    const ahead = Math.max(0, Math.min(result.amount, payment.authorized - payment.captured) - amount);
     const now = deps.clock.now();
     const at = now.toISOString();
-    const captured = payment.captured + amount;
-    // An order change may have lowered what the order costs (payment.amount): its last capture completes it, the rest of the authorization is never taken.
+    const captured = payment.captured + amount + ahead;
     const complete = captured >= Math.min(payment.authorized, payment.amount);
     const next: Payment = {
       ...payment,
       status: complete ? 'captured' : 'partially_captured',
       captured,
-      captures: [...payment.captures, { captureId, amount, shipmentId: command.shipmentId, lines: command.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), at }],
+      captures: [
+        ...payment.captures,
+        { captureId, amount: amount + ahead, shipmentId: command.shipmentId, lines: command.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), ...(ahead > 0 ? { ahead } : {}), at },
+      ],
       version: payment.version + 1,
       updatedAt: at,
     };
+    const money = (value: number) => formatMoney(value, order.currency);
+    const said =
+      ahead > 0
+        ? `Captured ${money(amount + ahead)} with shipment ${command.shipmentId} (its share ${money(amount)}, and ${money(ahead)} ahead for what has not shipped: ${payment.provider ?? 'the provider'} captures this card only once); ${money(captured)} of ${money(payment.authorized)} captured.`
+        : `Captured ${money(amount)} for shipment ${command.shipmentId}; ${money(captured)} of ${money(payment.authorized)} captured.`;
     try {
       await deps.fulfillments.savePayment(next, payment.version, {
-        timeline: [note(at, 'payment_captured', command, `Captured ${formatMoney(amount, order.currency)} for shipment ${command.shipmentId}; ${formatMoney(captured, order.currency)} of ${formatMoney(payment.authorized, order.currency)} captured.`, { captureId, amount })],
-        events: [PaymentCaptured.create({ orderId: order.orderId, shipmentId: command.shipmentId, captureId, amount, capturedTotal: captured, currency: order.currency, complete }, { occurredAt: now, ...actorOf(command) })],
+        timeline: [note(at, 'payment_captured', command, said, { captureId, amount: amount + ahead, ...(ahead > 0 ? { ahead } : {}) })],
+        events: [PaymentCaptured.create({ orderId: order.orderId, shipmentId: command.shipmentId, captureId, amount: amount + ahead, capturedTotal: captured, currency: order.currency, complete }, { occurredAt: now, ...actorOf(command) })],
       });
-      return { outcome: 'captured', amount };
+      return { outcome: 'captured', amount: amount + ahead };
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError)) throw error;
     }

@@ -214,7 +214,7 @@ describe('POST /v1/orders/{orderId}/refunds when the provider fails', () => {
 
   it('answers 503 with the error body while the provider cannot answer (the refund stays pending for the sweep), then 201 when the same request comes back', async () => {
     const order = await shippedAndInvoiced();
-    vi.spyOn(paymentProviders().sandbox, 'refund').mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+    vi.spyOn(must(paymentProviders()['sandbox']), 'refund').mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
     const key = `gw-${newId()}`;
     const unavailable = await post(order.orderId, key, { amount: 30, reason: 'late' });
     expect(unavailable.status).toBe(503);
