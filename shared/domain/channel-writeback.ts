@@ -105,6 +105,13 @@ export type ChannelAction = z.infer<typeof ChannelAction>;
 export interface ChannelReceipt {
   reference?: string | undefined;
   note?: string | undefined;
+  /**
+   * The channel offers no API for this (Amazon refunds of merchant-fulfilled
+   * orders): nothing was sent, a person must do it at the channel as `note`
+   * says. The action is recorded failed (not retryable) so the order is listed
+   * for them, and a refund stays `to_refund_at_channel`.
+   */
+  manual?: true | undefined;
 }
 
 /**

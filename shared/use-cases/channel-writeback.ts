@@ -132,6 +132,12 @@ export async function writeBack(
   try {
     const receipt = await deps.writerFor(channel, secrets).send(action);
     const at = deps.clock.now().toISOString();
+    if (receipt.manual) {
+      const message = receipt.note ?? `${channelName} offers no API for this: do it at the channel`;
+      const manual: ChannelSyncRecord = { ...claimed, status: 'failed', updatedAt: at, failedAt: at, lastError: { message, retryable: false, at } };
+      await deps.actions.finish(manual, claimedUntil, [entry(at, 'channel_sync_manual', `${channelName} must be told by a person: ${summary}. ${message}`, { manual: true })]);
+      return { outcome: 'failed', actionId: action.actionId, message };
+    }
     const sent: ChannelSyncRecord = {
       ...claimed,
       status: 'sent',

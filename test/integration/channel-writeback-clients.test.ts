@@ -308,6 +308,7 @@ describe('Amazon SP-API', () => {
     const calls = fake.requests.length;
     const receipt = await writer.send(refund(order, 'R1', 1000, []));
     expect(receipt.note).toMatch(/Seller Central/);
+    expect(receipt.manual).toBe(true);
     expect(fake.requests).toHaveLength(calls);
   });
 

@@ -163,6 +163,28 @@ describe('a refund owed at the channel', () => {
   });
 });
 
+describe('what a channel cannot be told by API', () => {
+  it('is recorded failed with what a person must do (listed, not alarmed), and the refund stays owed', async () => {
+    const writer = new RecordingWriter();
+    writer.answer = async () => ({ manual: true, note: 'issue the refund in Seller Central' });
+    const failures: ChannelSyncRecord[] = [];
+    const deps = depsWith(writer, failures);
+    const { order } = await shippedOrder(await channel());
+    const refunds = new DynamoRefundRepository(db, tableName);
+    const refund = await issueRefund(
+      { orders: world.orders, fulfillments: world.fulfillments, refunds, invoices: world.invoices, providers: world.deps.providers, ruleSetFor: async () => BUILT_IN_RULE_SET, clock: systemClock },
+      { orderId: order.orderId, key: `goodwill:${newId()}`, kind: 'goodwill', reason: 'damaged box', amount: 99, actor: 'test' },
+    );
+    expect(await writeBack(deps, { kind: 'refund', orderId: order.orderId, refundId: refund.refundId, status: refund.status }, options())).toMatchObject({ outcome: 'failed', message: 'issue the refund in Seller Central' });
+    const [record] = await channelSyncOf(deps, order.orderId);
+    expect(record).toMatchObject({ status: 'failed', lastError: { retryable: false, message: 'issue the refund in Seller Central' } });
+    expect(failures).toEqual([]);
+    expect(must((await refunds.forOrder(order.orderId)).find((r) => r.refundId === refund.refundId)).status).toBe('to_refund_at_channel');
+    const listed = await listOrders({ orders: world.orders, channelSync: actions }, { channelSync: 'failed' }, { limit: 50 });
+    expect(listed.items.map((o) => o.orderId)).toContain(order.orderId);
+  });
+});
+
 describe('failures', () => {
   it('a transient failure stays pending with the channel answer until the last delivery, then fails, is alarmed, listed and can be retried by a person', async () => {
     const channelId = await channel();

@@ -78,6 +78,7 @@ export class AmazonWriter implements ChannelWriter {
         return this.#cancel(action);
       case 'refund':
         return Promise.resolve({
+          manual: true,
           note: `Amazon has no API the OMS can use to refund a merchant-fulfilled order: issue the refund of ${action.amount} minor units (${action.order.currency}) for order ${action.order.externalOrderId} in Seller Central (Orders → Manage Orders → Refund order)`,
         });
     }
