@@ -466,13 +466,50 @@ export interface PaymentProvider {
   refund(request: { captureId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;
 }
 
+/** An address on a label: where the parcel leaves from, or where it goes. */
+export interface LabelAddress {
+  name?: string | undefined;
+  lines: string[];
+  city?: string | undefined;
+  /** State or province (EasyPost's `state`; US and Canadian labels need it). */
+  region?: string | undefined;
+  postalCode?: string | undefined;
+  country: string;
+  phone?: string | undefined;
+  email?: string | undefined;
+}
+
+/**
+ * What a rate is asked for. The sandbox prices by zone and weight; a real
+ * carrier platform (EasyPost) rates the addresses and the parcel, and with
+ * `idempotencyKey` keys the shipment it rated so the label step buys that one.
+ */
+export interface RateRequest {
+  zone: number;
+  weightGrams: number;
+  currency: string;
+  shipDate: Date;
+  from?: LabelAddress | undefined;
+  to?: LabelAddress | undefined;
+  /** The parcel's outer dimensions; a configured default box when absent. */
+  dimensionsCm?: { length: number; width: number; height: number } | undefined;
+  /** A return label: `from` is the customer, `to` the receiving location. */
+  isReturn?: boolean | undefined;
+  reference?: string | undefined;
+  /** The key the label will be bought with (the same as the LabelRequest's). */
+  idempotencyKey?: string | undefined;
+}
+
 export interface LabelRequest {
   carrierId: string;
   serviceLevel: string;
-  from: { name: string; lines: string[]; city?: string | undefined; postalCode?: string | undefined; country: string };
-  to: { name?: string | undefined; lines: string[]; city?: string | undefined; postalCode?: string | undefined; country: string };
+  from: LabelAddress & { name: string };
+  to: LabelAddress;
   zone: number;
   weightGrams: number;
+  dimensionsCm?: { length: number; width: number; height: number } | undefined;
+  /** A return label: `from` is the customer, `to` the receiving location. */
+  isReturn?: boolean | undefined;
   currency: string;
   shipDate: Date;
   reference: string;
@@ -482,9 +519,26 @@ export interface LabelRequest {
 /** Parcel carriers: rates, labels, voids. Tracking updates come back through the carrier webhook. */
 export interface CarrierGateway {
   carrierIds(): string[];
-  rates(request: { zone: number; weightGrams: number; currency: string; shipDate: Date }): Promise<Rate[]>;
+  rates(request: RateRequest): Promise<Rate[]>;
   buyLabel(request: LabelRequest): Promise<CarrierLabel>;
-  voidLabel(carrierId: string, trackingNumber: string): Promise<void>;
+  /** `shipmentId`: the platform's shipment of the label (CarrierLabel.shipmentId), which a real platform refunds. */
+  voidLabel(carrierId: string, trackingNumber: string, shipmentId?: string): Promise<void>;
+}
+
+/**
+ * What a carrier platform's adapter remembers: the platform shipment rated or
+ * bought under an OMS idempotency key (EasyPost has no idempotency header, so
+ * a retried label step finds and re-reads its shipment instead of buying a
+ * second one), and the webhook events already handled.
+ */
+export interface CarrierRecordRepository {
+  shipmentFor(idempotencyKey: string): Promise<string | undefined>;
+  /** Files `shipmentId` under the key unless one is filed already; answers the one filed (the first wins). */
+  claimShipment(idempotencyKey: string, shipmentId: string): Promise<string>;
+  /** Records a webhook event id; false when it was recorded before (a redelivery). */
+  firstDelivery(provider: string, eventId: string): Promise<boolean>;
+  /** Forgets an event id whose handling failed, so the provider's retry is handled. */
+  forgetDelivery(provider: string, eventId: string): Promise<void>;
 }
 
 export interface ReturnPolicyRepository {

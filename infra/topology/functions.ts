@@ -321,6 +321,12 @@ export const functions = {
     http: operations.receiveStripeWebhook,
     access: ['table:write', 'payment:secret'],
   },
+  receiveEasyPostWebhook: {
+    entry: 'functions/webhooks/receive-easypost-webhook.ts',
+    description: 'POST /webhooks/carriers/easypost: signed EasyPost tracker events',
+    http: operations.receiveEasyPostWebhook,
+    access: ['table:write', 'carrier:secret'],
+  },
   getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
   listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },
   createRefund: {

@@ -16,6 +16,9 @@ import { DynamoOrderHoldRepository } from '#shared/store/order-hold-repository.t
 import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SandboxCarriers } from './sandbox-carriers.ts';
+import { EasyPostCarriers } from './easypost-carriers.ts';
+import { DynamoCarrierRecordRepository } from '#shared/store/carrier-record-repository.ts';
+import type { CarrierGateway } from '#shared/ports.ts';
 import { SandboxPaymentProvider } from './sandbox-payments.ts';
 import { StripePaymentProvider } from './stripe-payments.ts';
 import type { PaymentProvider } from '#shared/ports.ts';
@@ -97,7 +100,40 @@ export const fulfillmentRepository = once(() => new DynamoFulfillmentRepository(
 export const invoiceRepository = once(() => new DynamoInvoiceRepository(documentClient(), tableName()));
 export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
 export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
-export const carriers = once(() => new SandboxCarriers());
+/**
+ * The carrier gateway by configuration: CARRIER_PROVIDER `sandbox` (default: the local runtime and tests)
+ * or `easypost` (EASYPOST_API_KEY or EASYPOST_API_KEY_SECRET_ID, EASYPOST_CARRIERS, optional
+ * EASYPOST_BASE_URL, EASYPOST_LABEL_FORMAT ZPL|PDF, EASYPOST_DEFAULT_PARCEL_CM "LxWxH"). See docs/carriers.md.
+ */
+export const carriers = once((): CarrierGateway => {
+  const config = readConfig({
+    CARRIER_PROVIDER: z.enum(['sandbox', 'easypost']).default('sandbox'),
+    EASYPOST_BASE_URL: z.url().optional(),
+    EASYPOST_CARRIERS: z
+      .string()
+      .default('USPS')
+      .transform((value) => value.split(',').map((c) => c.trim()).filter(Boolean))
+      .pipe(z.array(z.string().max(50)).min(1)),
+    EASYPOST_LABEL_FORMAT: z.enum(['ZPL', 'PDF']).default('ZPL'),
+    EASYPOST_DEFAULT_PARCEL_CM: z
+      .string()
+      .regex(/^\d+(\.\d+)?x\d+(\.\d+)?x\d+(\.\d+)?$/, 'Use LxWxH in centimetres, e.g. 30x20x10')
+      .optional(),
+  });
+  if (config.CARRIER_PROVIDER === 'sandbox') return new SandboxCarriers();
+  const [length = 30, width = 20, height = 10] = config.EASYPOST_DEFAULT_PARCEL_CM?.split('x').map(Number) ?? [];
+  return new EasyPostCarriers({
+    apiKey: secretValue({ value: 'EASYPOST_API_KEY', secretId: 'EASYPOST_API_KEY_SECRET_ID' }),
+    baseUrl: config.EASYPOST_BASE_URL,
+    carriers: config.EASYPOST_CARRIERS,
+    labelFormat: config.EASYPOST_LABEL_FORMAT,
+    defaultParcelCm: { length, width, height },
+    records: carrierRecordRepository(),
+  });
+});
+export const carrierRecordRepository = once(() => new DynamoCarrierRecordRepository(documentClient(), tableName()));
+/** The webhook secret EasyPost signs tracker events with (EASYPOST_WEBHOOK_SECRET locally, EASYPOST_WEBHOOK_SECRET_ID on AWS). */
+export const easypostWebhookSecret = once(() => secretValue({ value: 'EASYPOST_WEBHOOK_SECRET', secretId: 'EASYPOST_WEBHOOK_SECRET_ID' }));
 /**
  * The payment provider the OMS charges with, by PAYMENT_PROVIDER: `sandbox`
  * (the default, for local runs and demos) or `stripe`. Only the selected one

@@ -42,6 +42,7 @@ export const CarrierLabel = z
     label: z.string().meta({ description: 'The label document (ZPL text, or base64 PDF).' }),
     weightGrams: z.number().int(),
     zone: z.number().int(),
+    shipmentId: z.string().optional().meta({ description: 'The carrier platform\'s shipment of this label (EasyPost `shp_…`): the label is refunded through it when voided.' }),
   })
   .meta({ id: 'CarrierLabel' });
 export type CarrierLabel = z.infer<typeof CarrierLabel>;

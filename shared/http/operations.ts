@@ -660,6 +660,32 @@ export const operations = {
     },
     errors: [400, 401, 404, 413, 422],
   }),
+  receiveEasyPostWebhook: defineOperation({
+    operationId: 'receiveEasyPostWebhook',
+    method: 'POST',
+    path: '/webhooks/carriers/easypost',
+    auth: 'none',
+    summary: 'EasyPost tracker events (signed)',
+    description:
+      'Set this URL as the EasyPost webhook with a webhook secret. Signed by EasyPost with `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>` keyed with the NFKD-normalised UTF-8 webhook secret (EASYPOST_WEBHOOK_SECRET); missing or wrong → 401 and nothing read. `tracker.updated`/`tracker.created` move the shipment or return label with that tracking code like the carrier webhook (EasyPost status → OMS status: docs/carriers.md); each event id is handled once (`duplicate`); other events, statuses that move nothing and trackers the OMS did not buy are acknowledged `ignored`, so EasyPost does not retry them. A 409 (the location has not reported the parcel shipped yet) is left for EasyPost\'s retry.',
+    tags: ['Webhooks'],
+    maxBodyBytes: 256 * 1024,
+    responses: {
+      200: {
+        description: 'Applied, recorded in the history only, already known, a duplicate event, or ignored.',
+        schema: z
+          .object({
+            outcome: z.enum(['applied', 'unchanged', 'recorded', 'duplicate', 'ignored']),
+            eventId: z.string(),
+            shipmentId: z.string().optional(),
+            orderStatus: z.string().optional(),
+            reason: z.string().optional().meta({ description: 'Why nothing was applied, or why a `recorded` update moved nothing.' }),
+          })
+          .meta({ id: 'EasyPostWebhookReceipt' }),
+      },
+    },
+    errors: [400, 401, 404, 409, 413, 422],
+  }),
   getInvoice: defineOperation({
     operationId: 'getInvoice',
     method: 'GET',

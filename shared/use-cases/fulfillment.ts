@@ -115,26 +115,34 @@ export async function createFulfillments(
         const weightGrams = lines.reduce((sum, l) => sum + l.quantity * (stocks.get(l.sku)?.policy.weightGrams ?? ruleSet.defaultUnitWeightGrams), 0);
         const km = destination.geo && location.geo ? distanceKm(location.geo, destination.geo) : undefined;
         const zone = zoneFor(km, location.address.country === order.shippingAddress.country);
-        const rates = await deps.carriers.rates({ zone, weightGrams, currency: order.currency, shipDate: now });
+        const from = { name: location.name, lines: location.address.lines, city: location.address.city, region: location.address.region, postalCode: location.address.postalCode, country: location.address.country };
+        const to = {
+          name: order.shippingAddress.name ?? order.customer.name,
+          lines: order.shippingAddress.lines,
+          city: order.shippingAddress.city,
+          region: order.shippingAddress.region,
+          postalCode: order.shippingAddress.postalCode,
+          country: order.shippingAddress.country,
+          phone: order.shippingAddress.phone ?? order.customer.phone,
+          email: order.customer.email,
+        };
+        const reference = order.channel.externalNumber ?? order.orderId;
+        const idempotencyKey = `label:${fulfillmentId}`;
+        // A carrier platform (EasyPost) rates the addresses; the key lets the label below be bought on the shipment rated here.
+        const rates = await deps.carriers.rates({ zone, weightGrams, currency: order.currency, shipDate: now, from, to, reference, idempotencyKey });
         const choice = selectRate(rates, ruleSet.carrier, order.promised.deliverBy);
         if (!choice) throw new ConflictError(`No carrier rate matches the rule set's carrier selection for ${fulfillmentId}`, 'no_carrier');
         carrier = await deps.carriers.buyLabel({
           carrierId: choice.rate.carrierId,
           serviceLevel: choice.rate.serviceLevel,
-          from: { name: location.name, lines: location.address.lines, city: location.address.city, postalCode: location.address.postalCode, country: location.address.country },
-          to: {
-            name: order.shippingAddress.name ?? order.customer.name,
-            lines: order.shippingAddress.lines,
-            city: order.shippingAddress.city,
-            postalCode: order.shippingAddress.postalCode,
-            country: order.shippingAddress.country,
-          },
+          from,
+          to,
           zone,
           weightGrams,
           currency: order.currency,
           shipDate: now,
-          reference: order.channel.externalNumber ?? order.orderId,
-          idempotencyKey: `label:${fulfillmentId}`,
+          reference,
+          idempotencyKey,
         });
         why = `; ${carrier.carrierId} ${carrier.serviceLevel} ${carrier.trackingNumber} (${choice.why})`;
       }
@@ -469,7 +477,7 @@ export async function cancelOpenFulfillments(deps: Pick<FulfillmentDeps, 'fulfil
         ),
       ],
     });
-    if (fulfillment.carrier) await deps.carriers.voidLabel(fulfillment.carrier.carrierId, fulfillment.carrier.trackingNumber);
+    if (fulfillment.carrier) await deps.carriers.voidLabel(fulfillment.carrier.carrierId, fulfillment.carrier.trackingNumber, fulfillment.carrier.shipmentId);
     cancelled.push(fulfillment.fulfillmentId);
   }
   return { cancelled };

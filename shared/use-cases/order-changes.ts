@@ -312,7 +312,7 @@ export async function cancelOrderLines(
 }
 
 async function voidLabels(deps: Pick<OrderChangeDeps, 'carriers'>, parcels: readonly Fulfillment[]): Promise<void> {
-  for (const parcel of parcels) if (parcel.carrier) await deps.carriers.voidLabel(parcel.carrier.carrierId, parcel.carrier.trackingNumber);
+  for (const parcel of parcels) if (parcel.carrier) await deps.carriers.voidLabel(parcel.carrier.carrierId, parcel.carrier.trackingNumber, parcel.carrier.shipmentId);
 }
 
 /** The locations holding each SKU, as a comparable key. */

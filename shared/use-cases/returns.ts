@@ -370,20 +370,33 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
     const origin = locate(from);
     const km = origin.geo && location.geo ? distanceKm(origin.geo, location.geo) : undefined;
     const zone = zoneFor(km, from.country === location.address.country);
-    const rates = await deps.carriers.rates({ zone, weightGrams, currency: order.currency, shipDate: now });
+    const customer = {
+      name: from.name ?? order.customer.name ?? 'Customer',
+      lines: from.lines,
+      city: from.city,
+      region: from.region,
+      postalCode: from.postalCode,
+      country: from.country,
+      phone: from.phone ?? order.customer.phone,
+      email: order.customer.email,
+    };
+    const receiving = { name: location.name, lines: location.address.lines, city: location.address.city, region: location.address.region, postalCode: location.address.postalCode, country: location.address.country };
+    const idempotencyKey = `return-label:${record.returnId}`;
+    const rates = await deps.carriers.rates({ zone, weightGrams, currency: order.currency, shipDate: now, from: customer, to: receiving, isReturn: true, reference: record.returnId, idempotencyKey });
     const choice = selectRate(rates, policy.carrier ? { strategy: 'fixed', ...policy.carrier } : { strategy: 'cheapest_on_time' }, undefined);
     if (!choice) throw new ConflictError(`No carrier rate matches the return policy's carrier for ${record.returnId}`, 'no_carrier');
     const label = await deps.carriers.buyLabel({
       carrierId: choice.rate.carrierId,
       serviceLevel: choice.rate.serviceLevel,
-      from: { name: from.name ?? order.customer.name ?? 'Customer', lines: from.lines, city: from.city, postalCode: from.postalCode, country: from.country },
-      to: { name: location.name, lines: location.address.lines, city: location.address.city, postalCode: location.address.postalCode, country: location.address.country },
+      from: customer,
+      to: receiving,
+      isReturn: true,
       zone,
       weightGrams,
       currency: order.currency,
       shipDate: now,
       reference: record.returnId,
-      idempotencyKey: `return-label:${record.returnId}`,
+      idempotencyKey,
     });
     const next: Return = {
       ...record,
