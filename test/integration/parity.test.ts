@@ -94,7 +94,7 @@ describe('parity between the local runtime and the CDK app', () => {
       pattern: rule.pattern,
       target: 'workflow' in rule.target ? rule.target.workflow : 'queue' in rule.target ? `queue:${rule.target.queue}` : rule.target.function,
       // The local bus sends a queue the event's detail, and functions and workflows the whole event.
-      input: 'queue' in rule.target ? '$.detail' : 'event',
+      input: 'queue' in rule.target ? (rule.target.message === 'event' ? '$' : '$.detail') : 'event',
       retryAttempts: rule.retryAttempts,
       maxEventAgeSeconds: rule.maxEventAgeSeconds,
     }));

@@ -84,6 +84,7 @@ describe('ChannelInput', () => {
       endpoint: 'https://api.ebay.com',
       tokenUrl: 'https://api.ebay.com/identity/v1/oauth2/token',
       pollIntervalMinutes: 5,
+      writeBack: true,
     });
   });
 
