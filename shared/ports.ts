@@ -15,7 +15,7 @@ import type { EmailSuppression } from './domain/mail-feedback.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
 import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
-import type { ChannelAction, ChannelReceipt } from './domain/channel-writeback.ts';
+import type { ChannelAction, ChannelReceipt, ChannelSyncRecord } from './domain/channel-writeback.ts';
 
 /**
  * The ports use cases depend on. Adapters: DynamoDB (shared/store), SES
@@ -190,6 +190,9 @@ export interface PollSummary {
   duplicates: number;
   caughtUp: boolean;
   error?: string;
+  /** Orders read but not stored because they cannot be an OMS order (the same check as a webhook's 422), and why (the first 10). */
+  refused?: number;
+  refusals?: { externalOrderId: string; updatedAt: string; problems: string[] }[];
 }
 
 export interface ChannelSyncRepository {
@@ -447,6 +450,34 @@ export interface SmsSender {
  */
 export interface ChannelWriter {
   send(action: ChannelAction): Promise<ChannelReceipt>;
+}
+
+/** Write-back actions of orders (`channelSync`), one item per order and action. */
+export interface ChannelSyncActionRepository {
+  forOrder(orderId: string): Promise<ChannelSyncRecord[]>;
+  get(orderId: string, actionId: string): Promise<ChannelSyncRecord | undefined>;
+  /**
+   * Takes the action before calling the channel: creates it (pending) or takes
+   * a pending one nobody holds (or whose holder's lease ran out), for
+   * `leaseMs`, counting the attempt. Otherwise what it is: `sent`, `failed`
+   * (only a person's retry sends it again) or `in_progress` (held by another
+   * delivery).
+   */
+  claim(record: Pick<ChannelSyncRecord, 'orderId' | 'actionId' | 'kind' | 'channelId' | 'summary' | 'action'>, now: Date, leaseMs: number): Promise<
+    { outcome: 'claimed'; record: ChannelSyncRecord } | { outcome: 'sent' | 'failed' | 'in_progress'; record: ChannelSyncRecord }
+  >;
+  /**
+   * Records how the call went (sent, failed, or pending with its error for the
+   * next try), with the order's timeline entries, in one transaction,
+   * conditional on still holding the claim (ConcurrentModificationError if
+   * another delivery took over). `settled`: a refund the channel made, now
+   * `refunded` (written only from `to_refund_at_channel`).
+   */
+  finish(record: ChannelSyncRecord, claimedUntil: string, timeline: TimelineEntry[], settled?: { refund: Refund } | undefined): Promise<void>;
+  /** A failed action back to pending (a person's retry), with its timeline entry and the event that queues it; false if it is not failed. */
+  retry(record: ChannelSyncRecord, now: string, writes: { timeline: TimelineEntry[]; events: OutboxEvent[] }): Promise<boolean>;
+  /** Failed actions, newest failure first. */
+  failed(page: PageRequest): Promise<Page<{ orderId: string; actionId: string; failedAt: string }>>;
 }
 
 /** A payment provider, every call idempotent by key. */

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Tags, TimeZone, type CfnElement, type StackProps } from 'aws-cdk-lib';
-import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
@@ -20,7 +20,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
-import { createFunctionSet, functionOf, omsAlarm, type MailSettings , type PaymentSettings } from '../constructs/function-set.ts';
+import { createFunctionSet, functionOf, omsAlarm, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
 import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
@@ -44,8 +44,8 @@ export interface StatelessStackProps extends StackProps {
   alarmTopic: Topic;
   mailFrom: string;
   opsEmail: string;
-  payments?: PaymentSettings | undefined;
   mail?: MailSettings | undefined;
+  payments?: PaymentSettings | undefined;
   logRetention: RetentionDays;
   /** Name of the Shopify EventBridge partner event source, when the merchant set one up. */
   shopifyEventSource?: string | undefined;
@@ -102,7 +102,7 @@ export class StatelessStack extends Stack {
           'workflow' in rule.target
             ? new SfnStateMachine(this.stateMachines[rule.target.workflow], delivery)
             : 'queue' in rule.target
-              ? new SqsQueue(queueRefs(rule.target.queue), { ...delivery, message: RuleTargetInput.fromEventPath('$.detail') })
+              ? new SqsQueue(queueRefs(rule.target.queue), { ...delivery, message: RuleTargetInput.fromEventPath(rule.target.message === 'event' ? '$' : '$.detail') })
               : new LambdaFunction(fn(rule.target.function), delivery),
         ],
       });
@@ -142,6 +142,13 @@ export class StatelessStack extends Stack {
         300,
       );
     }
+
+    // A write-back the channel refused, or that kept failing until its last delivery (functions/channels/write-back.ts).
+    this.#alarm(
+      'ChannelSyncFailed',
+      new Metric({ namespace: 'OMS', metricName: 'ChannelSyncFailed', dimensionsMap: { service: 'oms' }, statistic: 'Sum', period: Duration.minutes(5) }),
+      'A shipment, cancellation or refund could not be written back to its channel (GET /v1/orders?channelSync=failed)',
+    );
 
     // Static schedules.
     for (const schedule of schedules) {

@@ -269,6 +269,24 @@ export const functions = {
     access: ['table:write'],
     timeoutSeconds: 120,
   },
+  getOrderChannelSync: {
+    entry: 'functions/orders/get-order-channel-sync.ts',
+    description: 'GET /v1/orders/{orderId}/channel-sync',
+    http: operations.getOrderChannelSync,
+    access: ['table:read'],
+  },
+  retryOrderChannelSync: {
+    entry: 'functions/orders/retry-order-channel-sync.ts',
+    description: 'POST /v1/orders/{orderId}/channel-sync/{actionId}/retry',
+    http: operations.retryOrderChannelSync,
+    access: ['table:write'],
+  },
+  writeBack: {
+    entry: 'functions/channels/write-back.ts',
+    description: 'Write-back queue consumer: shipments, cancellations and refunds told to the channel each order came from',
+    access: ['table:write'],
+    timeoutSeconds: 120,
+  },
   schedulePolls: {
     entry: 'functions/channels/schedule-polls.ts',
     description: 'Keep per-channel poll schedules in step with ChannelChanged',
@@ -315,17 +333,17 @@ export const functions = {
     http: operations.receiveCarrierWebhook,
     access: ['table:write', 'carrier:secret'],
   },
-  receiveStripeWebhook: {
-    entry: 'functions/webhooks/receive-stripe-webhook.ts',
-    description: 'POST /webhooks/payments/stripe: signed Stripe payment events',
-    http: operations.receiveStripeWebhook,
-    access: ['table:write', 'payment:secret'],
-  },
   receiveEasyPostWebhook: {
     entry: 'functions/webhooks/receive-easypost-webhook.ts',
     description: 'POST /webhooks/carriers/easypost: signed EasyPost tracker events',
     http: operations.receiveEasyPostWebhook,
     access: ['table:write', 'carrier:secret'],
+  },
+  receiveStripeWebhook: {
+    entry: 'functions/webhooks/receive-stripe-webhook.ts',
+    description: 'POST /webhooks/payments/stripe: signed Stripe payment events',
+    http: operations.receiveStripeWebhook,
+    access: ['table:write', 'payment:secret'],
   },
   getInvoice: { entry: 'functions/invoices/get-invoice.ts', description: 'GET /v1/invoices/{invoiceId}', http: operations.getInvoice, access: ['table:read'] },
   listInvoices: { entry: 'functions/invoices/list-invoices.ts', description: 'GET /v1/invoices', http: operations.listInvoices, access: ['table:read'] },

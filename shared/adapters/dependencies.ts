@@ -35,6 +35,7 @@ import { isLocale } from '#shared/domain/customer-messages.ts';
 import { DynamoReturnPolicyRepository, DynamoReturnRepository } from '#shared/store/return-repository.ts';
 import { issueRefund, type RefundCommand } from '#shared/use-cases/refunds.ts';
 import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
+import { DynamoChannelSyncActionRepository } from '#shared/store/channel-sync-action-repository.ts';
 import { DynamoClaimRepository, DynamoStoreCreditRepository } from '#shared/store/claim-repository.ts';
 import { settleExchange } from '#shared/use-cases/exchanges.ts';
 
@@ -132,8 +133,16 @@ export const carriers = once((): CarrierGateway => {
   });
 });
 export const carrierRecordRepository = once(() => new DynamoCarrierRecordRepository(documentClient(), tableName()));
-/** The webhook secret EasyPost signs tracker events with (EASYPOST_WEBHOOK_SECRET locally, EASYPOST_WEBHOOK_SECRET_ID on AWS). */
-export const easypostWebhookSecret = once(() => secretValue({ value: 'EASYPOST_WEBHOOK_SECRET', secretId: 'EASYPOST_WEBHOOK_SECRET_ID' }));
+/**
+ * The webhook secret EasyPost signs tracker events with (EASYPOST_WEBHOOK_SECRET locally, EASYPOST_WEBHOOK_SECRET_ID on AWS).
+ * EasyPost is optional: without either variable the secret is empty and every delivery is refused (401), and the
+ * runtime that loads every handler still starts.
+ */
+export const easypostWebhookSecret = once((): (() => Promise<string>) =>
+  process.env['EASYPOST_WEBHOOK_SECRET'] || process.env['EASYPOST_WEBHOOK_SECRET_ID']
+    ? secretValue({ value: 'EASYPOST_WEBHOOK_SECRET', secretId: 'EASYPOST_WEBHOOK_SECRET_ID' })
+    : async () => '',
+);
 /**
  * The payment provider the OMS charges with, by PAYMENT_PROVIDER: `sandbox`
  * (the default, for local runs and demos) or `stripe`. Only the selected one
@@ -293,5 +302,17 @@ export const exchangeDeps = once(() => ({
   holds: orderHoldRepository(),
   idempotency: idempotencyRepository(),
   issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),
+  clock: systemClock,
+}));
+
+export const channelSyncActionRepository = once(() => new DynamoChannelSyncActionRepository(documentClient(), tableName()));
+
+/** What channel write-back needs (the channel clients come from channel-writeback.ts). */
+export const writebackDeps = once(() => ({
+  orders: orderRepository(),
+  fulfillments: fulfillmentRepository(),
+  refunds: refundRepository(),
+  channels: channelRepository(),
+  actions: channelSyncActionRepository(),
   clock: systemClock,
 }));

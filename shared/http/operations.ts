@@ -20,6 +20,7 @@ import { CancelLinesInput, OrderChangeSet, OrderEditInput } from '#shared/domain
 import { defineOperation } from './operation.ts';
 import { returnOperations } from './return-operations.ts';
 import { exchangeOperations } from './exchange-operations.ts';
+import { channelSyncOperations } from './channel-sync-operations.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
 
@@ -633,6 +634,32 @@ export const operations = {
     },
     errors: [400, 401, 404, 409, 413, 422],
   }),
+  receiveEasyPostWebhook: defineOperation({
+    operationId: 'receiveEasyPostWebhook',
+    method: 'POST',
+    path: '/webhooks/carriers/easypost',
+    auth: 'none',
+    summary: 'EasyPost tracker events (signed)',
+    description:
+      'Set this URL as the EasyPost webhook with a webhook secret. Signed by EasyPost with `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>` keyed with the NFKD-normalised UTF-8 webhook secret (EASYPOST_WEBHOOK_SECRET); missing or wrong → 401 and nothing read. `tracker.updated`/`tracker.created` move the shipment or return label with that tracking code like the carrier webhook (EasyPost status → OMS status: docs/carriers.md); each event id is handled once (`duplicate`); other events, statuses that move nothing and trackers the OMS did not buy are acknowledged `ignored`, so EasyPost does not retry them. A 409 (the location has not reported the parcel shipped yet) is left for EasyPost\'s retry.',
+    tags: ['Webhooks'],
+    maxBodyBytes: 256 * 1024,
+    responses: {
+      200: {
+        description: 'Applied, recorded in the history only, already known, a duplicate event, or ignored.',
+        schema: z
+          .object({
+            outcome: z.enum(['applied', 'unchanged', 'recorded', 'duplicate', 'ignored']),
+            eventId: z.string(),
+            shipmentId: z.string().optional(),
+            orderStatus: z.string().optional(),
+            reason: z.string().optional().meta({ description: 'Why nothing was applied, or why a `recorded` update moved nothing.' }),
+          })
+          .meta({ id: 'EasyPostWebhookReceipt' }),
+      },
+    },
+    errors: [400, 401, 404, 409, 413, 422],
+  }),
   receiveStripeWebhook: defineOperation({
     operationId: 'receiveStripeWebhook',
     method: 'POST',
@@ -659,32 +686,6 @@ export const operations = {
       },
     },
     errors: [400, 401, 404, 413, 422],
-  }),
-  receiveEasyPostWebhook: defineOperation({
-    operationId: 'receiveEasyPostWebhook',
-    method: 'POST',
-    path: '/webhooks/carriers/easypost',
-    auth: 'none',
-    summary: 'EasyPost tracker events (signed)',
-    description:
-      'Set this URL as the EasyPost webhook with a webhook secret. Signed by EasyPost with `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>` keyed with the NFKD-normalised UTF-8 webhook secret (EASYPOST_WEBHOOK_SECRET); missing or wrong → 401 and nothing read. `tracker.updated`/`tracker.created` move the shipment or return label with that tracking code like the carrier webhook (EasyPost status → OMS status: docs/carriers.md); each event id is handled once (`duplicate`); other events, statuses that move nothing and trackers the OMS did not buy are acknowledged `ignored`, so EasyPost does not retry them. A 409 (the location has not reported the parcel shipped yet) is left for EasyPost\'s retry.',
-    tags: ['Webhooks'],
-    maxBodyBytes: 256 * 1024,
-    responses: {
-      200: {
-        description: 'Applied, recorded in the history only, already known, a duplicate event, or ignored.',
-        schema: z
-          .object({
-            outcome: z.enum(['applied', 'unchanged', 'recorded', 'duplicate', 'ignored']),
-            eventId: z.string(),
-            shipmentId: z.string().optional(),
-            orderStatus: z.string().optional(),
-            reason: z.string().optional().meta({ description: 'Why nothing was applied, or why a `recorded` update moved nothing.' }),
-          })
-          .meta({ id: 'EasyPostWebhookReceipt' }),
-      },
-    },
-    errors: [400, 401, 404, 409, 413, 422],
   }),
   getInvoice: defineOperation({
     operationId: 'getInvoice',
@@ -877,6 +878,10 @@ export const operations = {
       status: OrderStatus.optional(),
       from: z.iso.datetime().optional().meta({ description: 'Placed at or after (ISO instant).' }),
       to: z.iso.datetime().optional().meta({ description: 'Placed at or before (ISO instant).' }),
+      channelSync: z
+        .literal('failed')
+        .optional()
+        .meta({ description: '`failed`: orders whose channel was not told something (a shipment, cancellation or refund write-back failed), newest failure first; read each at GET /v1/orders/{orderId}/channel-sync. Not combined with the other filters.' }),
     }),
     responses: { 200: { description: 'One page of orders (without lines).', schema: pageOf(OrderSummary, 'OrderPage') } },
     errors: [401, 422],
@@ -918,6 +923,7 @@ export const operations = {
   }),
   ...returnOperations,
   ...exchangeOperations,
+  ...channelSyncOperations,
 };
 
 export type OperationId = keyof typeof operations;
