@@ -116,6 +116,14 @@ describe('EasyPost tracker webhooks', () => {
     expect(await deliver(early.raw)).toMatchObject({ outcome: 'applied', eventId: early.event['id'] });
   });
 
+  it('without a configured webhook secret (EasyPost not connected) refuses every delivery', async () => {
+    const { easypostWebhookSecret } = await import('#shared/adapters/dependencies.ts');
+    expect(process.env['EASYPOST_WEBHOOK_SECRET'] ?? process.env['EASYPOST_WEBHOOK_SECRET_ID']).toBeUndefined();
+    const unconfigured = { ...deps, secret: easypostWebhookSecret() };
+    const raw = vector.raw_body;
+    await expect(receiveEasyPostWebhook(unconfigured, { rawBody: Buffer.from(raw), signature: easypostSignature(raw, '') })).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
   it('maps every EasyPost tracker status', () => {
     expect(EASYPOST_STATUS_MAP).toEqual({
       unknown: undefined,
