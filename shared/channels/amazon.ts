@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
-import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
-import { ChannelTimestamp, Decimal, Text, address, compact, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
+import { CurrencyCode } from '#shared/domain/money.ts';
+import { MAX_LINE_QUANTITY, Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
+import { ChannelCountry, ChannelTimestamp, Decimal, Text, address, compact, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
 
 /**
  * Amazon Selling Partner API, Orders v0: an order from `getOrders` and its
@@ -9,7 +10,7 @@ import { ChannelTimestamp, Decimal, Text, address, compact, moneyReader, unitPri
  * held; Canceled cancels; AFN orders are fulfilled by Amazon and recorded
  * only (never routed to our locations).
  */
-const AmazonMoney = z.looseObject({ CurrencyCode: z.string().length(3), Amount: Decimal });
+const AmazonMoney = z.looseObject({ CurrencyCode, Amount: Decimal });
 
 export const AmazonOrder = z.looseObject({
   AmazonOrderId: z.string().min(1),
@@ -35,7 +36,7 @@ export const AmazonOrder = z.looseObject({
       City: Text,
       StateOrRegion: Text,
       PostalCode: Text,
-      CountryCode: z.string().length(2),
+      CountryCode: ChannelCountry,
       Phone: Text,
     })
     .optional(),
@@ -47,7 +48,7 @@ export const AmazonOrderItem = z.looseObject({
   OrderItemId: z.string(),
   SellerSKU: Sku,
   Title: Text,
-  QuantityOrdered: z.number().int().min(0),
+  QuantityOrdered: z.number().int().min(0).max(MAX_LINE_QUANTITY, `An order line holds at most ${MAX_LINE_QUANTITY.toLocaleString('en-US')} units`),
   ItemPrice: AmazonMoney.optional(),
   ItemTax: AmazonMoney.optional(),
   PromotionDiscount: AmazonMoney.optional(),

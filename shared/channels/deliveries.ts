@@ -2,9 +2,10 @@ import * as z from 'zod';
 import type { ChannelType } from '#shared/domain/channel.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { parseJson } from '#shared/domain/json.ts';
-import { OrderDraft } from '#shared/domain/order.ts';
+import { MAX_ORDER_LINES, OrderDraft } from '#shared/domain/order.ts';
 import { AmazonOrder, AmazonOrderItem, amazonToDraft } from './amazon.ts';
 import { EbayOrder, ebayToDraft } from './ebay.ts';
+import { fitDraft } from './mapping.ts';
 import { shopifyWebhooks } from './shopify.ts';
 import type { WebhookAdapter } from './webhook-adapter.ts';
 import { wooCommerceWebhooks } from './woocommerce.ts';
@@ -16,11 +17,17 @@ export const webhookAdapters: Partial<Record<ChannelType, WebhookAdapter<unknown
 };
 
 /** What a poll of Amazon stores per order: the order and its items, as the SP-API returned them. */
-export const AmazonDelivery = z.object({ order: AmazonOrder, items: z.array(AmazonOrderItem) });
+export const AmazonDelivery = z.object({ order: AmazonOrder, items: z.array(AmazonOrderItem).max(MAX_ORDER_LINES) });
 
 /**
  * The canonical draft of a stored delivery, whatever way it came in. Throws
  * a ValidationError naming the fields when the payload is not an order.
+ *
+ * This one function decides both whether a delivery is acknowledged
+ * (receiveWebhook, the Shopify partner event, a poll before it stores an
+ * order) and what capture makes of it, so what is acknowledged is captured:
+ * texts beyond the OMS's limits are fitted with a warning (fitDraft), and
+ * whatever still cannot be an order is refused before it is stored.
  */
 export function draftFromDelivery(delivery: { channelId: string; channelType: ChannelType; body: string }): OrderDraft {
   const json = parseJson(delivery.body);
@@ -43,7 +50,7 @@ export function draftFromDelivery(delivery: { channelId: string; channelType: Ch
         throw new ValidationError(`${delivery.channelType} orders come through POST /v1/orders, not as deliveries`);
     }
   })();
-  return validated(OrderDraft, draft);
+  return validated(OrderDraft, fitDraft(draft), 'The payload cannot be kept as an order');
 }
 
 /** Parses with a schema; a violation becomes a ValidationError naming each field. */

@@ -1,14 +1,15 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
-import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
-import { ChannelTimestamp, Decimal, Text, address, compact, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
+import { CurrencyCode } from '#shared/domain/money.ts';
+import { MAX_ORDER_LINES, Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
+import { ChannelCountry, ChannelTimestamp, Decimal, Quantity, Text, address, compact, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
 
 /**
  * eBay Sell Fulfillment API `getOrders` (one element of `orders`). Money is
  * `{ value, currency }` with a decimal string; line costs are per line
  * (quantity × price).
  */
-const EbayAmount = z.looseObject({ value: Decimal, currency: z.string().length(3) });
+const EbayAmount = z.looseObject({ value: Decimal, currency: CurrencyCode });
 
 export const EbayOrder = z.looseObject({
   orderId: z.string().min(1),
@@ -50,7 +51,7 @@ export const EbayOrder = z.looseObject({
                   city: Text,
                   stateOrProvince: Text,
                   postalCode: Text,
-                  countryCode: z.string().length(2),
+                  countryCode: ChannelCountry,
                 }),
                 primaryPhone: z.looseObject({ phoneNumber: Text }).optional(),
                 email: Text,
@@ -67,13 +68,14 @@ export const EbayOrder = z.looseObject({
         lineItemId: z.string(),
         sku: Sku,
         title: Text,
-        quantity: z.number().int().min(1),
+        quantity: Quantity,
         lineItemCost: EbayAmount,
         discountedLineItemCost: EbayAmount.optional(),
         taxes: z.array(z.looseObject({ amount: EbayAmount })).default([]),
       }),
     )
-    .min(1),
+    .min(1)
+    .max(MAX_ORDER_LINES),
 });
 export type EbayOrder = z.infer<typeof EbayOrder>;
 

@@ -2,8 +2,8 @@ import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CurrencyCode } from '#shared/domain/money.ts';
 import { isLocale } from '#shared/domain/customer-messages.ts';
-import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
-import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, utc, withTotalsCheck } from './mapping.ts';
+import { MAX_ORDER_LINES, Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
+import { ChannelCountry, ChannelTimestamp, Decimal, Quantity, Text, address, compact, joinName, moneyReader, utc, withTotalsCheck } from './mapping.ts';
 import { hmacBase64Matches } from './signatures.ts';
 import type { WebhookAdapter, WebhookRequest } from './webhook-adapter.ts';
 
@@ -22,7 +22,7 @@ const ShopifyAddress = z.looseObject({
   city: Text,
   province_code: Text,
   zip: Text,
-  country_code: z.string().length(2),
+  country_code: ChannelCountry,
   phone: Text,
   latitude: z.number().nullish(),
   longitude: z.number().nullish(),
@@ -33,7 +33,7 @@ const ShopifyLine = z.looseObject({
   sku: Sku,
   title: z.string(),
   variant_title: Text,
-  quantity: z.number().int().min(1),
+  quantity: Quantity,
   price: Decimal,
   requires_shipping: z.boolean().default(true),
   tax_lines: z.array(z.looseObject({ price: Decimal })).default([]),
@@ -65,7 +65,7 @@ export const ShopifyOrder = z.looseObject({
   customer_locale: Text,
   billing_address: ShopifyAddress.nullish(),
   shipping_address: ShopifyAddress.nullish(),
-  line_items: z.array(ShopifyLine).min(1),
+  line_items: z.array(ShopifyLine).min(1).max(MAX_ORDER_LINES),
   shipping_lines: z.array(z.looseObject({ title: Text, code: Text, price: Decimal, tax_lines: z.array(z.looseObject({ price: Decimal })).default([]) })).default([]),
 });
 export type ShopifyOrder = z.infer<typeof ShopifyOrder>;

@@ -21,6 +21,13 @@ export interface WebhookAdapter<P> {
   channelType: ChannelType;
   verify(request: WebhookRequest, secrets: ChannelSecrets): boolean;
   /**
+   * For channels that check a new endpoint with an unsigned call before they
+   * save it (WooCommerce's `webhook_id=N`): whether this request is exactly
+   * that call. It is answered 200 before any signature check and nothing is
+   * stored; anything else still needs its signature.
+   */
+  unsignedPing?(request: WebhookRequest): boolean;
+  /**
    * For channels whose deliveries name their sender (Shopify's shop domain):
    * why this correctly signed delivery is not from the channel's own store,
    * or undefined when it is. A reason is a 401.

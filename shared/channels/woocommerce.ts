@@ -1,15 +1,17 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
 import { CurrencyCode } from '#shared/domain/money.ts';
-import { Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
-import { ChannelTimestamp, Decimal, Text, address, compact, joinName, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
+import { MAX_ORDER_LINES, Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
+import { ChannelCountry, ChannelTimestamp, Decimal, Quantity, Text, address, compact, joinName, moneyReader, unitPriceOf, utc, withTotalsCheck } from './mapping.ts';
 import { hmacBase64Matches } from './signatures.ts';
-import type { WebhookAdapter } from './webhook-adapter.ts';
+import type { WebhookAdapter, WebhookRequest } from './webhook-adapter.ts';
 
 /**
  * WooCommerce: `order.created` / `order.updated` webhooks (REST API v3 order
  * shape) signed with X-WC-Webhook-Signature. When a webhook is saved,
- * WooCommerce pings it with a form body `webhook_id=N`: answered 200, ignored.
+ * WooCommerce pings it with a form body `webhook_id=N`, unsigned and without
+ * any X-WC-Webhook-* header, and saves the webhook only if the answer is 200:
+ * that exact call is answered 200 and ignored (unsignedPing).
  * In the REST shape line and shipping amounts exclude tax even when the store
  * enters prices with tax; taxes come separately.
  */
@@ -22,7 +24,7 @@ const WooAddress = z.looseObject({
   city: Text,
   state: Text,
   postcode: Text,
-  country: Text,
+  country: Text.pipe(ChannelCountry.optional()),
   email: Text,
   phone: Text,
 });
@@ -52,13 +54,14 @@ export const WooOrder = z.looseObject({
         id: z.number().int(),
         name: z.string(),
         sku: Sku,
-        quantity: z.number().int().min(1),
+        quantity: Quantity,
         subtotal: Decimal,
         total: Decimal,
         total_tax: Decimal.default('0'),
       }),
     )
-    .min(1),
+    .min(1)
+    .max(MAX_ORDER_LINES),
   shipping_lines: z.array(z.looseObject({ method_title: Text, method_id: Text, total: Decimal, total_tax: Decimal.default('0') })).default([]),
 });
 export type WooOrder = z.infer<typeof WooOrder>;
@@ -149,9 +152,27 @@ export function wooToDraft(order: WooOrder, channel: Pick<Channel, 'channelId'>)
 
 const TOPICS = ['order.created', 'order.updated'];
 
+/** WooCommerce's ping body (`WC_Webhook::deliver_ping`): the webhook's numeric id, nothing else. */
+const PING_BODY = /^webhook_id=\d{1,20}$/;
+
+/**
+ * The ping WooCommerce sends when a webhook is saved: exactly `webhook_id=N`,
+ * form-encoded (or with no Content-Type), and none of the X-WC-Webhook-*
+ * headers a real delivery carries. A body with anything else, another
+ * Content-Type, or WooCommerce's delivery headers is not the ping and needs
+ * its signature.
+ */
+function isUnsignedPing({ headers, rawBody }: WebhookRequest): boolean {
+  if (!PING_BODY.test(rawBody.toString('utf8'))) return false;
+  if (Object.keys(headers).some((name) => name.startsWith('x-wc-webhook-'))) return false;
+  const contentType = headers['content-type'];
+  return contentType === undefined || /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType);
+}
+
 export const wooCommerceWebhooks: WebhookAdapter<WooOrder> = {
   channelType: 'woocommerce',
   verify: ({ headers, rawBody }, secrets) => hmacBase64Matches(rawBody, secrets['webhookSecret'], headers['x-wc-webhook-signature']),
+  unsignedPing: isUnsignedPing,
   classify: ({ headers, rawBody }) => {
     if (/^webhook_id=\d+$/.test(rawBody.toString('utf8').trim())) return { kind: 'ping' };
     const topic = headers['x-wc-webhook-topic'] ?? '';

@@ -55,6 +55,17 @@ export const OrderAddress = z
 export type OrderAddress = z.infer<typeof OrderAddress>;
 
 /**
+ * Units one order line can hold: far above any shop's order line (a channel
+ * line beyond it is a payload error, refused before it is acknowledged), and
+ * small enough that stock positions, reservations and unitPrice × quantity
+ * stay ordinary integers.
+ */
+export const MAX_LINE_QUANTITY = 100_000;
+
+/** Lines one order can hold: stored in chunks of 50, so an order and its capture fit one DynamoDB transaction. */
+export const MAX_ORDER_LINES = 1000;
+
+/**
  * A line as the OMS keeps it. Its ids are read back as they were captured:
  * lines captured since the identifier rules follow them (DraftLine), older
  * ones are never refused or rewritten on read.
@@ -64,7 +75,7 @@ export const OrderLine = z
     lineId: z.string().min(1).max(64).meta({ description: "The channel's line id, or L<n> when it has none." }),
     sku: z.string().min(1).max(100),
     title: z.string().max(500),
-    quantity: z.number().int().min(1).max(100_000),
+    quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
     unitPrice: z.number().int().meta({ description: 'Price of one unit, minor units.' }),
     subtotal: z.number().int().meta({ description: 'Line amount before discounts, as the channel computed it.' }),
     discount: z.number().int().min(0),
@@ -89,7 +100,12 @@ export const FulfillmentType = z.enum(['ship', 'pickup', 'carry_out']);
 
 export const OrderWarning = z
   .object({
-    code: z.enum(['totals_mismatch', 'amount_rounded', 'address_incomplete']),
+    code: z
+      .enum(['totals_mismatch', 'amount_rounded', 'address_incomplete', 'field_truncated', 'field_dropped'])
+      .meta({
+        description:
+          'field_truncated: a text longer than the OMS keeps was cut (details: field, originalLength, keptLength); field_dropped: a value that cannot be kept was left out (an e-mail or phone longer than any valid one, coordinates off the Earth; details: field, reason). The full payload stays on the order\'s source.',
+      }),
     message: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
   })
@@ -119,7 +135,7 @@ export const OrderDraft = z
     shippingAddress: OrderAddress.optional(),
     billingAddress: OrderAddress.optional(),
     currency: CurrencyCode,
-    lines: z.array(DraftLine).min(1).max(1000),
+    lines: z.array(DraftLine).min(1).max(MAX_ORDER_LINES),
     shipping: z.object({
       method: z.string().max(200).optional(),
       serviceLevel: z.string().max(100).optional(),

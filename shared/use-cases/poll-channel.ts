@@ -1,6 +1,7 @@
 import type { Channel, ChannelSecrets } from '#shared/domain/channel.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { draftFromDelivery } from '#shared/channels/deliveries.ts';
+import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { ChannelId } from '#shared/domain/channel.ts';
 import type { ChannelRepository, ChannelSyncRepository, ChannelSyncState, InboxRepository, MarketplaceOrders, PollStarter, PollSummary } from '#shared/ports.ts';
 
@@ -10,6 +11,18 @@ const WINDOW_LAG_MS = 2 * 60 * 1000;
 /** A new channel starts reading changes from a day before it was connected. */
 const FIRST_WINDOW_LOOKBACK_MS = 24 * 3600 * 1000;
 const LEASE_SECONDS = 15 * 60;
+const MAX_REFUSALS_KEPT = 10;
+
+/** Why a polled order cannot be captured (each problem as `field: message`), or undefined when it can. */
+function refusal(channel: Channel, body: string): string[] | undefined {
+  try {
+    draftFromDelivery({ channelId: channel.channelId, channelType: channel.type, body });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return error.details.length > 0 ? error.details.slice(0, 5).map((d) => `${d.path}: ${d.message}`.slice(0, 300)) : [error.message];
+  }
+}
 
 export interface PollDeps {
   channels: Pick<ChannelRepository, 'getWithSecrets'>;
@@ -26,6 +39,9 @@ export interface PollDeps {
  * loses nor duplicates orders: the next run resumes from the last stored
  * page, and anything read twice is the same delivery. Capture then runs from
  * the inbox exactly as for webhooks. One poll per channel at a time (lease).
+ * An order that cannot be an OMS order (the check a webhook gets before its
+ * 200) is not stored, where it would only fail capture: it is counted in the
+ * run's summary with its problems, and a later change of it is read again.
  */
 export async function pollChannel(
   deps: PollDeps,
@@ -66,6 +82,12 @@ export async function pollChannel(
       summary.pages++;
       summary.fetched += page.orders.length;
       for (const order of page.orders) {
+        const problems = refusal(found.channel, order.body);
+        if (problems) {
+          summary.refused = (summary.refused ?? 0) + 1;
+          if ((summary.refusals ??= []).length < MAX_REFUSALS_KEPT) summary.refusals.push({ externalOrderId: order.externalOrderId, updatedAt: order.updatedAt, problems });
+          continue;
+        }
         const result = await deps.inbox.put({
           channelId: found.channel.channelId,
           channelType: found.channel.type,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { shopifyWebhooks } from '#shared/channels/shopify.ts';
-import { validated } from '#shared/channels/deliveries.ts';
+import { draftFromDelivery, validated } from '#shared/channels/deliveries.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import type { ChannelRepository, InboxRepository, Page, PageRequest } from '#shared/ports.ts';
@@ -34,7 +34,9 @@ export async function receiveShopifyPartnerEvent(
   const topic = metadata['X-Shopify-Topic'];
   const kind = shopifyWebhooks.classify({ headers: { 'x-shopify-topic': topic }, rawBody: Buffer.alloc(0) });
   if (kind.kind !== 'order') return { outcome: 'ignored', topic };
-  validated(shopifyWebhooks.payload, payload);
+  // The mapping capture runs: an event that cannot become an order is refused here, never stored to fail capture.
+  const body = JSON.stringify(payload);
+  draftFromDelivery({ channelId: channel.channelId, channelType: 'shopify', body });
   const deliveryId = metadata['X-Shopify-Webhook-Id'] ?? `eventbridge:${event.id}`;
   const stored = await deps.inbox.put({
     channelId: channel.channelId,
@@ -46,7 +48,7 @@ export async function receiveShopifyPartnerEvent(
     headers: Object.fromEntries(Object.entries(metadata).map(([name, value]) => [name.toLowerCase(), String(value)])),
     contentType: 'application/json',
     correlationId: event.id,
-    body: JSON.stringify(payload),
+    body,
   });
   return { outcome: stored, deliveryId, topic };
 }

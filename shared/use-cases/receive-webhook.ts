@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { webhookAdapters, validated } from '#shared/channels/deliveries.ts';
+import { draftFromDelivery, webhookAdapters } from '#shared/channels/deliveries.ts';
 import { ChannelId } from '#shared/domain/channel.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError, UnauthorizedError } from '#shared/domain/errors.ts';
-import { parseJson } from '#shared/domain/json.ts';
 import type { ChannelRepository, InboxRepository } from '#shared/ports.ts';
 
 export interface WebhookDeps {
@@ -24,9 +23,12 @@ const KEPT_HEADERS = /^(x-shopify-|x-wc-webhook-|content-type$|user-agent$)/;
  * A channel's webhook, up to the moment it may be acknowledged: the channel
  * exists (404), the signature over the raw body is right and the delivery is
  * for the channel's own store (Shopify's shop domain) (401), the body is
- * JSON (400) and an order of that channel (422), and the raw delivery is
- * durably in the inbox. Mapping and the order's events happen after, from the
- * capture queue, so a burst never makes the channel wait.
+ * JSON (400) and an order of that channel that the OMS can keep (422: the
+ * same mapping capture runs, so what is acknowledged is captured), and the
+ * raw delivery is durably in the inbox. The order and its events are written
+ * after, from the capture queue, so a burst never makes the channel wait. A
+ * channel's unsigned ping (WooCommerce's, on saving a webhook) is answered
+ * before the signature check, and stores nothing.
  */
 export async function receiveWebhook(
   deps: WebhookDeps,
@@ -36,6 +38,7 @@ export async function receiveWebhook(
   if (!found) throw new NotFoundError(`Channel ${request.channelId} does not exist`);
   const adapter = webhookAdapters[found.channel.type];
   if (!adapter) throw new NotFoundError(`Channel ${request.channelId} is a ${found.channel.type} channel; it does not take webhooks`);
+  if (adapter.unsignedPing?.(request)) return { outcome: 'ping' };
   if (!adapter.verify(request, found.secrets)) {
     throw new UnauthorizedError(`The webhook signature does not match channel ${request.channelId}'s secret`);
   }
@@ -46,7 +49,7 @@ export async function receiveWebhook(
   if (kind.kind === 'ignored') return { outcome: 'ignored', topic: kind.topic };
 
   const text = request.rawBody.toString('utf8');
-  validated(adapter.payload, parseJson(text));
+  draftFromDelivery({ channelId: found.channel.channelId, channelType: found.channel.type, body: text });
   const deliveryId = kind.deliveryKey ?? `sha256:${createHash('sha256').update(request.rawBody).digest('hex')}`;
   const stored = await deps.inbox.put({
     channelId: found.channel.channelId,

@@ -281,6 +281,60 @@ describe('WooCommerce webhooks', () => {
     const response = await woo(JSON.stringify({ id: 1 }), { 'x-wc-webhook-topic': 'product.updated' });
     expect(await response.json()).toEqual({ outcome: 'ignored', topic: 'product.updated' });
   });
+
+  it('connect as a new merchant would: the unsigned ping on saving the webhook is a 200 that stores nothing, then a signed order is captured', async () => {
+    const ping = fixture<{ request: { method: string; headers: Record<string, string>; raw_body: string }; expected_response: { status: number } }>('woocommerce-webhook-ping.json');
+    const before = await allItems(db, oms.tableName);
+    // Exactly what WooCommerce sends when the webhook is saved: no signature, no X-WC-Webhook-* header.
+    const saved = await fetch(`${oms.url}/webhooks/woo-de`, { method: ping.request.method, headers: ping.request.headers, body: ping.request.raw_body });
+    expect(saved.status).toBe(ping.expected_response.status);
+    expect(await saved.json()).toEqual({ outcome: 'ping' });
+    // Anything else unsigned is still refused.
+    const unsigned = await fetch(`${oms.url}/webhooks/woo-de`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fixtureText('woocommerce-order-created.json') });
+    expect(unsigned.status).toBe(401);
+    await oms.settle();
+    expect(await allItems(db, oms.tableName)).toEqual(before);
+
+    const order = { ...fixture('woocommerce-order-created.json'), id: 7400, number: '7400' };
+    expect((await woo(JSON.stringify(order))).status).toBe(200);
+    await oms.settle();
+    const captured = await api('GET', '/v1/channels/woo-de/orders/7400');
+    expect(captured.status).toBe(200);
+    expect(captured.body).toMatchObject({ channel: { channelId: 'woo-de', externalOrderId: '7400' }, lines: [expect.objectContaining({ sku: expect.any(String) })] });
+  });
+});
+
+describe('what a channel webhook acknowledges, the OMS captures', () => {
+  it('a Shopify order with a long note and a 150-character city: 200, then captured with the texts cut and a field_truncated warning each', async () => {
+    const order = { ...fixture<Json & { shipping_address: Json }>('shopify-orders-create.json'), id: 5821334509001, name: '#9001' };
+    const city = 'Taumatawhakatangihangakoauauotamateaturipukakapikimaungahoronukupokaiwhenuakitanatahu — Hawke\'s Bay, North Island, New Zealand (Aotearoa), Earth .....';
+    const body = JSON.stringify({ ...order, note: 'Ring-the-bell.'.repeat(536), shipping_address: { ...order.shipping_address, city } });
+    expect(city).toHaveLength(150);
+    expect((await shopifyWebhook(body)).status).toBe(200);
+    await oms.settle();
+    const { status, body: captured } = await api('GET', '/v1/channels/shopify-us/orders/5821334509001');
+    expect(status).toBe(200);
+    expect(captured).toMatchObject({ notes: expect.any(String), shippingAddress: { city: city.slice(0, 100).trimEnd() } });
+    expect((captured['notes'] as string).length).toBe(5000);
+    expect(captured['warnings']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'field_truncated', details: { field: 'notes', originalLength: 7504, keptLength: 5000 } }),
+        expect.objectContaining({ code: 'field_truncated', details: { field: 'shippingAddress.city', originalLength: 150, keptLength: 100 } }),
+      ]),
+    );
+    expect(oms.deadLetters.list().filter((d) => /capture/i.test(d.target))).toEqual([]);
+  });
+
+  it('a Shopify line of 150,000 units: refused with a 422 naming the field before it is acknowledged, nothing stored', async () => {
+    const order = fixture<Json & { line_items: Json[] }>('shopify-orders-create.json');
+    const body = JSON.stringify({ ...order, id: 5821334509002, line_items: order.line_items.map((line, i) => (i === 0 ? { ...line, quantity: 150_000 } : line)) });
+    const before = await allItems(db, oms.tableName);
+    const response = await shopifyWebhook(body);
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path)).toContain('line_items.0.quantity');
+    await oms.settle();
+    expect(await allItems(db, oms.tableName)).toEqual(before);
+  });
 });
 
 describe('Amazon polling', () => {
