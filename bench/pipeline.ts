@@ -10,6 +10,7 @@ import { loadPrices, meterDynamo, perUnit, price, snapshot, usageBetween, type M
 import { replay } from './reservations.ts';
 import { RETURN_RATE, returnsCost, type ReturnCostModel } from './returns.ts';
 import { round, runConcurrently, type BenchDb } from './support.ts';
+import { fakeShopifyWriteback } from '../test/support/fake-writeback.ts';
 
 /**
  * The whole pipeline through the real local runtime: a signed Shopify
@@ -89,7 +90,7 @@ async function sendWebhook(oms: RunningOms, externalId: number): Promise<number>
 type Api = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
 
 /** The local OMS the pipeline measurements run on: two warehouses stocked with the fixture's SKUs and the bench Shopify channel. */
-async function pipelineOms(bench: BenchDb): Promise<{ oms: RunningOms; api: Api }> {
+async function pipelineOms(bench: BenchDb): Promise<{ oms: RunningOms; api: Api; shop: ShopifyAdmin }> {
   // Metrics go to stdout as EMF lines on Lambda; here they would drown the table.
   process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
   const oms = await startOms({
@@ -120,13 +121,34 @@ async function pipelineOms(bench: BenchDb): Promise<{ oms: RunningOms; api: Api 
         await api('POST', '/v1/inventory/movements', { type: 'receipt', movementId: `${id}-${sku}`, sku, locationId: id, quantity: 1_000_000 });
       }
     }
-    await api('PUT', '/v1/channels/shopify-bench', { type: 'shopify', name: 'Bench', settings: { shopDomain: 'acme.myshopify.com' }, secrets: { webhookSecret: SECRET } });
+    // The shop's Admin API on loopback: shipments and channel refunds are written back to it, so the cost model counts the write-back.
+    const shop = await fakeShopifyWriteback({ accessToken: ADMIN_TOKEN, orders: [] });
+    await api('PUT', '/v1/channels/shopify-bench', {
+      type: 'shopify',
+      name: 'Bench',
+      settings: { shopDomain: 'acme.myshopify.com', adminUrl: shop.url },
+      secrets: { webhookSecret: SECRET, adminAccessToken: ADMIN_TOKEN },
+    });
     await oms.settle();
-    return { oms, api };
+    const stop = oms.stop.bind(oms);
+    oms.stop = async () => {
+      await stop();
+      await shop.close();
+    };
+    return { oms, api, shop };
   } catch (error) {
     await oms.stop();
     throw error;
   }
+}
+
+const ADMIN_TOKEN = 'shpat_bench_admin';
+type ShopifyAdmin = Awaited<ReturnType<typeof fakeShopifyWriteback>>;
+
+/** The order as the shop knows it (the fixture's line items under the bench's order id), for the write-back. */
+function seedShop(shop: ShopifyAdmin, externalId: number): void {
+  const lines = (fixture['line_items'] as { id: number; sku: string; quantity: number }[]).map((line) => ({ lineItemId: String(line.id), sku: line.sku, quantity: line.quantity }));
+  shop.seed({ id: String(externalId), currency: String(fixture['currency']), lines });
 }
 
 /**
@@ -135,18 +157,18 @@ async function pipelineOms(bench: BenchDb): Promise<{ oms: RunningOms; api: Api 
  * that produces the returns figure.
  */
 export async function costBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<CostModel> {
-  const { oms, api } = await pipelineOms(bench);
+  const { oms, api, shop } = await pipelineOms(bench);
   try {
     const meter = meterDynamo();
     let nextId = 7_000_000_000;
-    return await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log });
+    return await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log, shop });
   } finally {
     await oms.stop();
   }
 }
 
 export async function pipelineBench(bench: BenchDb, options: { quick: boolean; log: (line: string) => void }): Promise<PipelineFigures> {
-  const { oms, api } = await pipelineOms(bench);
+  const { oms, api, shop } = await pipelineOms(bench);
   try {
     const meter = meterDynamo();
     let nextId = 7_000_000_000;
@@ -217,7 +239,7 @@ export async function pipelineBench(bench: BenchDb, options: { quick: boolean; l
     const floor = percentiles(floorLatencies);
 
     // Cost: every billable operation of whole order lives, start to delivered.
-    const cost = await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log });
+    const cost = await costModel(oms, meter, api, { orders: options.quick ? 3 : 20, nextId: () => nextId++, log: options.log, shop });
 
     return {
       throughput: {
@@ -276,7 +298,7 @@ async function costModel(
   oms: RunningOms,
   meter: Meter,
   api: Api,
-  options: { orders: number; nextId: () => number; log: (line: string) => void },
+  options: { orders: number; nextId: () => number; log: (line: string) => void; shop: ShopifyAdmin },
 ): Promise<CostModel> {
   const prices = loadPrices();
   await oms.settle(60_000);
@@ -293,6 +315,7 @@ async function costModel(
   };
   const ids = Array.from({ length: options.orders }, () => options.nextId());
   for (const id of ids) {
+    seedShop(options.shop, id);
     await sendWebhook(oms, id);
     apiRequests++;
   }

@@ -40,7 +40,7 @@ export const ShipmentAction = z.object({
   shipmentId: z.string(),
   lines: z.array(ChannelLineRef).min(1),
   carrier: z.object({
-    id: z.string().meta({ description: 'The OMS carrier id (e.g. `easypost:USPS`, `parcelco`).' }),
+    id: z.string().meta({ description: 'The OMS carrier id (e.g. `easypost-usps`, `parcelco`).' }),
     name: z.string().meta({ description: 'The carrier as people name it (USPS, UPS, FedEx, DHL, …): each client maps it to its channel\'s carrier codes.' }),
   }),
   trackingNumber: z.string(),
@@ -205,9 +205,10 @@ export function shipmentLines(
   return result;
 }
 
-/** Carrier names as people (and channels) know them, from the OMS carrier id (`easypost:UPS`, `ups`, `parcelco`). */
+/** Carrier names as people (and channels) know them, from the OMS carrier id (`easypost-ups`, `ups`, `parcelco`). */
 export function carrierName(carrierId: string): string {
-  const bare = carrierId.includes(':') ? carrierId.slice(carrierId.indexOf(':') + 1) : carrierId;
+  // EasyPost carriers are `easypost-<carrier>` (e.g. `easypost-usps`); other forms `<provider>:<carrier>`.
+  const bare = carrierId.includes(':') ? carrierId.slice(carrierId.indexOf(':') + 1) : carrierId.replace(/^easypost-/, '');
   const known: Record<string, string> = { usps: 'USPS', ups: 'UPS', fedex: 'FedEx', dhl: 'DHL', dhlexpress: 'DHL Express', ontrac: 'OnTrac', canadapost: 'Canada Post', royalmail: 'Royal Mail', dpd: 'DPD', gls: 'GLS', hermes: 'Hermes', parcelco: 'ParcelCo', swiftship: 'SwiftShip' };
   return known[bare.toLowerCase().replace(/[^a-z]/g, '')] ?? bare;
 }

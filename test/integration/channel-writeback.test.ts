@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WritebackError, shipmentLines, type ChannelAction, type ChannelReceipt, type ChannelSyncRecord } from '#shared/domain/channel-writeback.ts';
+import { WritebackError, carrierName, shipmentLines, type ChannelAction, type ChannelReceipt, type ChannelSyncRecord } from '#shared/domain/channel-writeback.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -277,6 +277,16 @@ describe('what is not written back', () => {
     const { order } = await shippedOrder(await channel());
     expect(await writeBack(deps, { kind: 'cancellation', orderId: order.orderId, reason: 'payment declined (card_declined)' }, { finalAttempt: false, actor: 'api' })).toMatchObject({ outcome: 'sent', actionId: 'cancel' });
     expect(must(writer.calls[0])).toMatchObject({ kind: 'cancellation', reason: 'unpaid', paidAtChannel: expect.any(Boolean) });
+  });
+});
+
+describe('carrier names', () => {
+  it('come from the OMS carrier id, EasyPost carriers included', () => {
+    expect(carrierName('easypost-usps')).toBe('USPS');
+    expect(carrierName('easypost-fedex')).toBe('FedEx');
+    expect(carrierName('ups')).toBe('UPS');
+    expect(carrierName('parcelco')).toBe('ParcelCo');
+    expect(carrierName('acme-freight')).toBe('acme-freight');
   });
 });
 

@@ -121,8 +121,7 @@ interface ShopifyState {
 export async function fakeShopifyWriteback(options: { accessToken: string; orders: ShopifyOrderSeed[] }) {
   const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
   let sequence = 1000;
-  const orders = new Map<string, ShopifyState>(
-    options.orders.map((seed) => {
+  const stateOf = (seed: ShopifyOrderSeed): [string, ShopifyState] => {
       const foCount = Math.max(1, ...seed.lines.map((l) => (l.fulfillmentOrder ?? 0) + 1));
       const fulfillmentOrders = Array.from({ length: foCount }, (_, index) => ({
         id: gid('FulfillmentOrder', `${seed.id}${index}`),
@@ -142,8 +141,8 @@ export async function fakeShopifyWriteback(options: { accessToken: string; order
           cancelledAt: null as string | null,
         },
       ] as [string, ShopifyState];
-    }),
-  );
+  };
+  const orders = new Map<string, ShopifyState>(options.orders.map(stateOf));
   const idempotency = new Map<string, Answer>();
   const throttled = fixture('shopify-graphql-throttled.json').response.body;
   const cost = fixture('shopify-graphql-fulfillment-orders.json').response.body.extensions;
@@ -296,7 +295,12 @@ export async function fakeShopifyWriteback(options: { accessToken: string; order
       return { status, body: { errors: 'Internal Server Error' } };
     },
   );
-  return Object.assign(fake, { orders });
+  /** Adds an order the shop has (orders created while the fake runs, e.g. by a benchmark). */
+  const seed = (order: ShopifyOrderSeed) => {
+    const [id, state] = stateOf(order);
+    orders.set(id, state);
+  };
+  return Object.assign(fake, { orders, seed });
 }
 
 // ---------------------------------------------------------------- WooCommerce
