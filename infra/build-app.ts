@@ -23,6 +23,9 @@ export interface OmsApp {
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
  * `paymentProvider` (`sandbox` or `stripe`; default `sandbox`, except that a
  * production stage must say `stripe`: see isProductionStage).
+ * `carrierProvider` (`sandbox` or `easypost`; default `sandbox`) with, for
+ * EasyPost, `easypostCarriers`, `easypostLabelFormat`, `easypostParcelCm`
+ * (docs/carriers.md).
  * Stacks are environment-agnostic unless CDK_DEFAULT_ACCOUNT/REGION are set,
  * so `cdk synth` works offline with no credentials.
  */
@@ -41,6 +44,11 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   const optional = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const stage = context('stage', 'dev');
   const paymentProvider = paymentProviderFor(stage, app.node.tryGetContext('paymentProvider'));
+  const carrierProvider = carrierProviderFor(app.node.tryGetContext('carrierProvider'));
+  const labelFormat = optional('easypostLabelFormat');
+  if (labelFormat !== undefined && labelFormat !== 'ZPL' && labelFormat !== 'PDF') throw new Error(`Context easypostLabelFormat must be ZPL or PDF, not ${JSON.stringify(labelFormat)}`);
+  const easypostParcelCm = optional('easypostParcelCm');
+  if (easypostParcelCm !== undefined && !/^\d+(\.\d+)?x\d+(\.\d+)?x\d+(\.\d+)?$/.test(easypostParcelCm)) throw new Error(`Context easypostParcelCm must be LxWxH in centimetres (30x20x10), not ${JSON.stringify(easypostParcelCm)}`);
   const env =
     process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
       ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }
@@ -51,7 +59,16 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     description: 'OMS data: table, event bus and archive, dead-letter queues, API token, alarm topic',
     archiveRetentionDays: Number(context('archiveRetentionDays', '90')),
     paymentProvider,
+    carrierProvider,
   });
+  const carriers = {
+    provider: carrierProvider,
+    easypostApiKey: stateful.easypostApiKey,
+    easypostWebhookSecret: stateful.easypostWebhookSecret,
+    easypostCarriers: optional('easypostCarriers'),
+    labelFormat: labelFormat as 'ZPL' | 'PDF' | undefined,
+    defaultParcelCm: easypostParcelCm,
+  };
   const stateless = new StatelessStack(app, `Oms-${stage}-Stateless`, {
     env,
     description: 'OMS compute: event-driven functions, outbox and inbox pipes, queue consumers, rules, schedules, workflows, alarms',
@@ -77,6 +94,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       defaultLocale: optional('defaultLocale'),
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
+    carriers,
     logRetention: RetentionDays.ONE_MONTH,
   });
   const api = new ApiStack(app, `Oms-${stage}-Api`, {
@@ -97,6 +115,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       defaultLocale: optional('defaultLocale'),
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
+    carriers,
     logRetention: RetentionDays.ONE_MONTH,
     functionLogs: stateless.functionLogs,
     pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),
@@ -123,5 +142,11 @@ export function paymentProviderFor(stage: string, value: unknown): 'sandbox' | '
       `Stage ${stage} is a production stage and would take payments with the sandbox provider, which charges nobody: deploy it with -c paymentProvider=stripe (see docs/payments.md)`,
     );
   }
+  return value ?? 'sandbox';
+}
+
+/** The carrier gateway a stage deploys with (context `carrierProvider`, default the sandbox carriers). */
+export function carrierProviderFor(value: unknown): 'sandbox' | 'easypost' {
+  if (value !== undefined && value !== 'sandbox' && value !== 'easypost') throw new Error(`Context carrierProvider must be sandbox or easypost, not ${JSON.stringify(value)}`);
   return value ?? 'sandbox';
 }

@@ -24,6 +24,8 @@ export interface FunctionSetProps {
   mail?: MailSettings | undefined;
   /** The payment provider (PAYMENT_PROVIDER) and, for Stripe, its secrets (docs/payments.md). */
   payments?: PaymentSettings | undefined;
+  /** The carrier gateway (CARRIER_PROVIDER) and, for EasyPost, its settings and secrets (docs/carriers.md). */
+  carriers?: CarrierSettings | undefined;
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
   logGroup: ILogGroup;
   alarmAction: SnsAction;
@@ -44,6 +46,37 @@ export interface PaymentSettings {
   /** Stripe's secret key and the webhook endpoint's signing secret (Secrets Manager), read by functions with `payment:secret`. */
   stripeSecretKey?: ISecret | undefined;
   stripeWebhookSecret?: ISecret | undefined;
+}
+
+export interface CarrierSettings {
+  provider: 'sandbox' | 'easypost';
+  /** EasyPost's API key, read by functions with `carrier:api` (they rate, buy and void labels). */
+  easypostApiKey?: ISecret | undefined;
+  /** The EasyPost webhook secret, read by functions with `carrier:secret`. */
+  easypostWebhookSecret?: ISecret | undefined;
+  /** EASYPOST_CARRIERS, EASYPOST_LABEL_FORMAT, EASYPOST_DEFAULT_PARCEL_CM (not secrets; defaults in shared/adapters/dependencies.ts). */
+  easypostCarriers?: string | undefined;
+  labelFormat?: 'ZPL' | 'PDF' | undefined;
+  defaultParcelCm?: string | undefined;
+}
+
+/**
+ * What a function is told about the carrier gateway. Every function knows the
+ * provider and EasyPost's carrier list (routing rules, return policies and
+ * webhooks validate carrier ids with them); only functions that call EasyPost
+ * (`carrier:api`) get its API key's secret id, only the webhook functions
+ * (`carrier:secret`) the webhook secret's.
+ */
+function carrierEnvironment(settings: CarrierSettings | undefined, spec: FunctionSpec): Record<string, string> {
+  if (settings?.provider !== 'easypost') return { CARRIER_PROVIDER: 'sandbox' };
+  return {
+    CARRIER_PROVIDER: 'easypost',
+    ...(settings.easypostCarriers ? { EASYPOST_CARRIERS: settings.easypostCarriers } : {}),
+    ...(settings.labelFormat ? { EASYPOST_LABEL_FORMAT: settings.labelFormat } : {}),
+    ...(settings.defaultParcelCm ? { EASYPOST_DEFAULT_PARCEL_CM: settings.defaultParcelCm } : {}),
+    ...(settings.easypostApiKey && spec.access.includes('carrier:api') ? { EASYPOST_API_KEY_SECRET_ID: settings.easypostApiKey.secretArn } : {}),
+    ...(settings.easypostWebhookSecret && spec.access.includes('carrier:secret') ? { EASYPOST_WEBHOOK_SECRET_ID: settings.easypostWebhookSecret.secretArn } : {}),
+  };
 }
 
 /**
@@ -83,7 +116,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
   const created: Partial<Record<FunctionName, IFunction>> = {};
   for (const name of names) {
     const spec: FunctionSpec = functions[name];
-    const fn = new OmsFunction(stack, `Fn-${name}`, { name, spec, environment, role: roleFor(spec), logGroup: props.logGroup }).function;
+    const fn = new OmsFunction(stack, `Fn-${name}`, { name, spec, environment: { ...environment, ...carrierEnvironment(props.carriers, spec) }, role: roleFor(spec), logGroup: props.logGroup }).function;
     omsAlarm(stack, `Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`, props.alarmAction);
     created[name] = fn;
   }
@@ -108,7 +141,11 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
       }),
     );
   }
-  if (spec.access.includes('carrier:secret')) props.carrierWebhookSecret.grantRead(role);
+  if (spec.access.includes('carrier:secret')) {
+    props.carrierWebhookSecret.grantRead(role);
+    props.carriers?.easypostWebhookSecret?.grantRead(role);
+  }
+  if (spec.access.includes('carrier:api')) props.carriers?.easypostApiKey?.grantRead(role);
   if (spec.access.includes('payment:secret')) {
     props.payments?.stripeSecretKey?.grantRead(role);
     props.payments?.stripeWebhookSecret?.grantRead(role);

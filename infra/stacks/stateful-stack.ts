@@ -20,6 +20,8 @@ export interface StatefulStackProps extends StackProps {
   archiveRetentionDays: number;
   /** With `stripe`, the stack holds Stripe's secret key and webhook signing secret (values put by the merchant, docs/payments.md). */
   paymentProvider?: 'sandbox' | 'stripe' | undefined;
+  /** With `easypost`, the stack holds EasyPost's API key and webhook secret (values put by the merchant, docs/carriers.md). */
+  carrierProvider?: 'sandbox' | 'easypost' | undefined;
 }
 
 /**
@@ -43,6 +45,9 @@ export class StatefulStack extends Stack {
   /** Stripe's secret key and webhook signing secret, when the deployment takes payments with Stripe. */
   readonly stripeSecretKey: Secret | undefined;
   readonly stripeWebhookSecret: Secret | undefined;
+  /** EasyPost's API key and webhook secret, when the deployment buys labels through EasyPost. */
+  readonly easypostApiKey: Secret | undefined;
+  readonly easypostWebhookSecret: Secret | undefined;
   readonly alarmTopic: Topic;
   /** SES publishes bounces and complaints of every customer e-mail sent with this configuration set to `mailFeedbackTopic`. */
   readonly mailConfigurationSet: ConfigurationSet;
@@ -190,6 +195,26 @@ export class StatefulStack extends Stack {
     } else {
       this.stripeSecretKey = undefined;
       this.stripeWebhookSecret = undefined;
+    }
+
+    if (props.carrierProvider === 'easypost') {
+      // Placeholders until the merchant puts the real values (put-secret-value); functions read them within 5 minutes.
+      this.easypostApiKey = new Secret(this, 'EasyPostApiKey', {
+        description: 'EasyPost API key (a production key, or a test key EZTK… while trying) the OMS buys labels with; put the value from the EasyPost dashboard',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.easypostWebhookSecret = new Secret(this, 'EasyPostWebhookSecret', {
+        description: 'Webhook secret of the EasyPost webhook /webhooks/carriers/easypost (X-Hmac-Signature); put the value given to EasyPost',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      for (const secret of [this.easypostApiKey, this.easypostWebhookSecret]) {
+        acknowledge(secret, [{ id: 'AwsSolutions-SMG4', reason: 'Issued in or shared with EasyPost, not by AWS: rolled in the EasyPost dashboard and put with put-secret-value (docs/carriers.md).' }]);
+      }
+      new CfnOutput(this, 'EasyPostApiKeyArn', { value: this.easypostApiKey.secretArn, description: 'Put the EasyPost API key here' });
+      new CfnOutput(this, 'EasyPostWebhookSecretArn', { value: this.easypostWebhookSecret.secretArn, description: 'Put the EasyPost webhook secret here' });
+    } else {
+      this.easypostApiKey = undefined;
+      this.easypostWebhookSecret = undefined;
     }
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });

@@ -20,7 +20,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
-import { createFunctionSet, functionOf, omsAlarm, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
+import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
 import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
@@ -46,6 +46,7 @@ export interface StatelessStackProps extends StackProps {
   opsEmail: string;
   mail?: MailSettings | undefined;
   payments?: PaymentSettings | undefined;
+  carriers?: CarrierSettings | undefined;
   logRetention: RetentionDays;
   /** Name of the Shopify EventBridge partner event source, when the merchant set one up. */
   shopifyEventSource?: string | undefined;

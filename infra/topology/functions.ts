@@ -16,8 +16,10 @@ export type Access =
   | 'schedules:manage'
   /** Send transactional SMS (SNS Publish to phone numbers). */
   | 'sms:send'
-  /** Read the carrier webhook signing secret. */
+  /** Read the carrier webhook signing secrets (the sandbox carriers' and, with EasyPost, EasyPost's). */
   | 'carrier:secret'
+  /** Call the carrier platform (rate, buy and void labels): with EasyPost, read its API key (docs/carriers.md). */
+  | 'carrier:api'
   /** Read the payment provider's secrets (Stripe secret key, webhook signing secret). */
   | 'payment:secret';
 
@@ -226,8 +228,8 @@ export const functions = {
     http: operations.recordShipment,
     access: ['table:write'],
   },
-  cancelOrder: { entry: 'functions/orders/cancel-order.ts', description: 'POST /v1/orders/{orderId}/cancel', http: operations.cancelOrder, access: ['table:write'] },
-  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write'] },
+  cancelOrder: { entry: 'functions/orders/cancel-order.ts', description: 'POST /v1/orders/{orderId}/cancel', http: operations.cancelOrder, access: ['table:write', 'carrier:api'] },
+  editOrder: { entry: 'functions/orders/edit-order.ts', description: 'PATCH /v1/orders/{orderId}', http: operations.editOrder, access: ['table:write', 'carrier:api'] },
   holdOrder: { entry: 'functions/orders/hold-order.ts', description: 'POST /v1/orders/{orderId}/hold', http: operations.holdOrder, access: ['table:write'] },
   releaseOrderHold: { entry: 'functions/orders/release-order-hold.ts', description: 'POST /v1/orders/{orderId}/release', http: operations.releaseOrderHold, access: ['table:write'] },
   reserveOrder: {
@@ -388,7 +390,7 @@ export const functions = {
   createFulfillments: {
     entry: 'functions/workflows/create-fulfillments.ts',
     description: 'fulfillOrder workflow: fulfillments per location with carrier labels',
-    access: ['table:write'],
+    access: ['table:write', 'carrier:api'],
     timeoutSeconds: 60,
   },
   capturePayment: {
@@ -418,7 +420,7 @@ export const functions = {
   cancelFulfillments: {
     entry: 'functions/fulfillment/cancel-fulfillments.ts',
     description: 'Cancel open fulfillments and void the authorization of a cancelled order',
-    access: ['table:write', 'payment:secret'],
+    access: ['table:write', 'payment:secret', 'carrier:api'],
     timeoutSeconds: 30,
   },
   applyWmsReport: {
@@ -441,7 +443,7 @@ export const functions = {
   approveReturn: { entry: 'functions/returns/approve-return.ts', description: 'POST /v1/returns/{returnId}/approve', http: operations.approveReturn, access: ['table:write'] },
   rejectReturn: { entry: 'functions/returns/reject-return.ts', description: 'POST /v1/returns/{returnId}/reject', http: operations.rejectReturn, access: ['table:write'] },
   receiveReturn: { entry: 'functions/returns/receive-return.ts', description: 'POST /v1/returns/{returnId}/receipt', http: operations.receiveReturn, access: ['table:write'] },
-  createReturnLabel: { entry: 'functions/returns/create-return-label.ts', description: 'returnApproved workflow: the return label', access: ['table:write'], timeoutSeconds: 30 },
+  createReturnLabel: { entry: 'functions/returns/create-return-label.ts', description: 'returnApproved workflow: the return label', access: ['table:write', 'carrier:api'], timeoutSeconds: 30 },
   notifyReturn: {
     entry: 'functions/returns/notify-return.ts',
     description: 'Return workflows: return approved (with the label) and return received messages, once each',

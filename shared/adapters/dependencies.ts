@@ -124,7 +124,9 @@ export const carriers = once((): CarrierGateway => {
   if (config.CARRIER_PROVIDER === 'sandbox') return new SandboxCarriers();
   const [length = 30, width = 20, height = 10] = config.EASYPOST_DEFAULT_PARCEL_CM?.split('x').map(Number) ?? [];
   return new EasyPostCarriers({
-    apiKey: secretValue({ value: 'EASYPOST_API_KEY', secretId: 'EASYPOST_API_KEY_SECRET_ID' }),
+    // Resolved on the first call, not here: functions that only validate carrier ids (routing rules, return
+    // policies) build the gateway without the key, which only the label-buying functions are given (carrier:api).
+    apiKey: () => easypostApiKey()(),
     baseUrl: config.EASYPOST_BASE_URL,
     carriers: config.EASYPOST_CARRIERS,
     labelFormat: config.EASYPOST_LABEL_FORMAT,
@@ -132,6 +134,7 @@ export const carriers = once((): CarrierGateway => {
     records: carrierRecordRepository(),
   });
 });
+const easypostApiKey = once(() => secretValue({ value: 'EASYPOST_API_KEY', secretId: 'EASYPOST_API_KEY_SECRET_ID' }));
 export const carrierRecordRepository = once(() => new DynamoCarrierRecordRepository(documentClient(), tableName()));
 /**
  * The webhook secret EasyPost signs tracker events with (EASYPOST_WEBHOOK_SECRET locally, EASYPOST_WEBHOOK_SECRET_ID on AWS).
