@@ -129,7 +129,7 @@ export function amazonToDraft(order: AmazonOrder, items: AmazonOrderItem[], chan
     : order.OrderStatus === 'Shipped' ? 'shipped'
     : 'open';
   return withTotalsCheck({
-    channel: { channelId: channel.channelId, channelType: 'amazon', externalOrderId: order.AmazonOrderId, externalNumber: order.AmazonOrderId },
+    channel: { channelId: channel.channelId, channelType: 'amazon', externalOrderId: order.AmazonOrderId, externalNumber: order.AmazonOrderId, ...(order.MarketplaceId ? { marketplaceId: order.MarketplaceId } : {}) },
     customer: compact({ name: shipTo?.Name ?? order.BuyerInfo?.BuyerName, email: order.BuyerInfo?.BuyerEmail, phone: shipTo?.Phone, locale: MARKETPLACE_LANGUAGES[order.MarketplaceId ?? ''] }),
     ...compact({
       shippingAddress: shipTo

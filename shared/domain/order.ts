@@ -94,6 +94,11 @@ const OrderChannelRef = z.object({
   channelType: ChannelType,
   externalOrderId: z.string().min(1).max(255),
   externalNumber: z.string().max(100).optional(),
+  marketplaceId: z
+    .string()
+    .regex(/^[A-Z0-9]{10,14}$/)
+    .optional()
+    .meta({ description: 'Amazon: the marketplace the order was placed in (shipment confirmations name it).' }),
 });
 
 export const FulfillmentType = z.enum(['ship', 'pickup', 'carry_out']);

@@ -292,6 +292,7 @@ function orderRef(order: Order): ChannelOrderRef {
     channelType: order.channel.channelType,
     externalOrderId: order.channel.externalOrderId,
     currency: order.currency,
+    ...(order.channel.marketplaceId ? { marketplaceId: order.channel.marketplaceId } : {}),
   };
 }
 

@@ -280,6 +280,20 @@ describe('what is not written back', () => {
   });
 });
 
+describe('an Amazon order', () => {
+  it('carries its marketplace to the channel (a channel selling in several marketplaces confirms each in its own)', async () => {
+    const writer = new RecordingWriter();
+    const deps = depsWith(writer);
+    const { order, trigger } = await shippedOrder(await channel());
+    await world.orders.update(
+      { ...order, channel: { ...order.channel, marketplaceId: 'A2EUQ1WTGCTBG2' }, version: order.version + 1 },
+      { previous: order, timeline: [], events: [] },
+    );
+    await writeBack(deps, trigger, options());
+    expect(must(writer.calls[0]).order.marketplaceId).toBe('A2EUQ1WTGCTBG2');
+  });
+});
+
 describe('carrier names', () => {
   it('come from the OMS carrier id, EasyPost carriers included', () => {
     expect(carrierName('easypost-usps')).toBe('USPS');

@@ -102,7 +102,7 @@ describe('Amazon SP-API getOrders + getOrderItems → canonical order', () => {
   it('maps the fixture with promised dates and the channel as payment reference', () => {
     expect(OrderDraft.parse(draft)).toEqual(draft);
     expect(draft).toMatchObject({
-      channel: { channelId: 'amazon-us', channelType: 'amazon', externalOrderId: '113-4829105-2204251' },
+      channel: { channelId: 'amazon-us', channelType: 'amazon', externalOrderId: '113-4829105-2204251', marketplaceId: 'ATVPDKIKX0DER' },
       customer: { name: 'Derek Chan', email: 'x7q2kd9f3m5w8zt@marketplace.amazon.com' },
       shippingAddress: { name: 'Derek Chan', lines: ['1200 Pine St'], city: 'Seattle', region: 'WA', postalCode: '98101-3108', country: 'US' },
       currency: 'USD',
