@@ -95,6 +95,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,
+    documents: { bucketName: stateful.documents.bucketName, arnExportName: stateful.documentBucketArnExport },
     logRetention: RetentionDays.ONE_MONTH,
   });
   const api = new ApiStack(app, `Oms-${stage}-Api`, {
@@ -116,6 +117,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,
+    documents: { bucketName: stateful.documents.bucketName, arnExportName: stateful.documentBucketArnExport },
     logRetention: RetentionDays.ONE_MONTH,
     functionLogs: stateless.functionLogs,
     pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),

@@ -556,6 +556,25 @@ export interface CarrierGateway {
   voidLabel(carrierId: string, trackingNumber: string, shipmentId?: string): Promise<void>;
 }
 
+/** A stored document (a label's ZPL or PDF) as read back. */
+export interface StoredDocument {
+  body: Uint8Array;
+  contentType: string;
+}
+
+/**
+ * Where documents too large for a table item live (label files): S3 on AWS,
+ * files under the local runtime's data directory locally. A document is put
+ * under a key of the caller's (putting the same key again replaces it, so a
+ * retried step is harmless) and read back by the reference `put` answered,
+ * which names no bucket or directory and so survives moving the store.
+ */
+export interface DocumentStore {
+  put(key: string, body: string | Uint8Array, contentType: string): Promise<string>;
+  /** undefined when nothing is stored under the reference. */
+  get(reference: string): Promise<StoredDocument | undefined>;
+}
+
 /**
  * What a carrier platform's adapter remembers: the platform shipment rated or
  * bought under an OMS idempotency key (EasyPost has no idempotency header, so

@@ -1,9 +1,9 @@
-import { returnRepository } from '#shared/adapters/dependencies.ts';
+import { documentStore, returnRepository } from '#shared/adapters/dependencies.ts';
 import { etag, httpHandler } from '#shared/http/handler.ts';
 import { operations } from '#shared/http/operations.ts';
 import { getReturn } from '#shared/use-cases/returns.ts';
 
-const deps = { returns: returnRepository() };
+const deps = { returns: returnRepository(), documents: documentStore() };
 
 export const handler = httpHandler(operations.getReturn, async ({ params }) => {
   const record = await getReturn(deps, params.returnId);

@@ -1,4 +1,4 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Duration, Fn, type Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { OmsFunction, lambdaExecutionRole } from './oms-function.ts';
 import { grantTableAccess } from './table-access.ts';
+import { acknowledge } from '../nag.ts';
 
 /** What every OMS function is given, whichever stack deploys it. */
 export interface FunctionSetProps {
@@ -26,6 +27,8 @@ export interface FunctionSetProps {
   payments?: PaymentSettings | undefined;
   /** The carrier gateway (CARRIER_PROVIDER) and, for EasyPost, its settings and secrets (docs/carriers.md). */
   carriers?: CarrierSettings | undefined;
+  /** The document bucket (label files): DOCUMENT_BUCKET on every function, put by `documents:write`, read by `documents:read`. */
+  documents?: DocumentBucket | undefined;
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
   logGroup: ILogGroup;
   alarmAction: SnsAction;
@@ -46,6 +49,12 @@ export interface PaymentSettings {
   /** Stripe's secret key and the webhook endpoint's signing secret (Secrets Manager), read by functions with `payment:secret`. */
   stripeSecretKey?: ISecret | undefined;
   stripeWebhookSecret?: ISecret | undefined;
+}
+
+/** The stateful stack's document bucket: its name, and the export naming its ARN (grants are scoped to `labels/*` objects of it). */
+export interface DocumentBucket {
+  bucketName: string;
+  arnExportName: string;
 }
 
 export interface CarrierSettings {
@@ -93,6 +102,8 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     MAIL_FROM: props.mailFrom,
     OPS_EMAIL: props.opsEmail,
     PAYMENT_PROVIDER: props.payments?.provider ?? 'sandbox',
+    // On every function, so none falls back to local files on Lambda; only the label functions may use it (documents:*).
+    ...(props.documents ? { DOCUMENT_BUCKET: props.documents.bucketName } : {}),
     ...(props.payments?.stripeSecretKey ? { STRIPE_SECRET_KEY_ID: props.payments.stripeSecretKey.secretArn } : {}),
     ...(props.payments?.stripeWebhookSecret ? { STRIPE_WEBHOOK_SECRET_ID: props.payments.stripeWebhookSecret.secretArn } : {}),
     ...(props.mail?.configurationSet ? { SES_CONFIGURATION_SET: props.mail.configurationSet } : {}),
@@ -146,6 +157,13 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
     props.carriers?.easypostWebhookSecret?.grantRead(role);
   }
   if (spec.access.includes('carrier:api')) props.carriers?.easypostApiKey?.grantRead(role);
+  const documentActions = [...(spec.access.includes('documents:write') ? ['s3:PutObject'] : []), ...(spec.access.includes('documents:read') ? ['s3:GetObject'] : [])];
+  if (props.documents && documentActions.length > 0) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: documentActions, resources: [`${Fn.importValue(props.documents.arnExportName)}/labels/*`] }));
+    acknowledge(role, [
+      { id: `AwsSolutions-IAM5[Resource::${props.documents.arnExportName}/labels/*]`, reason: 'Label documents are objects under labels/ of the document bucket, named per order at run time: an object ARN needs the prefix wildcard.' },
+    ]);
+  }
   if (spec.access.includes('payment:secret')) {
     props.payments?.stripeSecretKey?.grantRead(role);
     props.payments?.stripeWebhookSecret?.grantRead(role);

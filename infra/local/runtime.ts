@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -146,6 +147,9 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const awsPort = await listen(awsEndpoints, 0, '127.0.0.1');
     cleanups.push(() => close(awsEndpoints));
     const awsEndpoint = `http://127.0.0.1:${awsPort}`;
+    // Label documents (the document store): files under the data directory, or a temporary directory while in memory.
+    const documentDir = dataDir ? join(dataDir, 'documents') : mkdtempSync(join(tmpdir(), 'oms-documents-'));
+    if (!dataDir) cleanups.push(() => rmSync(documentDir, { recursive: true, force: true }));
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_AWS.region,
@@ -161,6 +165,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       SCHEDULE_GROUP: 'oms-local',
       SCHEDULE_DLQ_ARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule-dead-letters`,
       TABLE_NAME: tableName,
+      DOCUMENT_DIR: documentDir,
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
       CARRIER_WEBHOOK_SECRET: carrierWebhookSecret,
@@ -180,6 +185,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       AWS_LAMBDA_MAX_CONCURRENCY: '1000',
     });
     delete process.env['OMS_API_TOKEN_SECRET_ID'];
+    delete process.env['DOCUMENT_BUCKET'];
 
     const lambdas = new LambdaHost();
     await lambdas.loadAll();

@@ -3,6 +3,7 @@ import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } fr
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet, EmailSendingEvent, EventDestination } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -49,6 +50,12 @@ export class StatefulStack extends Stack {
   readonly easypostApiKey: Secret | undefined;
   readonly easypostWebhookSecret: Secret | undefined;
   readonly alarmTopic: Topic;
+  /** Label documents (ZPL, PDF) under `labels/<orderId>/…`: the fulfillment and return items keep only a reference. */
+  readonly documents: Bucket;
+  /** The export of the bucket's ARN (a fixed name, so cdk-nag findings about `labels/*` grants can be acknowledged by it). */
+  get documentBucketArnExport(): string {
+    return `${this.stackName}-DocumentBucketArn`;
+  }
   /** SES publishes bounces and complaints of every customer e-mail sent with this configuration set to `mailFeedbackTopic`. */
   readonly mailConfigurationSet: ConfigurationSet;
   readonly mailFeedbackTopic: Topic;
@@ -217,6 +224,19 @@ export class StatefulStack extends Stack {
       this.easypostWebhookSecret = undefined;
     }
 
+    // Label files: private, encrypted, TLS only, kept 400 days (returns, claims and carrier disputes reach back a year).
+    this.documents = new Bucket(this, 'Documents', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ id: 'labels-expire', prefix: 'labels/', expiration: Duration.days(400) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.documents, [
+      { id: 'AwsSolutions-S1', reason: 'Written and read only by OMS functions through their roles (CloudTrail records the calls); label files hold nothing a server access log would add.' },
+    ]);
+
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'OMS alarms', masterKey: this.key, enforceSSL: true });
 
     // SES feedback: the configuration set's event destination publishes bounces and complaints to an encrypted topic,
@@ -238,6 +258,8 @@ export class StatefulStack extends Stack {
     this.mailFeedbackTopic.addSubscription(new SqsSubscription(this.queues.mailFeedback.queue, { rawMessageDelivery: false }));
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'DocumentBucketName', { value: this.documents.bucketName, description: 'Label documents (labels/<orderId>/<fulfillmentId or returnId>.zpl|pdf)' });
+    new CfnOutput(this, 'DocumentBucketArn', { value: this.documents.bucketArn, exportName: this.documentBucketArnExport, description: 'Imported by the function roles, which may put or get labels/* objects' });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Subscribe to OMS events with rules on this bus' });
     new CfnOutput(this, 'CarrierWebhookSecretArn', { value: this.carrierWebhookSecret.secretArn, description: 'Signing secret of carrier tracking webhooks' });
     new CfnOutput(this, 'ApiTokenSecretArn', { value: this.apiToken.secretArn, description: 'Bearer token of the API' });

@@ -20,7 +20,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
-import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
+import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
 import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
@@ -47,6 +47,8 @@ export interface StatelessStackProps extends StackProps {
   mail?: MailSettings | undefined;
   payments?: PaymentSettings | undefined;
   carriers?: CarrierSettings | undefined;
+  /** The document bucket of the stateful stack (label files). */
+  documents?: DocumentBucket | undefined;
   logRetention: RetentionDays;
   /** Name of the Shopify EventBridge partner event source, when the merchant set one up. */
   shopifyEventSource?: string | undefined;

@@ -20,6 +20,10 @@ export type Access =
   | 'carrier:secret'
   /** Call the carrier platform (rate, buy and void labels): with EasyPost, read its API key (docs/carriers.md). */
   | 'carrier:api'
+  /** Put label documents into the document bucket. */
+  | 'documents:write'
+  /** Read label documents from the document bucket (the label endpoints answer them). */
+  | 'documents:read'
   /** Read the payment provider's secrets (Stripe secret key, webhook signing secret). */
   | 'payment:secret';
 
@@ -315,18 +319,18 @@ export const functions = {
     http: operations.getOrderRouting,
     access: ['table:read'],
   },
-  listFulfillments: { entry: 'functions/fulfillment/list-fulfillments.ts', description: 'GET /v1/fulfillments', http: operations.listFulfillments, access: ['table:read'] },
+  listFulfillments: { entry: 'functions/fulfillment/list-fulfillments.ts', description: 'GET /v1/fulfillments', http: operations.listFulfillments, access: ['table:read', 'documents:read'] },
   getFulfillment: {
     entry: 'functions/fulfillment/get-fulfillment.ts',
     description: 'GET /v1/fulfillments/{fulfillmentId}',
     http: operations.getFulfillment,
-    access: ['table:read'],
+    access: ['table:read', 'documents:read'],
   },
   postFulfillmentEvent: {
     entry: 'functions/fulfillment/post-fulfillment-event.ts',
     description: 'POST /v1/fulfillments/{fulfillmentId}/events',
     http: operations.postFulfillmentEvent,
-    access: ['table:write'],
+    access: ['table:write', 'documents:read'],
     timeoutSeconds: 29,
   },
   receiveCarrierWebhook: {
@@ -390,7 +394,7 @@ export const functions = {
   createFulfillments: {
     entry: 'functions/workflows/create-fulfillments.ts',
     description: 'fulfillOrder workflow: fulfillments per location with carrier labels',
-    access: ['table:write', 'carrier:api'],
+    access: ['table:write', 'carrier:api', 'documents:write'],
     timeoutSeconds: 60,
   },
   capturePayment: {
@@ -439,11 +443,11 @@ export const functions = {
   getReturnPolicy: { entry: 'functions/returns/get-return-policy.ts', description: 'GET /v1/return-policies/{policyId}', http: operations.getReturnPolicy, access: ['table:read'] },
   requestReturn: { entry: 'functions/returns/request-return.ts', description: 'POST /v1/orders/{orderId}/returns', http: operations.requestReturn, access: ['table:write'] },
   listReturns: { entry: 'functions/returns/list-returns.ts', description: 'GET /v1/returns', http: operations.listReturns, access: ['table:read'] },
-  getReturn: { entry: 'functions/returns/get-return.ts', description: 'GET /v1/returns/{returnId}', http: operations.getReturn, access: ['table:read'] },
+  getReturn: { entry: 'functions/returns/get-return.ts', description: 'GET /v1/returns/{returnId}', http: operations.getReturn, access: ['table:read', 'documents:read'] },
   approveReturn: { entry: 'functions/returns/approve-return.ts', description: 'POST /v1/returns/{returnId}/approve', http: operations.approveReturn, access: ['table:write'] },
   rejectReturn: { entry: 'functions/returns/reject-return.ts', description: 'POST /v1/returns/{returnId}/reject', http: operations.rejectReturn, access: ['table:write'] },
   receiveReturn: { entry: 'functions/returns/receive-return.ts', description: 'POST /v1/returns/{returnId}/receipt', http: operations.receiveReturn, access: ['table:write'] },
-  createReturnLabel: { entry: 'functions/returns/create-return-label.ts', description: 'returnApproved workflow: the return label', access: ['table:write', 'carrier:api'], timeoutSeconds: 30 },
+  createReturnLabel: { entry: 'functions/returns/create-return-label.ts', description: 'returnApproved workflow: the return label', access: ['table:write', 'carrier:api', 'documents:write'], timeoutSeconds: 30 },
   notifyReturn: {
     entry: 'functions/returns/notify-return.ts',
     description: 'Return workflows: return approved (with the label) and return received messages, once each',

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { readConfig, configVars } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/clock.ts';
@@ -17,6 +18,8 @@ import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SandboxCarriers } from './sandbox-carriers.ts';
 import { EasyPostCarriers } from './easypost-carriers.ts';
+import { FileDocumentStore, S3DocumentStore } from './document-store.ts';
+import type { DocumentStore } from '#shared/ports.ts';
 import { DynamoCarrierRecordRepository } from '#shared/store/carrier-record-repository.ts';
 import type { CarrierGateway } from '#shared/ports.ts';
 import { SandboxPaymentProvider } from './sandbox-payments.ts';
@@ -135,6 +138,15 @@ export const carriers = once((): CarrierGateway => {
   });
 });
 const easypostApiKey = once(() => secretValue({ value: 'EASYPOST_API_KEY', secretId: 'EASYPOST_API_KEY_SECRET_ID' }));
+/**
+ * Where label documents are stored: the S3 bucket DOCUMENT_BUCKET (the stack sets it), else files under
+ * DOCUMENT_DIR (the local runtime sets it to `<data dir>/documents`), else `.oms/documents`.
+ */
+export const documentStore = once((): DocumentStore => {
+  const config = readConfig({ DOCUMENT_BUCKET: z.string().min(3).max(63).optional(), DOCUMENT_DIR: z.string().min(1).optional() });
+  if (config.DOCUMENT_BUCKET) return new S3DocumentStore(config.DOCUMENT_BUCKET);
+  return new FileDocumentStore(resolve(config.DOCUMENT_DIR ?? join(process.env['OMS_DATA_DIR'] ?? '.oms', 'documents')));
+});
 export const carrierRecordRepository = once(() => new DynamoCarrierRecordRepository(documentClient(), tableName()));
 /**
  * The webhook secret EasyPost signs tracker events with (EASYPOST_WEBHOOK_SECRET locally, EASYPOST_WEBHOOK_SECRET_ID on AWS).
@@ -204,6 +216,7 @@ export const fulfillmentDeps = once(() => ({
   activeLocations: activeLocations(),
   ruleSetFor: ruleSetFor(),
   carriers: carriers(),
+  documents: documentStore(),
   clock: systemClock,
 }));
 
@@ -284,6 +297,7 @@ export const returnDeps = once(() => ({
   locations: locationRepository(),
   allLocations,
   carriers: carriers(),
+  documents: documentStore(),
   idempotency: idempotencyRepository(),
   issueRefund: (command: RefundCommand) => issueRefund(refundDeps(), command),
   settleExchange: (command: { returnId: string; actor: string; correlationId?: string | undefined }) => settleExchange(exchangeDeps(), command),

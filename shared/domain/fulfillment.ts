@@ -39,7 +39,14 @@ export const CarrierLabel = z
     trackingNumber: z.string(),
     trackingUrl: z.string(),
     labelFormat: z.enum(['ZPL', 'PDF']),
-    label: z.string().meta({ description: 'The label document (ZPL text, or base64 PDF).' }),
+    label: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'The label document (ZPL text, or base64 PDF), as the API answers it: read from the document store by `labelRef`. Not stored in the fulfillment (deprecated there: only fulfillments labelled before the document store hold it inline).',
+      }),
+    labelRef: z.string().optional().meta({ description: 'Where the label document is stored (S3 on AWS, `.oms/documents` locally): `labels/<orderId>/<fulfillmentId>.<zpl|pdf>`.' }),
     weightGrams: z.number().int(),
     zone: z.number().int(),
     shipmentId: z.string().optional().meta({ description: 'The carrier platform\'s shipment of this label (EasyPost `shp_…`): the label is refunded through it when voided.' }),

@@ -139,7 +139,11 @@ export const Return = z
         rate: z.number().int(),
         currency: z.string(),
         labelFormat: z.string(),
-        label: z.string().optional().meta({ description: 'The label document (`labelFormat`, e.g. ZPL), stored in an item of its own: on GET /v1/returns/{returnId}, not in lists.' }),
+        label: z
+          .string()
+          .optional()
+          .meta({ description: 'The label document (`labelFormat`: ZPL text, or base64 PDF), read from the document store by `labelRef`: on GET /v1/returns/{returnId}, not in lists.' }),
+        labelRef: z.string().optional().meta({ description: 'Where the label document is stored (S3 on AWS, `.oms/documents` locally): `labels/<orderId>/<returnId>.<zpl|pdf>`.' }),
         createdAt: Timestamp,
       })
       .optional(),

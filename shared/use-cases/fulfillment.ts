@@ -23,11 +23,12 @@ import type { Order, OrderStatus, TimelineEntry } from '#shared/domain/order.ts'
 import { allocateShipments, mergeAllocations, type Allocation, type Need } from '#shared/domain/reservation.ts';
 import { route, type RuleSet } from '#shared/domain/routing.ts';
 import { selectRate, zoneFor } from '#shared/domain/shipping.ts';
-import type { CarrierGateway, FulfillmentRepository, InventoryRepository, LocationRepository, OrderRepository, Page, PageRequest } from '#shared/ports.ts';
+import type { CarrierGateway, DocumentStore, FulfillmentRepository, InventoryRepository, LocationRepository, OrderRepository, Page, PageRequest } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
 import { explainDecision, locate, recordShipment } from './reservations.ts';
 import { recordHandover } from './tracking.ts';
+import { storedCarrierLabel, withLabelDocument } from './label-documents.ts';
 
 export interface FulfillmentDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -37,6 +38,8 @@ export interface FulfillmentDeps {
   activeLocations(): Promise<Location[]>;
   ruleSetFor(channelId: string): Promise<RuleSet>;
   carriers: CarrierGateway;
+  /** Where label documents are stored (the fulfillment keeps `carrier.labelRef`). */
+  documents: DocumentStore;
   clock: Clock;
   random?: () => number;
 }
@@ -132,7 +135,7 @@ export async function createFulfillments(
         const rates = await deps.carriers.rates({ zone, weightGrams, currency: order.currency, shipDate: now, from, to, reference, idempotencyKey });
         const choice = selectRate(rates, ruleSet.carrier, order.promised.deliverBy);
         if (!choice) throw new ConflictError(`No carrier rate matches the rule set's carrier selection for ${fulfillmentId}`, 'no_carrier');
-        carrier = await deps.carriers.buyLabel({
+        const bought = await deps.carriers.buyLabel({
           carrierId: choice.rate.carrierId,
           serviceLevel: choice.rate.serviceLevel,
           from,
@@ -144,6 +147,8 @@ export async function createFulfillments(
           reference,
           idempotencyKey,
         });
+        // The document goes to the document store, keyed by the fulfillment (a retried step overwrites it with the same label).
+        carrier = await storedCarrierLabel(deps.documents, order.orderId, fulfillmentId, bought);
         why = `; ${carrier.carrierId} ${carrier.serviceLevel} ${carrier.trackingNumber} (${choice.why})`;
       }
       const fulfillment: Fulfillment = {
@@ -222,20 +227,22 @@ export function assertFulfillmentId(fulfillmentId: string): void {
   if (!FulfillmentId.safeParse(fulfillmentId).success) throw new NotFoundError(`Fulfillment ${fulfillmentId} does not exist`);
 }
 
-export async function getFulfillment(deps: Pick<FulfillmentDeps, 'fulfillments'>, fulfillmentId: string): Promise<Fulfillment> {
+export async function getFulfillment(deps: Pick<FulfillmentDeps, 'fulfillments'> & Partial<Pick<FulfillmentDeps, 'documents'>>, fulfillmentId: string): Promise<Fulfillment> {
   assertFulfillmentId(fulfillmentId);
   const fulfillment = await deps.fulfillments.get(fulfillmentId);
   if (!fulfillment) throw new NotFoundError(`Fulfillment ${fulfillmentId} does not exist`);
-  return fulfillment;
+  return deps.documents ? withLabelDocument(deps.documents, fulfillment) : fulfillment;
 }
 
 /** `GET /v1/fulfillments?locationId=` (a location's open work, oldest first) or `?orderId=` (all of an order's). */
 export async function listFulfillments(
-  deps: Pick<FulfillmentDeps, 'fulfillments'>,
+  deps: Pick<FulfillmentDeps, 'fulfillments'> & Partial<Pick<FulfillmentDeps, 'documents'>>,
   query: { locationId?: string | undefined; orderId?: string | undefined } & PageRequest,
 ): Promise<Page<Fulfillment>> {
-  if (query.orderId) return { items: await deps.fulfillments.forOrder(query.orderId) };
-  return deps.fulfillments.openAt(query.locationId ?? '', query);
+  const page = query.orderId ? { items: await deps.fulfillments.forOrder(query.orderId) } : await deps.fulfillments.openAt(query.locationId ?? '', query);
+  // Each item with its label document, as before the documents left the items (a location prints from this list).
+  const documents = deps.documents;
+  return documents ? { ...page, items: await Promise.all(page.items.map((f) => withLabelDocument(documents, f))) } : page;
 }
 
 /**

@@ -36,6 +36,7 @@ import {
 import { selectRate, zoneFor } from '#shared/domain/shipping.ts';
 import type {
   CarrierGateway,
+  DocumentStore,
   FulfillmentRepository,
   IdempotencyRepository,
   InventoryRepository,
@@ -51,6 +52,7 @@ import type { Actor } from './actor.ts';
 import type { RefundCommand } from './refunds.ts';
 import type { Refund } from '#shared/domain/refund.ts';
 import { applyMovements } from './inventory.ts';
+import { labelKey, readLabelDocument, storeLabelDocument } from './label-documents.ts';
 import { assertOrderId } from './orders.ts';
 import { retryOnConcurrentModification } from './retry.ts';
 
@@ -63,6 +65,8 @@ export interface ReturnDeps {
   locations: Pick<LocationRepository, 'get'>;
   allLocations(): Promise<Location[]>;
   carriers: CarrierGateway;
+  /** Where return label documents are stored (the return keeps `label.labelRef`). */
+  documents: DocumentStore;
   idempotency: IdempotencyRepository;
   /** The refunds use case (shared/use-cases/refunds.ts issueRefund), bound to its dependencies. */
   issueRefund(command: RefundCommand): Promise<Refund>;
@@ -261,9 +265,15 @@ async function unstockedSkus(deps: Pick<ReturnDeps, 'inventory'>, lines: readonl
 }
 
 /** `GET /v1/returns/{returnId}`: the whole return, with its label document and its history. */
-export async function getReturn(deps: Pick<ReturnDeps, 'returns'>, returnId: string): Promise<Return> {
+export async function getReturn(deps: Pick<ReturnDeps, 'returns'> & Partial<Pick<ReturnDeps, 'documents'>>, returnId: string): Promise<Return> {
   const record = orderIdOfReturn(returnId) ? await deps.returns.details(returnId) : undefined;
   if (!record) throw new NotFoundError(`Return ${returnId} does not exist`);
+  // GET /v1/returns/{returnId} answers the label document, read from the document store (returns labelled before it hold it in an item of their own).
+  const label = record.label;
+  if (deps.documents && label?.labelRef && label.label === undefined) {
+    const document = await readLabelDocument(deps.documents, label.labelRef, label.labelFormat);
+    if (document !== undefined) return { ...record, label: { ...label, label: document } };
+  }
   return record;
 }
 
@@ -398,6 +408,8 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
       reference: record.returnId,
       idempotencyKey,
     });
+    // The document goes to the document store under a key of the return's own (a retried step overwrites it with the same label).
+    const labelRef = label.label === undefined ? undefined : await storeLabelDocument(deps.documents, labelKey(record.orderId, record.returnId, label.labelFormat), label.labelFormat, label.label);
     const next: Return = {
       ...record,
       label: {
@@ -408,7 +420,7 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
         rate: label.rate,
         currency: label.currency,
         labelFormat: label.labelFormat,
-        label: label.label,
+        ...(labelRef ? { labelRef } : {}),
         createdAt: at,
       },
       tracking: { status: 'label_created', events: [] },
@@ -417,7 +429,6 @@ export async function createReturnLabel(deps: ReturnDeps, command: { returnId: s
     };
     await deps.returns.save(next, record.version, {
       trackingNumber: { carrierId: label.carrierId, trackingNumber: label.trackingNumber },
-      labelDocument: label.label,
       timeline: [
         note(
           at,

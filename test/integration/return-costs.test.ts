@@ -42,6 +42,7 @@ beforeAll(async () => {
     locations: world.locations,
     allLocations: async () => [must(await world.locations.get('wh-parcels')), must(await world.locations.get('returns-east'))],
     carriers: world.deps.carriers,
+    documents: world.deps.documents,
     idempotency: new DynamoIdempotencyRepository(db, tableName),
     issueRefund: (command) => issueRefund(refundDeps, command),
     clock: world.deps.clock,
@@ -124,12 +125,16 @@ describe('the cost of a return, on DynamoDB Local', () => {
     expect(stored['label']).toMatchObject({ labelFormat: 'ZPL', trackingNumber: expect.any(String) });
     expect((stored['label'] as Record<string, unknown>)['label']).toBeUndefined();
     expect(billedSize(stored)).toBeLessThan(2048);
-    const labelItem = must((await db.send(new GetCommand({ TableName: tableName, Key: keys.returnLabel(orderId, returnId) }))).Item);
-    expect(String(labelItem['label'])).toMatch(/^\^XA/);
+    // The label document is in the document store, under the return's key, and in no item of the table.
+    expect((stored['label'] as Record<string, unknown>)['labelRef']).toBe(`labels/${orderId}/${returnId}.zpl`);
+    expect((await db.send(new GetCommand({ TableName: tableName, Key: keys.returnLabel(orderId, returnId) }))).Item).toBeUndefined();
+    const document = must(await deps.documents.get(`labels/${orderId}/${returnId}.zpl`));
+    expect(new TextDecoder().decode(document.body)).toMatch(/^\^XA/);
+    expect(document.contentType).toBe('text/plain; charset=utf-8');
 
-    // GET /v1/returns/{id} reads the whole return: the label document and the history, from the order's timeline entries about it.
+    // GET /v1/returns/{id} reads the whole return: the label document (from the store) and the history, from the order's timeline entries about it.
     const whole = await getReturn(deps, returnId);
-    expect(whole.label?.label).toBe(labelItem['label']);
+    expect(whole.label?.label).toBe(new TextDecoder().decode(document.body));
     expect(whole.timeline.map((e) => e.type)).toEqual(['requested', 'approved', 'label_created', 'received', 'restocked', 'refunded']);
     expect(whole.timeline[0]?.message).toContain(`Return ${returnId} requested`);
     // The steps' own read is the small item.

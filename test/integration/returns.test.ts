@@ -64,6 +64,7 @@ beforeAll(async () => {
     locations: world.locations,
     allLocations: async () => [must(await world.locations.get('wh-parcels')), must(await world.locations.get('returns-east'))],
     carriers: world.deps.carriers,
+    documents: world.deps.documents,
     idempotency: new DynamoIdempotencyRepository(db, tableName),
     issueRefund: (command) => issueRefund(refundDeps, command),
     clock,

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FileDocumentStore } from '#shared/adapters/document-store.ts';
 import { SandboxCarriers } from '#shared/adapters/sandbox-carriers.ts';
 import { SandboxPaymentProvider } from '#shared/adapters/sandbox-payments.ts';
 import { systemClock, type Clock } from '#shared/domain/clock.ts';
@@ -35,6 +39,8 @@ export function fulfillmentWorld(db: DynamoDBDocumentClient, tableName: string, 
     activeLocations: world.activeLocations,
     ruleSetFor: async () => BUILT_IN_RULE_SET,
     carriers,
+    // Label documents as files in a directory of this world's own (the local runtime's store).
+    documents: new FileDocumentStore(mkdtempSync(join(tmpdir(), 'oms-documents-'))),
     providers: { sandbox: new SandboxPaymentProvider(db, tableName) },
     sellerName: 'Acme',
     clock,
