@@ -156,7 +156,8 @@ export const rules: RuleSpec[] = [
   {
     id: 'LinesCancelledRefundsAtChannel',
     description: 'A channel-paid order whose units were cancelled owes the customer their value: recorded as a refund to make at the channel',
-    pattern: OrderLinesCancelled.pattern({ data: { change: { money: { action: ['refund_at_channel'] } } } }),
+    // Also a card order whose provider captured ahead of shipping (Stripe without multicapture): refundOrderChange refunds what was captured beyond the new total.
+    pattern: OrderLinesCancelled.pattern({ data: { change: { money: { action: ['refund_at_channel', 'captures_follow_lines'] } } } }),
     target: { function: 'refundOrderChange' },
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,
@@ -164,7 +165,7 @@ export const rules: RuleSpec[] = [
   {
     id: 'OrderEditedRefundsAtChannel',
     description: 'A channel-paid order an edit made cheaper owes the customer the difference: recorded as a refund to make at the channel',
-    pattern: OrderEdited.pattern({ data: { change: { money: { action: ['refund_at_channel'] } } } }),
+    pattern: OrderEdited.pattern({ data: { change: { money: { action: ['refund_at_channel', 'captures_follow_lines'] } } } }),
     target: { function: 'refundOrderChange' },
     retryAttempts: 185,
     maxEventAgeSeconds: 86_400,

@@ -541,11 +541,30 @@ function insufficientStock(order: Order, input: OrderEditInput, short: ReadonlyM
  * change id is the refund key, so a redelivered event records it once.
  */
 export async function refundOrderChange(
-  deps: { issueRefund(command: RefundCommand): Promise<Refund> },
+  deps: { issueRefund(command: RefundCommand): Promise<Refund>; payment?: ((orderId: string) => Promise<Payment | undefined>) | undefined },
   command: { orderId: string; change: OrderChangeSet } & Actor,
 ): Promise<{ outcome: 'recorded' | 'skipped'; refundId?: string; status?: Refund['status']; amount?: number }> {
   const { money } = command.change;
-  if (money.action !== 'refund_at_channel' || money.difference >= 0) return { outcome: 'skipped' };
+  if (money.difference >= 0) return { outcome: 'skipped' };
+  if (money.action === 'captures_follow_lines') {
+    // A provider that captures a card only once (Stripe without multicapture) took the whole order with its first parcel:
+    // what it captured beyond the order's new total is given back. Otherwise captures follow the lines and nothing was taken for the units.
+    const payment = await deps.payment?.(command.orderId);
+    const excess = payment ? payment.captured - money.after : 0;
+    if (excess <= 0) return { outcome: 'skipped' };
+    const refund = await deps.issueRefund({
+      orderId: command.orderId,
+      key: `change:${command.change.changeId}`,
+      kind: 'cancellation',
+      reason: command.change.reason,
+      amount: excess,
+      capturedAhead: true,
+      actor: command.actor,
+      correlationId: command.correlationId,
+    });
+    return { outcome: 'recorded', refundId: refund.refundId, status: refund.status, amount: refund.amount };
+  }
+  if (money.action !== 'refund_at_channel') return { outcome: 'skipped' };
   const refund = await deps.issueRefund({
     orderId: command.orderId,
     key: `change:${command.change.changeId}`,

@@ -61,6 +61,8 @@ export interface RefundCommand extends Actor {
   restockingFee?: { percent: number; lines: { sku: string; quantity: number }[] };
   /** A goodwill amount in minor units (no lines). */
   amount?: number;
+  /** A cancellation of units the provider captured ahead of shipping (`amount`): refunded through the provider like any refund. */
+  capturedAhead?: boolean;
   returnId?: string;
   /** A note for people (goodwill requests). */
   note?: string;
@@ -180,7 +182,7 @@ function planRefund(order: Order, payment: Payment | undefined, earlier: readonl
   const mode = payment?.mode ?? paymentModeOf(order);
   const money = (amount: number) => formatMoney(amount, order.currency);
   const nothing = (why: string): Plan => ({ value, amount: 0, mode, status: 'nothing_to_refund', parts: [], why });
-  if (command.kind === 'cancellation' && mode !== 'channel') {
+  if (command.kind === 'cancellation' && mode !== 'channel' && !(command.capturedAhead && mode === 'provider')) {
     // Cancelled units never shipped: the captures (one per shipment) and the carrier's cash collection take only shipped units.
     return nothing(mode === 'provider' ? 'Nothing was captured for cancelled units: captures take only shipped units' : 'Nothing was collected for cancelled units: cash is collected on delivery');
   }

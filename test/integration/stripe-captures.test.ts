@@ -4,6 +4,11 @@ import { StripePaymentProvider } from '#shared/adapters/stripe-payments.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { applyFulfillmentEvent } from '#shared/use-cases/fulfillment.ts';
 import { capturePayment } from '#shared/use-cases/payments.ts';
+import { cancelOrderLines, refundOrderChange } from '#shared/use-cases/order-changes.ts';
+import { issueRefund } from '#shared/use-cases/refunds.ts';
+import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.ts';
 import { must } from '../support/fixtures.ts';
 import { fulfillmentWorld } from '../support/fulfillment.ts';
@@ -18,11 +23,11 @@ import { useTestTable } from '../support/table.ts';
  */
 let fake: FakeStripe;
 let db: DynamoDBDocumentClient;
+let tableName: string;
 let world: ReturnType<typeof fulfillmentWorld>;
 
 beforeAll(async () => {
   fake = await startFakeStripe();
-  let tableName: string;
   ({ db, tableName } = await useTestTable());
   world = fulfillmentWorld(db, tableName);
   world.deps.providers = { stripe: new StripePaymentProvider({ secretKey: async () => fake.secretKey, baseUrl: fake.url }) };
@@ -83,5 +88,32 @@ describe('capturing a split order with Stripe', () => {
     expect(capture.amount - must(capture.ahead)).toBeLessThan(total);
     const entry = (await world.orders.timeline(order.orderId, { limit: 100 })).items.find((e) => e.type === 'payment_captured');
     expect(entry?.message).toMatch(/ahead for what has not shipped: stripe captures this card only once/);
+  });
+
+  it('no multicapture: units cancelled after the first parcel captured the whole order are refunded through Stripe, exactly what was captured beyond the new total', async () => {
+    fake.multicapture = false;
+    const { order, parcels, paymentIntentId, total, ship } = await splitOrder();
+    await ship(0);
+    const second = must(parcels[1]);
+    const changeDeps = { ...world.deps, inventory: world.inventory, random: () => 0 };
+    const { order: after, change } = await cancelOrderLines(changeDeps, { orderId: order.orderId, reason: 'customer changed mind', lines: second.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), actor: 'api' });
+    const changeSet = must(change);
+    expect(changeSet.money).toMatchObject({ mode: 'provider', action: 'captures_follow_lines' });
+    expect(changeSet.money.difference).toBeLessThan(0);
+    const refundDeps = { orders: world.orders, fulfillments: world.fulfillments, refunds: new DynamoRefundRepository(db, tableName), invoices: world.invoices, providers: world.deps.providers, ruleSetFor: async () => BUILT_IN_RULE_SET, clock: systemClock };
+    const refunded = await refundOrderChange(
+      { issueRefund: (command) => issueRefund(refundDeps, command), payment: (orderId) => world.fulfillments.payment(orderId) },
+      { orderId: order.orderId, change: changeSet, actor: 'orders' },
+    );
+    const excess = total - changeSet.money.after;
+    expect(excess).toBeGreaterThan(0);
+    expect(refunded).toMatchObject({ outcome: 'recorded', status: 'refunded', amount: excess });
+    expect(fake.requests.filter((r) => r.path === '/v1/refunds').map((r) => ({ payment_intent: r.params['payment_intent'], amount: Number(r.params['amount']) }))).toContainEqual({ payment_intent: paymentIntentId, amount: excess });
+    const payment = must(await world.fulfillments.payment(order.orderId));
+    expect(payment.captured - (payment.refunded ?? 0)).toBe(changeSet.money.after);
+    expect(after.status).not.toBe('cancelled');
+    // The same change again (a redelivered event) refunds nothing more.
+    await refundOrderChange({ issueRefund: (command) => issueRefund(refundDeps, command), payment: (orderId) => world.fulfillments.payment(orderId) }, { orderId: order.orderId, change: changeSet, actor: 'orders' });
+    expect(fake.requests.filter((r) => r.path === '/v1/refunds' && r.params['payment_intent'] === paymentIntentId)).toHaveLength(1);
   });
 });
