@@ -44,7 +44,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   const optional = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const stage = context('stage', 'dev');
   const paymentProvider = paymentProviderFor(stage, app.node.tryGetContext('paymentProvider'));
-  const carrierProvider = carrierProviderFor(app.node.tryGetContext('carrierProvider'));
+  const carrierProvider = carrierProviderFor(app.node.tryGetContext('carrierProvider'), stage);
   const labelFormat = optional('easypostLabelFormat');
   if (labelFormat !== undefined && labelFormat !== 'ZPL' && labelFormat !== 'PDF') throw new Error(`Context easypostLabelFormat must be ZPL or PDF, not ${JSON.stringify(labelFormat)}`);
   const easypostParcelCm = optional('easypostParcelCm');
@@ -147,8 +147,17 @@ export function paymentProviderFor(stage: string, value: unknown): 'sandbox' | '
   return value ?? 'sandbox';
 }
 
-/** The carrier gateway a stage deploys with (context `carrierProvider`, default the sandbox carriers). */
-export function carrierProviderFor(value: unknown): 'sandbox' | 'easypost' {
+/**
+ * The carrier gateway a stage deploys with (context `carrierProvider`, default
+ * the sandbox carriers). A production stage must name `easypost`: sandbox
+ * labels are not postage and their tracking numbers track nothing.
+ */
+export function carrierProviderFor(value: unknown, stage = 'dev'): 'sandbox' | 'easypost' {
   if (value !== undefined && value !== 'sandbox' && value !== 'easypost') throw new Error(`Context carrierProvider must be sandbox or easypost, not ${JSON.stringify(value)}`);
+  if (isProductionStage(stage) && value !== 'easypost') {
+    throw new Error(
+      `Stage ${stage} is a production stage and would print sandbox labels, which no carrier accepts: deploy it with -c carrierProvider=easypost (see docs/carriers.md)`,
+    );
+  }
   return value ?? 'sandbox';
 }

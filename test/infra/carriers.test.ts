@@ -50,6 +50,11 @@ describe('carrier provider selection in the deployed stack', () => {
     expect(carrierProviderFor(undefined)).toBe('sandbox');
     expect(carrierProviderFor('easypost')).toBe('easypost');
     expect(() => carrierProviderFor('shippo')).toThrow('Context carrierProvider must be sandbox or easypost, not "shippo"');
+    // A production stage never prints sandbox labels, by default or by mistake.
+    expect(() => carrierProviderFor(undefined, 'prod')).toThrow(/Stage prod is a production stage .* -c carrierProvider=easypost/);
+    expect(() => carrierProviderFor('sandbox', 'prod-eu')).toThrow(/production stage/);
+    expect(carrierProviderFor('easypost', 'production')).toBe('easypost');
+    expect(carrierProviderFor('sandbox', 'staging')).toBe('sandbox');
     const build = (context: Record<string, string>) => () => buildOmsApp({ outdir: mkdtempSync(join(tmpdir(), 'oms-carrier-')), skipBundling: true, nag: false, context });
     expect(build({ carrierProvider: 'easypost', easypostLabelFormat: 'PNG' })).toThrow('Context easypostLabelFormat must be ZPL or PDF, not "PNG"');
     expect(build({ carrierProvider: 'easypost', easypostParcelCm: '30 by 20' })).toThrow(/Context easypostParcelCm must be LxWxH/);

@@ -37,7 +37,7 @@ describe('payment provider selection in the deployed stack', () => {
   });
 
   it('a production stage on Stripe: PAYMENT_PROVIDER=stripe everywhere, two Stripe secrets, readable only by the functions that call Stripe', () => {
-    const { stateful, stateless, api } = synth({ stage: 'prod', paymentProvider: 'stripe' });
+    const { stateful, stateless, api } = synth({ stage: 'prod', paymentProvider: 'stripe', carrierProvider: 'easypost' });
     stateful.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('^Stripe secret key') });
     stateful.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('^Signing secret \\(whsec_') });
     for (const template of [stateless, api]) {
