@@ -160,6 +160,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       AWS_ENDPOINT_URL_SNS: awsEndpoint,
       AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
+      // DynamoDB Local on a laptop answers in seconds under load, where DynamoDB answers in milliseconds (shared/adapters/aws-clients.ts).
+      OMS_AWS_REQUEST_TIMEOUT_MS: process.env['OMS_AWS_REQUEST_TIMEOUT_MS'] ?? '30000',
       POLL_FUNCTION_ARN: localFunctionArn('pollChannel'),
       SCHEDULER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/oms-local-scheduler`,
       SCHEDULE_GROUP: 'oms-local',

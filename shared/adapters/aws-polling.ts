@@ -1,13 +1,14 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import * as z from 'zod';
+import { awsClientConfig } from './aws-clients.ts';
 import { readConfig } from '#shared/config.ts';
 import { tracer } from '#shared/observability/powertools.ts';
 import type { PollSchedules, PollStarter } from '#shared/ports.ts';
 
 /** Starts the poll function asynchronously (`InvocationType: Event`); locally the runtime's Lambda endpoint does the same. */
 export class LambdaPollStarter implements PollStarter {
-  readonly #client = tracer.captureAWSv3Client(new LambdaClient({}));
+  readonly #client = tracer.captureAWSv3Client(new LambdaClient(awsClientConfig('lambda')));
   readonly #functionName = readConfig({ POLL_FUNCTION_ARN: z.string().min(1) }).POLL_FUNCTION_ARN;
 
   async start(channelId: string): Promise<void> {
@@ -27,7 +28,7 @@ export class LambdaPollStarter implements PollStarter {
  * runtime's Scheduler endpoint turns them into timers.
  */
 export class SchedulerPollSchedules implements PollSchedules {
-  readonly #client = tracer.captureAWSv3Client(new SchedulerClient({}));
+  readonly #client = tracer.captureAWSv3Client(new SchedulerClient(awsClientConfig('scheduler')));
   readonly #config = readConfig({
     POLL_FUNCTION_ARN: z.string().min(1),
     SCHEDULER_ROLE_ARN: z.string().min(1),

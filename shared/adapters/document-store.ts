@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DocumentStore, StoredDocument } from '#shared/ports.ts';
+import { awsClientConfig } from './aws-clients.ts';
 
 /**
  * Keys are the caller's (`labels/<orderId>/<fulfillmentId>.zpl`): path
@@ -21,7 +22,7 @@ export class S3DocumentStore implements DocumentStore {
   readonly #bucket: string;
   readonly #client: S3Client;
 
-  constructor(bucket: string, client: S3Client = new S3Client({})) {
+  constructor(bucket: string, client: S3Client = new S3Client(awsClientConfig('s3'))) {
     this.#bucket = bucket;
     this.#client = client;
   }

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientConfig } from './aws-clients.ts';
 
 const CACHE_MS = 5 * 60 * 1000;
 
@@ -16,7 +17,7 @@ export function secretValue(names: { value: string; secretId: string }, env: Rec
   return async () => {
     if (direct) return direct;
     if (cached && cached.until > Date.now()) return cached.value;
-    client ??= new SecretsManagerClient({});
+    client ??= new SecretsManagerClient(awsClientConfig('secrets-manager'));
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (!SecretString) throw new Error(`Secret ${secretId} has no string value`);
     cached = { value: SecretString, until: Date.now() + CACHE_MS };

@@ -1,4 +1,5 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { awsClientConfig } from './aws-clients.ts';
 import { tracer } from '#shared/observability/powertools.ts';
 import type { MailMessage, Mailer } from '#shared/ports.ts';
 
@@ -10,7 +11,7 @@ import type { MailMessage, Mailer } from '#shared/ports.ts';
  * Text and Html parts).
  */
 export class SesMailer implements Mailer {
-  readonly #client = tracer.captureAWSv3Client(new SESv2Client({}));
+  readonly #client = tracer.captureAWSv3Client(new SESv2Client(awsClientConfig('sesv2')));
   readonly #from: string;
   readonly #configurationSet: string | undefined;
 

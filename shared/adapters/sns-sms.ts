@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { awsClientConfig } from './aws-clients.ts';
 import { tracer } from '#shared/observability/powertools.ts';
 import type { SmsSender } from '#shared/ports.ts';
 
@@ -8,7 +9,7 @@ import type { SmsSender } from '#shared/ports.ts';
  * keeps each message in the SMS outbox instead of sending it.
  */
 export class SnsSmsSender implements SmsSender {
-  readonly #client = tracer.captureAWSv3Client(new SNSClient({}));
+  readonly #client = tracer.captureAWSv3Client(new SNSClient(awsClientConfig('sns')));
 
   async send(message: { to: string; text: string }): Promise<{ messageId: string }> {
     const result = await this.#client.send(

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import { awsClientConfig } from '#shared/adapters/aws-clients.ts';
 import { readConfig } from '#shared/config.ts';
 import { UnauthorizedError } from '#shared/domain/errors.ts';
 
@@ -43,7 +44,7 @@ export function bearerTokenVerifier(env: Record<string, string | undefined> = pr
   const expectedDigest = async (): Promise<Buffer> => {
     if (config.OMS_API_TOKEN) return digest(config.OMS_API_TOKEN);
     if (cached && cached.until > Date.now()) return cached.digest;
-    secrets ??= new SecretsManagerClient({});
+    secrets ??= new SecretsManagerClient(awsClientConfig('secrets-manager'));
     const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: config.OMS_API_TOKEN_SECRET_ID }));
     if (!SecretString) throw new Error('The API token secret has no string value');
     cached = { digest: digest(SecretString), until: Date.now() + CACHE_MS };

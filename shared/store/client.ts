@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '#shared/adapters/aws-clients.ts';
 import { tracer } from '#shared/observability/powertools.ts';
 
 let shared: DynamoDBDocumentClient | undefined;
@@ -10,7 +11,7 @@ let shared: DynamoDBDocumentClient | undefined;
  * (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local).
  */
 export function documentClient(): DynamoDBDocumentClient {
-  shared ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  shared ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig('dynamodb'))), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return shared;
