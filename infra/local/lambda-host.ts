@@ -6,6 +6,7 @@ import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { repoRoot } from '../paths.ts';
+import type { Faults } from './faults.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -72,6 +73,12 @@ export class LambdaHost {
   readonly #inFlight = new Set<Promise<unknown>>();
   #invocations = 0;
   readonly #metered = new Map<FunctionName, { invocations: number; milliseconds: number }>();
+  /** Injected crashes (the fault campaign); undefined when no faults are configured. */
+  readonly #faults: Faults | undefined;
+
+  constructor(options: { faults?: Faults } = {}) {
+    this.#faults = options.faults;
+  }
 
   /** Number of invocations so far (for diagnostics and benchmarks). */
   get invocations(): number {
@@ -142,10 +149,12 @@ export class LambdaHost {
     });
     const started = performance.now();
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, () => handler(event, context)),
         timeout,
       ]);
+      this.#faults?.afterHandler(name);
+      return result;
     } finally {
       clearTimeout(timer);
       const metered = this.#metered.get(name) ?? { invocations: 0, milliseconds: 0 };

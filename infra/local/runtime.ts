@@ -10,6 +10,8 @@ import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
 import { createAwsEndpoints, functionNameOf } from './aws-endpoints.ts';
+import { documentClient } from '#shared/store/client.ts';
+import { Faults, faultsFromEnv, type FaultOptions } from './faults.ts';
 import { renderInputTemplate, valueAt } from './input-template.ts';
 import { LocalQueue } from './queue.ts';
 import { LOCAL_AWS, ensureTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
@@ -49,6 +51,8 @@ export interface OmsOptions {
   carrierWebhookSecret?: string;
   /** The merchant's name on invoices. */
   sellerName?: string;
+  /** Fault injection (the fault campaign, infra/local/faults.ts); default none, or OMS_FAULTS as JSON. */
+  faults?: FaultOptions;
 }
 
 export interface RunningOms {
@@ -71,6 +75,8 @@ export interface RunningOms {
   sms: RecordLog<SentSms>;
   deadLetters: RecordLog<DeadLetter>;
   events: RecordLog<ArchivedEvent>;
+  /** The injected faults and their counts; undefined when the runtime runs without faults. */
+  faults: Faults | undefined;
   /** Waits until every committed outbox event is published and every delivery and execution it started has finished. */
   settle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -189,7 +195,10 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     delete process.env['OMS_API_TOKEN_SECRET_ID'];
     delete process.env['DOCUMENT_BUCKET'];
 
-    const lambdas = new LambdaHost();
+    const faultOptions = options.faults ?? faultsFromEnv();
+    const faults = faultOptions ? new Faults(faultOptions) : undefined;
+    if (faults) cleanups.push(faults.instrument(documentClient()));
+    const lambdas = new LambdaHost(faults ? { faults } : {});
     await lambdas.loadAll();
     late.lambdas = lambdas;
     const workflows = new LocalStepFunctions(definitions, lambdas);
@@ -211,6 +220,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       deadLetters,
       archive: events,
       deliver: async (target, event) => {
+        faults?.beforeDelivery();
         if ('workflow' in target) workflows.startExecution(target.workflow, event);
         else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(target.message === 'event' ? event : event.detail)]);
         else await lambdas.invoke(target.function, event);
@@ -287,6 +297,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       sms,
       deadLetters,
       events,
+      faults,
       async settle(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         // Publishing can start executions and captures that write more to the stream: repeat until quiet.

@@ -1,0 +1,79 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
+import { startOms } from '#infra/local/runtime.ts';
+import { repoRoot } from '#infra/paths.ts';
+import { chaosRun, chaosTable, killRun, type ChaosRunResult, type FaultKind } from './chaos.ts';
+import { fuzzRoutes, type RouteFuzzResult } from './route-fuzz.ts';
+
+/**
+ * `npm run chaos [-- --quick] [-- --fuzz]`: the fault campaign of issue 12
+ * (docs/operations.md "Fault campaign"). One run per fault kind, one with
+ * all of them, one `kill -9` of `npm start` under load; each bounded by
+ * --timeout seconds and on loopback only. Prints the table and writes
+ * bench/results/chaos.json (gitignored). `--fuzz` fuzzes every /v1 route
+ * (10,000 cases each, --fuzz-cases to change) instead.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    fuzz: { type: 'boolean', default: false },
+    orders: { type: 'string' },
+    share: { type: 'string', default: '0.15' },
+    runs: { type: 'string' },
+    timeout: { type: 'string' },
+    'fuzz-cases': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const log = (line: string) => console.error(line);
+const started = Date.now();
+process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
+process.env['POWERTOOLS_LOG_LEVEL'] = 'CRITICAL';
+
+const orders = Number(flags.orders ?? (flags.quick ? 60 : 1_000));
+const share = Number(flags.share);
+if (!(orders > 0) || !(share > 0 && share < 1)) throw new Error('--orders must be positive and --share between 0 and 1');
+const timeoutMs = Number(flags.timeout ?? (flags.quick ? 300 : 1_800)) * 1000;
+const runs = (flags.runs?.split(',') ?? ['dynamoThrottle', 'dynamoServerError', 'crash', 'deliveryFailure', 'all', 'kill9']) as FaultKind[];
+const out = flags.out ?? join(repoRoot, 'bench', 'results', 'chaos.json');
+
+const dynamo = await startDynamoDbLocal({});
+const results: ChaosRunResult[] = [];
+let fuzz: RouteFuzzResult | undefined;
+try {
+  if (flags.fuzz) {
+    const casesPerRoute = Number(flags['fuzz-cases'] ?? (flags.quick ? 500 : 10_000));
+    const oms = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-route-fuzz', apiToken: 'route-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false });
+    try {
+      log(`Route fuzz: ${casesPerRoute} cases per /v1 route...`);
+      fuzz = await fuzzRoutes({ token: oms.apiToken, casesPerRoute, log });
+    } finally {
+      await oms.stop();
+    }
+    console.log(`\nRoute fuzz: ${fuzz.routes} routes × ${fuzz.casesPerRoute} cases = ${fuzz.cases}; 5xx ${fuzz.serverErrors}; partial writes ${fuzz.partialWrites}; answers ${JSON.stringify(fuzz.statuses)}`);
+    for (const finding of fuzz.findings) console.log(`  ${finding.operationId} ${finding.kind} ${finding.status}: ${JSON.stringify(finding.request)} ${finding.body ?? ''}`);
+  } else {
+    for (const run of runs) {
+      log(`Run ${run}: ${orders} orders${run === 'kill9' ? ', SIGKILL under load' : ` at ${share * 100} %`}...`);
+      const options = { orders, share, timeoutMs, dynamoEndpoint: dynamo.endpoint, log };
+      try {
+        results.push(run === 'kill9' ? await killRun(options) : await chaosRun(run as Exclude<FaultKind, 'kill9'>, options));
+      } catch (error) {
+        log(`Run ${run} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const last = results.at(-1);
+      if (last) log(chaosTable([last]));
+    }
+    console.log(`\nFault campaign — ${orders} orders per run, ${Math.round((Date.now() - started) / 1000)} s\n`);
+    console.log(chaosTable(results));
+  }
+} finally {
+  await dynamo.stop();
+}
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ generatedAt: new Date().toISOString(), orders, share, runs: results, ...(fuzz ? { fuzz } : {}) }, null, 2)}\n`);
+console.log(`\nWrote ${out}`);
+const failed = results.some((r) => r.lost + r.unitsReservedTwice + r.ordersReservedTwice + r.messagesSentTwice + r.stuck > 0) || (fuzz ? fuzz.serverErrors + fuzz.partialWrites > 0 : results.length < runs.length);
+process.exit(failed ? 1 : 0);
