@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isTransientAwsError } from '#shared/adapters/aws-clients.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { Claim, ClaimLedger, StoreCredit } from '#shared/domain/exchange.ts';
 import type { TimelineEntry } from '#shared/domain/order.ts';
@@ -70,7 +71,8 @@ export class DynamoClaimRepository implements ClaimRepository {
     try {
       await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new ConcurrentModificationError(`Claim ${claim.claimId} changed while it was written`);
+      // A transaction DynamoDB cancelled for throttling is not a lost race: it goes up as it is (503 / retried by the platform).
+      if (error instanceof TransactionCanceledException && !isTransientAwsError(error)) throw new ConcurrentModificationError(`Claim ${claim.claimId} changed while it was written`);
       throw error;
     }
   }

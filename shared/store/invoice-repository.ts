@@ -1,5 +1,6 @@
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isTransientAwsError } from '#shared/adapters/aws-clients.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { Invoice, invoiceIdOf } from '#shared/domain/invoice.ts';
 import type { InvoiceRepository } from '#shared/ports.ts';
@@ -92,7 +93,8 @@ export class DynamoInvoiceRepository implements InvoiceRepository {
         );
         return { outcome: 'issued', invoice };
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Throttled is not taken: it goes up as it is (503 / retried by the platform).
+        if (!(error instanceof TransactionCanceledException) || isTransientAwsError(error)) throw error;
         // Another invoice took the number (or this subject got its invoice): read again and retry.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }

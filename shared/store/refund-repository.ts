@@ -1,5 +1,6 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isTransientAwsError } from '#shared/adapters/aws-clients.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { CreditNote, Refund, creditNoteIdOf, pendingRefundDueAt } from '#shared/domain/refund.ts';
 import type { StoreCredit } from '#shared/domain/exchange.ts';
@@ -230,7 +231,8 @@ export class DynamoRefundRepository implements RefundRepository {
         await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
         return { refund: next, creditNote };
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Throttled is not taken: it goes up as it is (503 / retried by the platform).
+        if (!(error instanceof TransactionCanceledException) || isTransientAwsError(error)) throw error;
         const reason = classify(error);
         if (reason === 'exists') throw new RefundKeyTaken();
         if (reason === 'payment') throw new ConcurrentModificationError(`The payment of order ${refund.orderId} changed while refund ${refund.key} was written`);

@@ -29,6 +29,7 @@ import { pause } from './inventory.ts';
 import { explainDecision, locate, recordShipment } from './reservations.ts';
 import { recordHandover } from './tracking.ts';
 import { storedCarrierLabel, withLabelDocument } from './label-documents.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface FulfillmentDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -79,7 +80,7 @@ export async function createFulfillments(
   deps: FulfillmentDeps,
   command: { orderId: string } & Actor,
 ): Promise<{ outcome: 'created' | 'skipped'; fulfillments: string[]; orderStatus?: string; reason?: string }> {
-  for (let attempt = 1; attempt <= 6; attempt++) {
+  return retryOnConflict(async () => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (!FULFILLABLE.includes(order.status)) return { outcome: 'skipped', fulfillments: [], reason: `order is ${order.status}` };
@@ -206,15 +207,9 @@ export async function createFulfillments(
         context,
       ),
     ];
-    try {
-      await deps.fulfillments.create(created, { order: { next, expectedVersion: order.version }, timeline: notes, events });
-      return { outcome: 'created', fulfillments: created.map((f) => f.fulfillmentId), orderStatus: nextStatus };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      await pause(attempt);
-    }
-  }
-  throw new ConcurrentModificationError(`Could not create the fulfillments of order ${command.orderId}: it kept changing`);
+    await deps.fulfillments.create(created, { order: { next, expectedVersion: order.version }, timeline: notes, events });
+    return { outcome: 'created', fulfillments: created.map((f) => f.fulfillmentId), orderStatus: nextStatus };
+  }, { attempts: 6, exhausted: () => new ConcurrentModificationError(`Could not create the fulfillments of order ${command.orderId}: it kept changing`) });
 }
 
 function mergeLines(allocations: readonly { sku: string; quantity: number }[]): Need[] {
@@ -257,7 +252,7 @@ export async function applyFulfillmentEvent(
   deps: FulfillmentDeps,
   command: { fulfillmentId: string; event: FulfillmentEventInput } & Actor,
 ): Promise<{ outcome: 'applied' | 'unchanged'; fulfillment: Fulfillment; orderStatus: string }> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  return retryOnConflict(async () => {
     const fulfillment = await getFulfillment(deps, command.fulfillmentId);
     const order = await deps.orders.get(fulfillment.orderId);
     if (!order) throw new NotFoundError(`Order ${fulfillment.orderId} does not exist`);
@@ -269,58 +264,52 @@ export async function applyFulfillmentEvent(
     }
     const now = deps.clock.now();
     const at = now.toISOString();
-    try {
-      if (command.event.type === 'shipped') {
-        const carrierId = command.event.carrierId ?? fulfillment.carrier?.carrierId;
-        const trackingNumber = command.event.trackingNumber ?? fulfillment.carrier?.trackingNumber;
-        const result = await recordShipment(deps, {
-          orderId: order.orderId,
-          locationId: fulfillment.locationId,
-          lines: fulfillment.lines,
-          carrier: carrierId,
-          trackingNumber,
-          fulfillment,
-          actor: command.actor,
-          correlationId: command.correlationId,
-        });
-        if (order.fulfillment.type !== 'ship') {
-          // Pickup and carry-out: handing the parcel over is the delivery.
-          const handed = await recordHandover(deps, fulfillment.fulfillmentId, deps.clock.now().toISOString());
-          return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: handed.orderStatus };
-        }
-        return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: result.orderStatus };
-      }
-      const status = command.event.type;
-      const reason = command.event.type === 'rejected' ? command.event.reason : undefined;
-      const next: Fulfillment = { ...fulfillment, status, ...(reason ? { reason } : {}), version: fulfillment.version + 1, updatedAt: at };
-      const orderStatus: OrderStatus = target !== 'rejected' && order.status === 'routed' ? 'fulfilling' : order.status;
-      await deps.fulfillments.update(next, fulfillment.version, {
-        ...(orderStatus !== order.status ? { order: { next: { ...order, status: orderStatus, version: order.version + 1, updatedAt: at }, expectedVersion: order.version } } : {}),
-        timeline: [
-          entry(
-            at,
-            `fulfillment_${target}`,
-            command,
-            target === 'rejected'
-              ? `${fulfillment.locationId} rejected fulfillment ${fulfillment.fulfillmentId}: ${reason}. Its lines will be re-routed.`
-              : `${fulfillment.locationId} ${target} fulfillment ${fulfillment.fulfillmentId}.`,
-            { fulfillmentId: fulfillment.fulfillmentId },
-          ),
-        ],
-        events: [
-          FulfillmentStatusChanged.create(
-            { fulfillmentId: fulfillment.fulfillmentId, orderId: order.orderId, locationId: fulfillment.locationId, status, previousStatus: fulfillment.status, ...(reason ? { reason } : {}), orderStatus },
-            { occurredAt: now, ...actorOf(command) },
-          ),
-        ],
+    if (command.event.type === 'shipped') {
+      const carrierId = command.event.carrierId ?? fulfillment.carrier?.carrierId;
+      const trackingNumber = command.event.trackingNumber ?? fulfillment.carrier?.trackingNumber;
+      const result = await recordShipment(deps, {
+        orderId: order.orderId,
+        locationId: fulfillment.locationId,
+        lines: fulfillment.lines,
+        carrier: carrierId,
+        trackingNumber,
+        fulfillment,
+        actor: command.actor,
+        correlationId: command.correlationId,
       });
-      return { outcome: 'applied', fulfillment: next, orderStatus };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      await pause(attempt);
+      if (order.fulfillment.type !== 'ship') {
+        // Pickup and carry-out: handing the parcel over is the delivery.
+        const handed = await recordHandover(deps, fulfillment.fulfillmentId, deps.clock.now().toISOString());
+        return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: handed.orderStatus };
+      }
+      return { outcome: 'applied', fulfillment: await getFulfillment(deps, fulfillment.fulfillmentId), orderStatus: result.orderStatus };
     }
-  }
-  throw new ConcurrentModificationError(`Fulfillment ${command.fulfillmentId} kept changing`);
+    const status = command.event.type;
+    const reason = command.event.type === 'rejected' ? command.event.reason : undefined;
+    const next: Fulfillment = { ...fulfillment, status, ...(reason ? { reason } : {}), version: fulfillment.version + 1, updatedAt: at };
+    const orderStatus: OrderStatus = target !== 'rejected' && order.status === 'routed' ? 'fulfilling' : order.status;
+    await deps.fulfillments.update(next, fulfillment.version, {
+      ...(orderStatus !== order.status ? { order: { next: { ...order, status: orderStatus, version: order.version + 1, updatedAt: at }, expectedVersion: order.version } } : {}),
+      timeline: [
+        entry(
+          at,
+          `fulfillment_${target}`,
+          command,
+          target === 'rejected'
+            ? `${fulfillment.locationId} rejected fulfillment ${fulfillment.fulfillmentId}: ${reason}. Its lines will be re-routed.`
+            : `${fulfillment.locationId} ${target} fulfillment ${fulfillment.fulfillmentId}.`,
+          { fulfillmentId: fulfillment.fulfillmentId },
+        ),
+      ],
+      events: [
+        FulfillmentStatusChanged.create(
+          { fulfillmentId: fulfillment.fulfillmentId, orderId: order.orderId, locationId: fulfillment.locationId, status, previousStatus: fulfillment.status, ...(reason ? { reason } : {}), orderStatus },
+          { occurredAt: now, ...actorOf(command) },
+        ),
+      ],
+    });
+    return { outcome: 'applied', fulfillment: next, orderStatus };
+  }, { attempts: 5, exhausted: () => new ConcurrentModificationError(`Fulfillment ${command.fulfillmentId} kept changing`) });
 }
 
 /** Scheduled: fulfillments not accepted by their deadline time out (and are re-routed by the FulfillmentStatusChanged rule). */

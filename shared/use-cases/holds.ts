@@ -7,6 +7,7 @@ import { holdActor, placeHold, releaseHold, type HoldOrderInput, type ReleaseOrd
 import type { Order } from '#shared/domain/order.ts';
 import type { FulfillmentRepository, OrderHoldRepository, OrderRepository } from '#shared/ports.ts';
 import { assertOrderId } from './orders.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface HoldDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -33,26 +34,28 @@ async function current(deps: Pick<HoldDeps, 'orders'>, orderId: string, ifMatch:
  */
 export async function holdOrder(deps: HoldDeps, command: { orderId: string; input: HoldOrderInput; ifMatch?: number | undefined; correlationId?: string | undefined }): Promise<Order> {
   assertOrderId(command.orderId);
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const order = await current(deps, command.orderId, command.ifMatch);
-    const open = (await deps.fulfillments.forOrder(order.orderId)).filter((f) => OPEN_FULFILLMENT.includes(f.status));
-    const now = deps.clock.now();
-    const { next, hold, entry } = placeHold(order, command.input, { now, openFulfillments: open });
-    const actor = holdActor(hold.placedBy);
-    const context = { occurredAt: now, actor, correlationId: command.correlationId };
-    try {
-      await deps.holds.save(next, {
-        previous: order,
-        timeline: [{ at: now.toISOString(), actor, ...(command.correlationId ? { correlationId: command.correlationId } : {}), ...entry }],
-        events: [OrderHeld.create({ orderId: order.orderId, orderStatus: next.status, hold }, context)],
-      });
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      if (command.ifMatch !== undefined) throw new PreconditionFailedError(`Order ${command.orderId} changed while it was being held`);
-    }
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing`);
+  return retryOnConflict(
+    async () => {
+      const order = await current(deps, command.orderId, command.ifMatch);
+      const open = (await deps.fulfillments.forOrder(order.orderId)).filter((f) => OPEN_FULFILLMENT.includes(f.status));
+      const now = deps.clock.now();
+      const { next, hold, entry } = placeHold(order, command.input, { now, openFulfillments: open });
+      const actor = holdActor(hold.placedBy);
+      const context = { occurredAt: now, actor, correlationId: command.correlationId };
+      try {
+        await deps.holds.save(next, {
+          previous: order,
+          timeline: [{ at: now.toISOString(), actor, ...(command.correlationId ? { correlationId: command.correlationId } : {}), ...entry }],
+          events: [OrderHeld.create({ orderId: order.orderId, orderStatus: next.status, hold }, context)],
+        });
+        return next;
+      } catch (error) {
+        if (error instanceof ConcurrentModificationError && command.ifMatch !== undefined) throw new PreconditionFailedError(`Order ${command.orderId} changed while it was being held`);
+        throw error;
+      }
+    },
+    { attempts: 3, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing`) },
+  );
 }
 
 /**
@@ -66,16 +69,18 @@ export async function releaseOrderHold(
   command: { orderId: string; input: ReleaseOrderInput; ifMatch?: number | undefined; correlationId?: string | undefined },
 ): Promise<Order> {
   assertOrderId(command.orderId);
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const order = await current(deps, command.orderId, command.ifMatch);
-    try {
-      return await release(deps, order, { by: { type: 'person', name: command.input.by }, note: command.input.note }, command.correlationId);
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      if (command.ifMatch !== undefined) throw new PreconditionFailedError(`Order ${command.orderId} changed while it was being released`);
-    }
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing`);
+  return retryOnConflict(
+    async () => {
+      const order = await current(deps, command.orderId, command.ifMatch);
+      try {
+        return await release(deps, order, { by: { type: 'person', name: command.input.by }, note: command.input.note }, command.correlationId);
+      } catch (error) {
+        if (error instanceof ConcurrentModificationError && command.ifMatch !== undefined) throw new PreconditionFailedError(`Order ${command.orderId} changed while it was being released`);
+        throw error;
+      }
+    },
+    { attempts: 3, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing`) },
+  );
 }
 
 async function release(
@@ -135,16 +140,14 @@ export async function releaseDueHolds(deps: Pick<HoldDeps, 'orders' | 'holds' | 
  * as it is.
  */
 export async function releaseReturnHold(deps: Pick<HoldDeps, 'orders' | 'holds' | 'clock'>, command: { orderId: string; returnId: string; correlationId?: string | undefined }): Promise<'released' | 'not_held'> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const order = await deps.orders.get(command.orderId);
-    const hold = order?.fulfillmentHold;
-    if (!order || hold?.placedBy.type !== 'return' || hold.placedBy.returnId !== command.returnId) return 'not_held';
-    try {
+  return retryOnConflict<'released' | 'not_held'>(
+    async () => {
+      const order = await deps.orders.get(command.orderId);
+      const hold = order?.fulfillmentHold;
+      if (!order || hold?.placedBy.type !== 'return' || hold.placedBy.returnId !== command.returnId) return 'not_held';
       await release(deps, order, { by: { type: 'return', returnId: command.returnId } }, command.correlationId);
       return 'released';
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing`);
+    },
+    { attempts: 5, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing`) },
+  );
 }

@@ -17,6 +17,7 @@ import { formatMoney } from '#shared/domain/money.ts';
 import type { Order, TimelineEntry } from '#shared/domain/order.ts';
 import type { Payment } from '#shared/domain/payment.ts';
 import type { FulfillmentRepository, OrderHoldRepository, OrderRepository } from '#shared/ports.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface PaymentWebhookDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -67,9 +68,10 @@ export async function receiveStripeWebhook(deps: PaymentWebhookDeps, request: { 
 
   const target = await targetOf(deps, event);
   if (!target.orderId) return receipt('ignored', { reason: `PaymentIntent ${target.paymentIntentId ?? '(none)'} is not an OMS payment (no oms_order_id)` });
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const [order, payment] = await Promise.all([deps.orders.get(target.orderId), deps.fulfillments.payment(target.orderId)]);
-    if (!order) return receipt('ignored', { orderId: target.orderId, reason: `order ${target.orderId} does not exist here` });
+  const orderId = target.orderId;
+  return retryOnConflict(async () => {
+    const [order, payment] = await Promise.all([deps.orders.get(orderId), deps.fulfillments.payment(orderId)]);
+    if (!order) return receipt('ignored', { orderId, reason: `order ${orderId} does not exist here` });
     if (!payment || payment.provider !== 'stripe' || payment.authorizationId !== target.paymentIntentId) {
       const why = !payment
         ? 'no payment is recorded for it yet (the payment step gets the same answer from Stripe)'
@@ -77,14 +79,9 @@ export async function receiveStripeWebhook(deps: PaymentWebhookDeps, request: { 
       return receipt('ignored', { orderId: order.orderId, reason: `order ${order.orderId}: ${why}` });
     }
     if (payment.providerEvents?.includes(event.id)) return receipt('duplicate', { orderId: order.orderId });
-    try {
-      await apply(deps, event, order, payment);
-      return receipt('applied', { orderId: order.orderId });
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(`The payment of order ${target.orderId} kept changing`);
+    await apply(deps, event, order, payment);
+    return receipt('applied', { orderId: order.orderId });
+  }, { attempts: 5, exhausted: () => new ConcurrentModificationError(`The payment of order ${orderId} kept changing`) });
 }
 
 /** The PaymentIntent an event is about, and the OMS order it belongs to. */

@@ -9,6 +9,7 @@ import { captureAmount, paymentModeOf, unitsOf, type Payment } from '#shared/dom
 import type { FulfillmentRepository, InventoryRepository, OrderRepository, PaymentProvider } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { cancelOrder } from './reservations.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface PaymentDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -32,7 +33,7 @@ function note(at: string, type: string, actor: Actor, message: string, data?: Re
  * step gets the same authorization). Recorded once: a later run reads it.
  */
 export async function confirmPayment(deps: PaymentDeps, command: { orderId: string } & Actor): Promise<{ outcome: 'confirmed' | 'declined' | 'skipped'; mode?: Payment['mode']; declineCode?: string; reason?: string }> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  return retryOnConflict(async () => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     // A held order is not charged nor handed to a location: its release (OrderReleased) runs the workflow again.
@@ -84,16 +85,11 @@ export async function confirmPayment(deps: PaymentDeps, command: { orderId: stri
       events = [PaymentAuthorized.create({ orderId: order.orderId, mode, amount: order.totals.total, currency: order.currency }, context)];
       message = 'Cash on delivery: the carrier collects the total.';
     }
-    try {
-      await deps.fulfillments.savePayment(payment, null, { timeline: [note(at, payment.status === 'declined' ? 'payment_declined' : 'payment_confirmed', command, message)], events });
-      return payment.status === 'declined'
-        ? { outcome: 'declined', mode, ...(payment.declineCode ? { declineCode: payment.declineCode } : {}) }
-        : { outcome: 'confirmed', mode };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing`);
+    await deps.fulfillments.savePayment(payment, null, { timeline: [note(at, payment.status === 'declined' ? 'payment_declined' : 'payment_confirmed', command, message)], events });
+    return payment.status === 'declined'
+      ? { outcome: 'declined', mode, ...(payment.declineCode ? { declineCode: payment.declineCode } : {}) }
+      : { outcome: 'confirmed', mode };
+  }, { attempts: 3, exhausted: () => new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing`) });
 }
 
 /** Workflow step after a decline: the order is cancelled (its stock released and the customer told by the OrderCancelled rules). */
@@ -109,7 +105,7 @@ export async function cancelUnpaidOrder(deps: PaymentDeps, command: { orderId: s
  * payment at its version.
  */
 export async function capturePayment(deps: PaymentDeps, command: { orderId: string; shipmentId: string; lines: { sku: string; quantity: number }[] } & Actor): Promise<{ outcome: 'captured' | 'skipped'; amount?: number; reason?: string }> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  return retryOnConflict(async () => {
     const [order, payment] = await Promise.all([deps.orders.get(command.orderId), deps.fulfillments.payment(command.orderId)]);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (!payment) return { outcome: 'skipped', reason: 'no payment recorded' };
@@ -154,17 +150,12 @@ export async function capturePayment(deps: PaymentDeps, command: { orderId: stri
       ahead > 0
         ? `Captured ${money(amount + ahead)} with shipment ${command.shipmentId} (its share ${money(amount)}, and ${money(ahead)} ahead for what has not shipped: ${payment.provider ?? 'the provider'} captures this card only once); ${money(captured)} of ${money(payment.authorized)} captured.`
         : `Captured ${money(amount)} for shipment ${command.shipmentId}; ${money(captured)} of ${money(payment.authorized)} captured.`;
-    try {
-      await deps.fulfillments.savePayment(next, payment.version, {
-        timeline: [note(at, 'payment_captured', command, said, { captureId, amount: amount + ahead, ...(ahead > 0 ? { ahead } : {}) })],
-        events: [PaymentCaptured.create({ orderId: order.orderId, shipmentId: command.shipmentId, captureId, amount: amount + ahead, capturedTotal: captured, currency: order.currency, complete }, { occurredAt: now, ...actorOf(command) })],
-      });
-      return { outcome: 'captured', amount: amount + ahead };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing`);
+    await deps.fulfillments.savePayment(next, payment.version, {
+      timeline: [note(at, 'payment_captured', command, said, { captureId, amount: amount + ahead, ...(ahead > 0 ? { ahead } : {}) })],
+      events: [PaymentCaptured.create({ orderId: order.orderId, shipmentId: command.shipmentId, captureId, amount: amount + ahead, capturedTotal: captured, currency: order.currency, complete }, { occurredAt: now, ...actorOf(command) })],
+    });
+    return { outcome: 'captured', amount: amount + ahead };
+  }, { attempts: 5, exhausted: () => new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing`) });
 }
 
 /** On OrderCancelled: an authorization nothing was captured from is voided, so the customer's funds are freed. */

@@ -21,6 +21,7 @@ import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { pause } from './inventory.ts';
 import { assertOrderId } from './orders.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface ReservationDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -483,7 +484,7 @@ export async function recordShipment(
 
 /** `POST /v1/orders/{id}/cancel`: operations cancel an order that has not shipped; its stock is released by the OrderCancelled rule. */
 export async function cancelOrder(deps: Pick<ReservationDeps, 'orders' | 'clock'>, command: { orderId: string; reason: string } & Actor): Promise<Order> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  return retryOnConflict(async () => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (order.status === 'cancelled') return order;
@@ -494,27 +495,22 @@ export async function cancelOrder(deps: Pick<ReservationDeps, 'orders' | 'clock'
     delete next.hold;
     // The hold ends with the order: the repository deletes its release date in this transaction, so the sweep never releases a cancelled order.
     delete next.fulfillmentHold;
-    try {
-      await deps.orders.update(next, {
-        previous: order,
-        timeline: [
-          {
-            at,
-            type: 'cancelled',
-            actor: command.actor,
-            message: `Cancelled: ${command.reason}${holdEndedByCancellation(order.fulfillmentHold)}`,
-            ...(command.correlationId ? { correlationId: command.correlationId } : {}),
-            ...(order.fulfillmentHold ? { data: { holdEnded: order.fulfillmentHold } } : {}),
-          },
-        ],
-        events: [OrderCancelled.create({ ...eventOrder(next), reason: command.reason }, { occurredAt: now, ...actorOf(command) })],
-      });
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing`);
+    await deps.orders.update(next, {
+      previous: order,
+      timeline: [
+        {
+          at,
+          type: 'cancelled',
+          actor: command.actor,
+          message: `Cancelled: ${command.reason}${holdEndedByCancellation(order.fulfillmentHold)}`,
+          ...(command.correlationId ? { correlationId: command.correlationId } : {}),
+          ...(order.fulfillmentHold ? { data: { holdEnded: order.fulfillmentHold } } : {}),
+        },
+      ],
+      events: [OrderCancelled.create({ ...eventOrder(next), reason: command.reason }, { occurredAt: now, ...actorOf(command) })],
+    });
+    return next;
+  }, { attempts: 3, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing`) });
 }
 
 /** Scheduled: unpaid orders whose reservation lapsed give their stock back; orders paid meanwhile keep it. */

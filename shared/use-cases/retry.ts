@@ -1,17 +1,50 @@
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 
 /**
- * Re-runs a read-decide-write step when its conditional write lost a race.
- * The step re-reads, so the retry decides on fresh state; after `attempts`
- * losses the ConcurrentModificationError reaches the caller (409).
+ * The one optimistic-concurrency retry of the use cases (docs/architecture.md,
+ * "Lost races"). A step reads, decides and makes one conditional write; when
+ * the write loses a race with another writer the repository throws a
+ * conflict, and the step runs again on fresh state after a jittered
+ * exponential pause (full jitter, 10 ms doubling up to 640 ms), so writers
+ * that collided do not collide again in lockstep.
+ *
+ * - `attempts`: runs in all, including the first.
+ * - `retryOn`: which errors mean "lost a race, read again"; by default a
+ *   ConcurrentModificationError (a repository's conditional write or
+ *   transaction conflict). Anything else reaches the caller at once.
+ * - `exhausted`: the error after the last lost race; by default that race's
+ *   own error (a 409 over HTTP).
+ *
+ * The step gets its attempt number (1-based). To stop early on a conflict
+ * (a caller's If-Match no longer holds), the step throws an error `retryOn`
+ * does not take.
  */
-export async function retryOnConcurrentModification<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
+export async function retryOnConflict<T>(
+  step: (attempt: number) => Promise<T>,
+  options: { attempts: number; retryOn?: (error: unknown) => boolean; exhausted?: (last: unknown) => Error },
+): Promise<T> {
+  const retryable = options.retryOn ?? ((error: unknown) => error instanceof ConcurrentModificationError);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await step();
+      return await step(attempt);
     } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      if (!retryable(error)) throw error;
+      if (attempt >= options.attempts) throw options.exhausted ? options.exhausted(error) : error;
+      await conflictPause(attempt);
     }
   }
+}
+
+/** The pause after lost race number `attempt`: uniformly random up to 10 ms × 2^attempt, at most 640 ms. */
+export function conflictPause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, conflictDelayMs(attempt, Math.random())));
+}
+
+export function conflictDelayMs(attempt: number, random: number): number {
+  return random * 10 * 2 ** Math.min(Math.max(attempt, 1), 6);
+}
+
+/** retryOnConflict on ConcurrentModificationError, rethrowing the last one (409) after `attempts` runs. */
+export function retryOnConcurrentModification<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
+  return retryOnConflict(step, { attempts });
 }

@@ -21,7 +21,7 @@ import type { Order, OrderStatus } from '#shared/domain/order.ts';
 import { orderIdOfReturn } from '#shared/domain/return.ts';
 import type { FulfillmentRepository, InventoryRepository, OrderRepository, ReturnRepository } from '#shared/ports.ts';
 import { recordReturnTracking } from './returns.ts';
-import { pause } from './inventory.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface TrackingDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -95,7 +95,7 @@ export function recordHandover(deps: TrackingDeps, fulfillmentId: string, at: st
 }
 
 async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: TrackingUpdate): Promise<TrackingReceipt> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  return retryOnConflict(async () => {
     const fulfillment = await deps.fulfillments.get(fulfillmentId);
     if (!fulfillment) throw new NotFoundError(`No shipment with ${update.carrierId} tracking number ${update.trackingNumber}`);
     const order = await deps.orders.get(fulfillment.orderId);
@@ -139,48 +139,42 @@ async function applyTracking(deps: TrackingDeps, fulfillmentId: string, update: 
     const actor = `carrier:${update.carrierId}`;
     const context = { occurredAt: now, actor };
     const base = { shipmentId: fulfillmentId, orderId: order.orderId, carrierId: update.carrierId, trackingNumber: update.trackingNumber, orderStatus };
-    try {
-      await deps.fulfillments.update(next, fulfillment.version, {
-        ...(orderStatus !== order.status ? { order: { next: { ...order, status: orderStatus, version: order.version + 1, updatedAt: at }, expectedVersion: order.version } } : {}),
-        timeline: advances
+    await deps.fulfillments.update(next, fulfillment.version, {
+      ...(orderStatus !== order.status ? { order: { next: { ...order, status: orderStatus, version: order.version + 1, updatedAt: at }, expectedVersion: order.version } } : {}),
+      timeline: advances
+        ? [
+            {
+              at,
+              type: `shipment_${update.status}`,
+              actor,
+              message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}.${skew}${orderStatus !== order.status ? ` Order is ${orderStatus}.` : ''}`,
+              data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt, ...(delivers ? { deliveredAt: delivery.deliveredAt } : {}) },
+            },
+          ]
+        : ignored
           ? [
               {
                 at,
-                type: `shipment_${update.status}`,
+                type: 'shipment_update_ignored',
                 actor,
-                message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')}${update.description ? ` — ${update.description}` : ''}${update.location ? ` (${update.location})` : ''}.${skew}${orderStatus !== order.status ? ` Order is ${orderStatus}.` : ''}`,
-                data: { shipmentId: fulfillmentId, occurredAt: update.occurredAt, ...(delivers ? { deliveredAt: delivery.deliveredAt } : {}) },
+                message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')} dated ${update.occurredAt} ignored — ${ignored}. Kept in the parcel's tracking history; the parcel stays ${tracking.status.replaceAll('_', ' ')}.`,
+                data: { shipmentId: fulfillmentId, status: update.status, occurredAt: update.occurredAt, reason: ignored },
               },
             ]
-          : ignored
-            ? [
-                {
-                  at,
-                  type: 'shipment_update_ignored',
-                  actor,
-                  message: `${update.carrierId} ${update.trackingNumber}: ${update.status.replaceAll('_', ' ')} dated ${update.occurredAt} ignored — ${ignored}. Kept in the parcel's tracking history; the parcel stays ${tracking.status.replaceAll('_', ' ')}.`,
-                  data: { shipmentId: fulfillmentId, status: update.status, occurredAt: update.occurredAt, reason: ignored },
-                },
-              ]
-            : [],
-        events: !advances
-          ? []
-          : update.status === 'delivered'
-            ? [ShipmentDelivered.create({ ...base, deliveredAt: delivery.deliveredAt, scannedAt: update.occurredAt }, context)]
-            : [
-                ShipmentTrackingUpdated.create(
-                  { ...base, status: update.status === 'lost' ? 'exception' : update.status, ...(update.status === 'lost' ? { lost: true as const } : {}), occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) },
-                  context,
-                ),
-              ],
-      });
-      return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus, ...(ignored ? { ignored } : {}) };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      await pause(attempt);
-    }
-  }
-  throw new ConcurrentModificationError(`Shipment ${fulfillmentId} kept changing`);
+          : [],
+      events: !advances
+        ? []
+        : update.status === 'delivered'
+          ? [ShipmentDelivered.create({ ...base, deliveredAt: delivery.deliveredAt, scannedAt: update.occurredAt }, context)]
+          : [
+              ShipmentTrackingUpdated.create(
+                { ...base, status: update.status === 'lost' ? 'exception' : update.status, ...(update.status === 'lost' ? { lost: true as const } : {}), occurredAt: update.occurredAt, ...(update.description ? { description: update.description } : {}) },
+                context,
+              ),
+            ],
+    });
+    return { outcome: advances ? 'applied' : 'recorded', shipmentId: fulfillmentId, orderStatus, ...(ignored ? { ignored } : {}) };
+  }, { attempts: 5, exhausted: () => new ConcurrentModificationError(`Shipment ${fulfillmentId} kept changing`) });
 }
 
 /** The order's status once this parcel's tracking changed. */
