@@ -1,3 +1,4 @@
+import type { StoredApiKey } from '#shared/domain/identity.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import type { Channel, ChannelSecrets, ChannelType } from './domain/channel.ts';
 import type { Location, LocationReadiness } from './domain/location.ts';
@@ -39,6 +40,16 @@ export interface SaveOptions {
   expectedVersion: number | null;
   /** Published through the transactional outbox, in the same transaction as the change. */
   events: OutboxEvent[];
+}
+
+/** API keys (shared/domain/identity.ts): stored hashed; revoking keeps the record, for the audit trail. */
+export interface ApiKeyRepository {
+  get(keyId: string): Promise<StoredApiKey | undefined>;
+  list(page: PageRequest): Promise<Page<StoredApiKey>>;
+  /** Throws ConflictError if the key id exists. */
+  create(key: StoredApiKey): Promise<void>;
+  /** Marks the key revoked (once: a key already revoked keeps its first revocation); undefined if there is no such key. */
+  revoke(keyId: string, revocation: { at: string; by: string }): Promise<StoredApiKey | undefined>;
 }
 
 export interface LocationRepository {

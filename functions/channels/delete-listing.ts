@@ -6,7 +6,7 @@ import { deleteListing } from '#shared/use-cases/availability.ts';
 
 const deps = { listings: listingRepository(), channels: channelRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.deleteListing, async ({ params, correlationId }) => {
-  await deleteListing(deps, { channelId: params.channelId, sku: params.sku, actor: 'api', correlationId });
+export const handler = httpHandler(operations.deleteListing, async ({ params, correlationId, principal }) => {
+  await deleteListing(deps, { channelId: params.channelId, sku: params.sku, actor: principal.id, correlationId });
   return { status: 204 };
 });

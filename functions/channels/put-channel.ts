@@ -6,12 +6,12 @@ import { putChannel } from '#shared/use-cases/channels.ts';
 
 const deps = { channels: channelRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.putChannel, async ({ params, body, headers, correlationId }) => {
+export const handler = httpHandler(operations.putChannel, async ({ params, body, headers, correlationId, principal }) => {
   const { channel, change } = await putChannel(deps, {
     channelId: params.channelId,
     input: body,
     ifMatch: ifMatchVersion(headers),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   return { status: change === 'created' ? 201 : 200, body: channel, headers: etag(channel.version) };

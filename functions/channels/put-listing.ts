@@ -6,13 +6,13 @@ import { putListing } from '#shared/use-cases/availability.ts';
 
 const deps = { listings: listingRepository(), channels: channelRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.putListing, async ({ params, body, headers, correlationId }) => {
+export const handler = httpHandler(operations.putListing, async ({ params, body, headers, correlationId, principal }) => {
   const { listing, change } = await putListing(deps, {
     channelId: params.channelId,
     sku: params.sku,
     input: body,
     ifMatch: ifMatchVersion(headers),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   return { status: change === 'created' ? 201 : 200, body: listing, headers: etag(listing.version) };

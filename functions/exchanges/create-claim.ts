@@ -7,13 +7,13 @@ import { requestClaim } from '#shared/use-cases/exchanges.ts';
 
 const deps = exchangeDeps();
 
-export const handler = httpHandler(operations.createClaim, async ({ params, body, rawBody, declaredHeaders, correlationId }) => {
+export const handler = httpHandler(operations.createClaim, async ({ params, body, rawBody, declaredHeaders, correlationId, principal }) => {
   const result = await requestClaim(deps, {
     orderId: params.orderId,
     input: body,
     rawBody: parseJson(rawBody.toString('utf8')),
     idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   // The JSON text as first sent: a replay answers the same bytes.

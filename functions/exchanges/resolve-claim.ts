@@ -5,7 +5,7 @@ import { resolveClaim } from '#shared/use-cases/exchanges.ts';
 
 const deps = exchangeDeps();
 
-export const handler = httpHandler(operations.resolveClaim, async ({ params, body, correlationId }) => ({
+export const handler = httpHandler(operations.resolveClaim, async ({ params, body, correlationId, principal }) => ({
   status: 200,
-  body: await resolveClaim(deps, { orderId: params.orderId, claimId: params.claimId, input: body, actor: 'api', correlationId }),
+  body: await resolveClaim(deps, { orderId: params.orderId, claimId: params.claimId, input: body, actor: principal.id, correlationId }),
 }));

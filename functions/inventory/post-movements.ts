@@ -8,9 +8,9 @@ import { applyMovements } from '#shared/use-cases/inventory.ts';
 
 const deps = { inventory: inventoryRepository(), locations: locationRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.postMovements, async ({ body }) => {
+export const handler = httpHandler(operations.postMovements, async ({ body, principal }) => {
   const batch = 'movements' in body;
-  const results = await applyMovements(deps, { movements: batch ? body.movements : [body], actor: 'api' });
+  const results = await applyMovements(deps, { movements: batch ? body.movements : [body], actor: principal.id });
   if (batch) return { status: 200, body: { results } };
   const [result] = results;
   if (result?.status === 'rejected') {

@@ -6,7 +6,7 @@ import { putSkuPolicy } from '#shared/use-cases/inventory.ts';
 
 const deps = { inventory: inventoryRepository(), locations: locationRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.putSkuPolicy, async ({ params, body }) => ({
+export const handler = httpHandler(operations.putSkuPolicy, async ({ params, body, principal }) => ({
   status: 200,
-  body: await putSkuPolicy(deps, { sku: params.sku, input: body, actor: 'api' }),
+  body: await putSkuPolicy(deps, { sku: params.sku, input: body, actor: principal.id }),
 }));

@@ -6,12 +6,12 @@ import { putLocation } from '#shared/use-cases/locations.ts';
 
 const deps = { locations: locationRepository(), clock: systemClock };
 
-export const handler = httpHandler(operations.putLocation, async ({ params, body, headers, correlationId }) => {
+export const handler = httpHandler(operations.putLocation, async ({ params, body, headers, correlationId, principal }) => {
   const { location, change } = await putLocation(deps, {
     locationId: params.locationId,
     input: body,
     ifMatch: ifMatchVersion(headers),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   return { status: change === 'created' ? 201 : 200, body: location, headers: etag(location.version) };

@@ -5,7 +5,7 @@ import { retryWriteback } from '#shared/use-cases/channel-writeback.ts';
 
 const deps = writebackDeps();
 
-export const handler = httpHandler(operations.retryOrderChannelSync, async ({ params, correlationId }) => ({
+export const handler = httpHandler(operations.retryOrderChannelSync, async ({ params, correlationId, principal }) => ({
   status: 202,
-  body: await retryWriteback(deps, { orderId: params.orderId, actionId: params.actionId, actor: 'api', correlationId }),
+  body: await retryWriteback(deps, { orderId: params.orderId, actionId: params.actionId, actor: principal.id, correlationId }),
 }));

@@ -7,13 +7,13 @@ import { requestGoodwillRefund } from '#shared/use-cases/refunds.ts';
 
 const deps = { ...refundDeps(), idempotency: idempotencyRepository() };
 
-export const handler = httpHandler(operations.createRefund, async ({ params, body, rawBody, declaredHeaders, correlationId }) => {
+export const handler = httpHandler(operations.createRefund, async ({ params, body, rawBody, declaredHeaders, correlationId, principal }) => {
   const result = await requestGoodwillRefund(deps, {
     orderId: params.orderId,
     input: body,
     rawBody: parseJson(rawBody.toString('utf8')),
     idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   // The JSON text as first sent: a replay answers the same bytes.

@@ -5,7 +5,7 @@ import { approveReturn } from '#shared/use-cases/returns.ts';
 
 const deps = returnDeps();
 
-export const handler = httpHandler(operations.approveReturn, async ({ params, body, correlationId }) => ({
+export const handler = httpHandler(operations.approveReturn, async ({ params, body, correlationId, principal }) => ({
   status: 200,
-  body: await approveReturn(deps, { returnId: params.returnId, note: body.note, actor: 'api', correlationId }),
+  body: await approveReturn(deps, { returnId: params.returnId, note: body.note, actor: principal.id, correlationId }),
 }));

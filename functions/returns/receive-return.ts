@@ -5,7 +5,7 @@ import { receiveReturn } from '#shared/use-cases/returns.ts';
 
 const deps = returnDeps();
 
-export const handler = httpHandler(operations.receiveReturn, async ({ params, body, correlationId }) => ({
+export const handler = httpHandler(operations.receiveReturn, async ({ params, body, correlationId, principal }) => ({
   status: 200,
-  body: await receiveReturn(deps, { returnId: params.returnId, input: body, actor: 'api', correlationId }),
+  body: await receiveReturn(deps, { returnId: params.returnId, input: body, actor: principal.id, correlationId }),
 }));

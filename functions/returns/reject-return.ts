@@ -5,7 +5,7 @@ import { rejectReturn } from '#shared/use-cases/returns.ts';
 
 const deps = returnDeps();
 
-export const handler = httpHandler(operations.rejectReturn, async ({ params, body, correlationId }) => ({
+export const handler = httpHandler(operations.rejectReturn, async ({ params, body, correlationId, principal }) => ({
   status: 200,
-  body: await rejectReturn(deps, { returnId: params.returnId, reason: body.reason, actor: 'api', correlationId }),
+  body: await rejectReturn(deps, { returnId: params.returnId, reason: body.reason, actor: principal.id, correlationId }),
 }));

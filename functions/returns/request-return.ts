@@ -7,13 +7,13 @@ import { requestReturn } from '#shared/use-cases/returns.ts';
 
 const deps = returnDeps();
 
-export const handler = httpHandler(operations.requestReturn, async ({ params, body, rawBody, declaredHeaders, correlationId }) => {
+export const handler = httpHandler(operations.requestReturn, async ({ params, body, rawBody, declaredHeaders, correlationId, principal }) => {
   const result = await requestReturn(deps, {
     orderId: params.orderId,
     input: body,
     rawBody: parseJson(rawBody.toString('utf8')),
     idempotencyKey: idempotencyKey(declaredHeaders['idempotency-key']),
-    actor: 'api',
+    actor: principal.id,
     correlationId,
   });
   // The JSON text as first sent: a replay answers the same bytes.

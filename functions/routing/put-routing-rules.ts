@@ -5,7 +5,7 @@ import { putRuleSet } from '#shared/use-cases/routing.ts';
 
 const deps = routingDeps();
 
-export const handler = httpHandler(operations.putRoutingRules, async ({ params, body, headers, correlationId }) => {
-  const { ruleSet, change, warnings } = await putRuleSet(deps, { ruleSetId: params.ruleSetId, input: body, ifMatch: ifMatchVersion(headers), actor: 'api', correlationId });
+export const handler = httpHandler(operations.putRoutingRules, async ({ params, body, headers, correlationId, principal }) => {
+  const { ruleSet, change, warnings } = await putRuleSet(deps, { ruleSetId: params.ruleSetId, input: body, ifMatch: ifMatchVersion(headers), actor: principal.id, correlationId });
   return { status: change === 'created' ? 201 : 200, body: { ruleSet, warnings }, headers: etag(ruleSet.version) };
 });

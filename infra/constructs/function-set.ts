@@ -139,6 +139,17 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
   if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write');
   else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read');
   if (spec.http?.auth === 'bearer') props.apiToken.grantRead(role);
+  if (spec.http?.auth === 'bearer' && !spec.access.some((access) => access.startsWith('table:'))) {
+    // A caller may present an API key: its record is the one item such a function may read.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] } },
+      }),
+    );
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.key.keyArn] }));
+  }
   if (spec.access.includes('mail:send')) {
     role.addToPrincipalPolicy(
       new PolicyStatement({

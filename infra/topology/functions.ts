@@ -281,6 +281,24 @@ export const functions = {
     http: operations.getOrderChannelSync,
     access: ['table:read'],
   },
+  createApiKey: {
+    entry: 'functions/identity/create-api-key.ts',
+    description: 'POST /v1/api-keys',
+    http: operations.createApiKey,
+    access: ['table:write'],
+  },
+  listApiKeys: {
+    entry: 'functions/identity/list-api-keys.ts',
+    description: 'GET /v1/api-keys',
+    http: operations.listApiKeys,
+    access: ['table:read'],
+  },
+  revokeApiKey: {
+    entry: 'functions/identity/revoke-api-key.ts',
+    description: 'DELETE /v1/api-keys/{keyId}',
+    http: operations.revokeApiKey,
+    access: ['table:write'],
+  },
   retryOrderChannelSync: {
     entry: 'functions/orders/retry-order-channel-sync.ts',
     description: 'POST /v1/orders/{orderId}/channel-sync/{actionId}/retry',

@@ -12,6 +12,7 @@ import { DynamoInventoryRepository } from '#shared/store/inventory-repository.ts
 import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
+import { DynamoApiKeyRepository } from '#shared/store/api-key-repository.ts';
 import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { DynamoOrderHoldRepository } from '#shared/store/order-hold-repository.ts';
 import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
@@ -55,6 +56,7 @@ function once<T>(create: () => T): () => T {
 const tableName = once(() => readConfig({ TABLE_NAME: configVars.TABLE_NAME }).TABLE_NAME);
 
 export const locationRepository = once(() => new DynamoLocationRepository(documentClient(), tableName()));
+export const apiKeyRepository = once(() => new DynamoApiKeyRepository(documentClient(), tableName()));
 export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName()));
 export const mailer = once(() => {
   const config = readConfig({ MAIL_FROM: configVars.MAIL_FROM, SES_CONFIGURATION_SET: z.string().min(1).max(64).optional() });

@@ -176,7 +176,8 @@ export function cancelReasonOf(reason: string, actor: string): CancelReason {
   if (/pay|unpaid|declin/.test(text)) return 'unpaid';
   if (/stock|short|backorder|inventory/.test(text)) return 'out_of_stock';
   if (/customer|buyer|asked|request/.test(text)) return 'customer';
-  return actor === 'api' || actor.startsWith('user:') ? 'staff' : 'other';
+  // A person or an API caller (bootstrap token, API key, signed-in user): staff; `api` is the actor of entries written before principals.
+  return actor === 'api' || actor === 'bootstrap' || actor.startsWith('key:') || actor.startsWith('user:') ? 'staff' : 'other';
 }
 
 /**

@@ -71,6 +71,11 @@ export class UnauthorizedError extends OmsError {
   readonly code = 'unauthorized';
 }
 
+/** Valid credentials without the right to do this: a missing scope, or a channel or location outside the key's limits. */
+export class ForbiddenError extends OmsError {
+  readonly code = 'forbidden';
+}
+
 export class PayloadTooLargeError extends OmsError {
   readonly code = 'payload_too_large';
 }

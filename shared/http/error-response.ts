@@ -2,6 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import {
   ConflictError,
+  ForbiddenError,
   MalformedRequestError,
   NotFoundError,
   OmsError,
@@ -38,6 +39,7 @@ export const ErrorBody = z
 const statusByClass: [new (...args: never[]) => OmsError, number][] = [
   [MalformedRequestError, 400],
   [UnauthorizedError, 401],
+  [ForbiddenError, 403],
   [NotFoundError, 404],
   [RouteNotFoundError, 404],
   [ConflictError, 409],

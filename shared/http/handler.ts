@@ -8,11 +8,13 @@ import { ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { parseJson, prototypeKeys } from '#shared/domain/json.ts';
 import { CORRELATION_HEADER, logger, metrics, setCorrelationId, tracer } from '#shared/observability/powertools.ts';
-import { bearerTokenVerifier } from './auth.ts';
+import { apiKeyRepository } from '#shared/adapters/dependencies.ts';
+import { PUBLIC_PRINCIPAL, requireScope, type Principal } from '#shared/domain/identity.ts';
+import { cognitoJwtVerifier, principalResolver } from './auth.ts';
 import { isJsonContentType, suppliedCorrelationId } from './headers.ts';
 import { errorResponse } from './error-response.ts';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#shared/domain/errors.ts';
-import { DEFAULT_MAX_BODY_BYTES, type Operation } from './operation.ts';
+import { DEFAULT_MAX_BODY_BYTES, requiredScope, type Operation } from './operation.ts';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -28,6 +30,8 @@ export interface HttpRequest<O extends Operation> {
   rawBody: Buffer;
   correlationId: string;
   event: APIGatewayProxyEventV2;
+  /** Who is calling (`public` on routes without auth): name it as the actor, check its channel or location limits. */
+  principal: Principal;
 }
 
 export interface HttpResult {
@@ -40,7 +44,8 @@ export interface HttpResult {
 
 /**
  * Wraps a use-case call as an API Gateway HTTP API (payload 2.0) handler.
- * In order: correlation id, bearer token (401), body size (413), Content-Type
+ * In order: correlation id, credential (401) and the operation's scope (403),
+ * body size (413), Content-Type
  * of an operation with a body (415: JSON only), JSON (400),
  * schema of path, query and body (422, every bad field named), then `run`.
  * Nothing reaches a use case, so nothing is written, until all checks pass.
@@ -50,7 +55,11 @@ export function httpHandler<const O extends Operation>(
   operation: O,
   run: (request: HttpRequest<O>, context: Context) => Promise<HttpResult>,
 ) {
-  const verifyToken = operation.auth === 'bearer' ? bearerTokenVerifier() : undefined;
+  const resolvePrincipal =
+    operation.auth === 'bearer'
+      ? principalResolver({ apiKey: (keyId) => apiKeyRepository().get(keyId), jwt: cognitoJwtVerifier() })
+      : undefined;
+  const scope = requiredScope(operation);
   const maxBodyBytes = operation.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   const handle = async (
@@ -61,7 +70,8 @@ export function httpHandler<const O extends Operation>(
     setCorrelationId(correlationId);
     try {
       const headers = event.headers ?? {};
-      await verifyToken?.(headers['authorization']);
+      const principal = resolvePrincipal ? await resolvePrincipal(headers['authorization']) : PUBLIC_PRINCIPAL;
+      if (resolvePrincipal) requireScope(principal, scope);
       const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
       if (rawBody.length > maxBodyBytes) {
         throw new PayloadTooLargeError(`The body is ${rawBody.length} bytes; the limit is ${maxBodyBytes}`);
@@ -82,7 +92,7 @@ export function httpHandler<const O extends Operation>(
       if (problems.length > 0) throw new ValidationError('The request does not match the schema', problems);
 
       const result = await run(
-        { params, query, body, headers, declaredHeaders, rawBody, correlationId, event } as HttpRequest<O>,
+        { params, query, body, headers, declaredHeaders, rawBody, correlationId, event, principal } as HttpRequest<O>,
         context,
       );
       if (result.raw) {

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import type { Scope } from '#shared/domain/identity.ts';
 
 /**
  * One HTTP operation of the OMS API, described once: the handler validates
@@ -12,6 +13,11 @@ export interface Operation {
   path: string;
   /** `bearer`: Authorization: Bearer <token>. `none`: public, or authenticated by the handler itself (signatures). */
   auth: 'bearer' | 'none';
+  /**
+   * The scope a `bearer` operation needs (docs/security.md): by default `read`
+   * for GET and `admin` for anything else. A principal without it gets 403.
+   */
+  scope?: Scope;
   summary: string;
   description?: string;
   tags: string[];
@@ -33,13 +39,18 @@ export interface Operation {
 }
 
 /**
- * An operation of the contract. One with a JSON `body` also answers 415 to
+ * An operation of the contract. A `bearer` one also answers 403 (scope). One with a JSON `body` also answers 415 to
  * a body that is not JSON (shared/http/handler.ts checks its Content-Type;
  * webhooks, with a `signedBody`, take what each channel sends).
  */
 export function defineOperation<const O extends Operation>(operation: O): O {
-  if (!operation.body || operation.errors.includes(415)) return operation;
-  return { ...operation, errors: [...operation.errors, 415].sort((a, b) => a - b) };
+  const added = [
+    ...(operation.body && !operation.errors.includes(415) ? [415] : []),
+    // Every authenticated operation answers 403 to a principal without its scope.
+    ...(operation.auth === 'bearer' && !operation.errors.includes(403) ? [403] : []),
+  ];
+  if (added.length === 0) return operation;
+  return { ...operation, errors: [...operation.errors, ...added].sort((a, b) => a - b) };
 }
 
 /** API Gateway route key: `PUT /v1/locations/{locationId}` or `$default`. */
@@ -48,3 +59,8 @@ export function routeKeyOf(operation: Pick<Operation, 'method' | 'path'>): strin
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** The scope a caller needs for `operation`: its own, or `read` for GET and `admin` otherwise. */
+export function requiredScope(operation: Pick<Operation, 'method' | 'scope'>): Scope {
+  return operation.scope ?? (operation.method === 'GET' ? 'read' : 'admin');
+}

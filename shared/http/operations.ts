@@ -21,6 +21,7 @@ import { defineOperation } from './operation.ts';
 import { returnOperations } from './return-operations.ts';
 import { exchangeOperations } from './exchange-operations.ts';
 import { channelSyncOperations } from './channel-sync-operations.ts';
+import { identityOperations } from './identity-operations.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
 
@@ -404,6 +405,7 @@ export const operations = {
     method: 'POST',
     path: '/v1/orders/{orderId}/shipments',
     auth: 'bearer',
+    scope: 'fulfillment:report',
     summary: 'Record units shipped from a location: their reservation becomes a sale',
     description:
       'For locations that do not report per fulfillment. If an open fulfillment at the location holds exactly these lines, it is marked shipped; other open fulfillments there make the report ambiguous (409 `fulfillment_open`).',
@@ -423,6 +425,7 @@ export const operations = {
     method: 'POST',
     path: '/v1/orders/{orderId}/cancel',
     auth: 'bearer',
+    scope: 'orders:write',
     summary: 'Cancel an order, or some of its units, before they ship; their stock is released',
     description:
       'Without `lines` the whole order is cancelled (409 `already_shipped` once anything shipped). With `lines` only those units are: their stock is released in the same transaction, fulfillments not yet accepted that held them are cancelled (the rest of their units get new ones), and the money follows the remaining lines (OrderLinesCancelled). 422 names a line or SKU the order does not have; 409 `not_cancellable` names units already shipped or more than are left (a partly shipped line loses all of its unshipped units or none), 409 `fulfillment_in_progress` units only an accepted fulfillment holds. Cancelling every unit left cancels the order.',
@@ -437,6 +440,7 @@ export const operations = {
     method: 'PATCH',
     path: '/v1/orders/{orderId}',
     auth: 'bearer',
+    scope: 'orders:write',
     summary: 'Edit an order before fulfillment: shipping address, lines, quantities (one change set)',
     description:
       '`If-Match: "<version>"` (the order\'s ETag) is required: 412 when the order changed since you read it. The stock delta is reserved and released in one transaction with the order (409 `insufficient_stock` naming the short SKUs, nothing changed); a new address re-routes the order when it changes the best locations, and fulfillments not yet accepted are re-made with new labels. 409 `not_editable` names what blocks: a fulfillment a location accepted, a shipped line, a status past routing. A card-paid order cannot cost more once authorized (409 `payment_increase_refused`). Answers the order and the change set (OrderEdited).',
@@ -525,6 +529,7 @@ export const operations = {
     method: 'POST',
     path: '/v1/routing/preview',
     auth: 'bearer',
+    scope: 'read',
     summary: 'What-if: route a hypothetical order on current stock, reserving nothing',
     description: 'Uses the channel\'s rule set (or `default`, or the built-in one), or `ruleSet` given inline to try rules before saving them.',
     tags: ['Routing'],
@@ -593,6 +598,7 @@ export const operations = {
     method: 'POST',
     path: '/v1/fulfillments/{fulfillmentId}/events',
     auth: 'bearer',
+    scope: 'fulfillment:report',
     summary: 'A location reports progress: accepted, rejected (with reason), picked, packed, shipped',
     description:
       'A repeat of the current status answers `unchanged` (safe to retry). A step back, or anything after a final status, is a 409 `invalid_transition`. `shipped` turns the reserved units into a sale; `rejected` re-routes the lines.',
@@ -842,6 +848,7 @@ export const operations = {
     method: 'POST',
     path: '/v1/orders',
     auth: 'bearer',
+    scope: 'orders:write',
     summary: 'Place an order from a POS or the web store',
     description:
       'Requires an `Idempotency-Key` header: the same key and body answer the first result again — the same status and the same body, byte for byte; the same key with another body is a 409. Amounts are integer minor units.',
@@ -924,6 +931,7 @@ export const operations = {
   ...returnOperations,
   ...exchangeOperations,
   ...channelSyncOperations,
+  ...identityOperations,
 };
 
 export type OperationId = keyof typeof operations;

@@ -54,6 +54,12 @@ export const keys = {
   channelList: (channelId: string) => ({ GSI1PK: 'CHANNELS', GSI1SK: channelId }),
   channelListPartition: 'CHANNELS',
 
+  /** An API key: its hash, scopes and limits (never the secret). */
+  apiKey: (keyId: string): ItemKey => ({ PK: `APIKEY#${keyId}`, SK: 'APIKEY' }),
+  /** GSI1: all API keys, by id (a few per till, WMS and person, written by administrators). */
+  apiKeyList: (keyId: string) => ({ GSI1PK: 'APIKEYS', GSI1SK: keyId }),
+  apiKeyListPartition: 'APIKEYS',
+
   /** The order aggregate: header, line chunks, reservations, shipments, timeline and sources share one partition. */
   order: (orderId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' }),
   orderPartition: (orderId: string): string => `ORDER#${orderId}`,

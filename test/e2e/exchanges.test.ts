@@ -232,7 +232,7 @@ describe('exchanges, claims and store credit, end to end in the local runtime', 
     expect(await timelineOf(orderId)).toEqual(expect.arrayContaining(['claim_created', 'claim_settled']));
     expect(oms.events.list().filter((e) => e['detail-type'] === 'ClaimCreated' && JSON.stringify(e.detail).includes(orderId))).toHaveLength(1);
     // Filed with its resolution and settled at once: one ClaimResolved naming the reship order (the replayed request published nothing).
-    expect(claimResolved(String(claimed.body['claimId']))).toEqual([expect.objectContaining({ orderId, resolution: 'reship', kind: 'lost', resolvedBy: 'api', reshipOrderId: reshipId })]);
+    expect(claimResolved(String(claimed.body['claimId']))).toEqual([expect.objectContaining({ orderId, resolution: 'reship', kind: 'lost', resolvedBy: 'bootstrap', reshipOrderId: reshipId })]);
     expect((await api('GET', `/v1/orders/${orderId}/claims`)).body.items).toHaveLength(1);
     await shipAll(reshipId);
     expect((await messages(reshipId)).filter((m) => m.template === 'exchange_shipped' && m.channel === 'email')).toHaveLength(1);

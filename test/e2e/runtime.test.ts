@@ -92,7 +92,7 @@ describe('events, workflows, mail and schedules', () => {
 
     const archived = oms.events.list().filter((e) => e['detail-type'] === 'LocationChanged');
     const popupEvent = archived.find((e) => (e.detail as { data: { location: { locationId: string } } }).data.location.locationId === 'popup-1');
-    expect(popupEvent?.detail).toMatchObject({ metadata: { correlationId: 'corr-popup-1', actor: 'api' } });
+    expect(popupEvent?.detail).toMatchObject({ metadata: { correlationId: 'corr-popup-1', actor: 'bootstrap' } });
 
     const mails = oms.mail.list().filter((m) => m.tags['locationId'] === 'popup-1');
     expect(mails).toHaveLength(1);

@@ -15,12 +15,14 @@ describe('OpenAPI', () => {
     expect(documented.map((d) => (d.op['operationId'] as string)).sort()).toEqual(publicOperations.map((o) => o.operationId).sort());
     const putLocation = document.paths['/v1/locations/{locationId}']?.['put'] as Record<string, unknown>;
     expect(putLocation['security']).toEqual([{ bearerAuth: [] }]);
-    expect(Object.keys(putLocation['responses'] as object).sort()).toEqual(['200', '201', '400', '401', '409', '412', '413', '415', '422']);
+    expect(Object.keys(putLocation['responses'] as object).sort()).toEqual(['200', '201', '400', '401', '403', '409', '412', '413', '415', '422']);
     // 415 (not JSON) on every operation with a JSON body, and on no webhook (they take what each channel sends).
     for (const operation of Object.values(operations)) {
       const responses = Object.keys((document.paths[operation.path]?.[operation.method.toLowerCase()] as { responses?: object } | undefined)?.responses ?? {});
       if (operation.path === '$default') continue;
       expect(responses.includes('415'), operation.operationId).toBe('body' in operation && operation.body !== undefined);
+      // 403 (a scope or a channel/location limit) on every operation that takes a credential.
+      expect(responses.includes('403'), operation.operationId).toBe(operation.auth === 'bearer');
     }
   });
 
