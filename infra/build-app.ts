@@ -81,6 +81,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     shopifyEventSource: app.node.tryGetContext('shopifyEventSource') as string | undefined,
     eventDeadLetters: stateful.eventDeadLetters,
     scheduleDeadLetters: stateful.scheduleDeadLetters,
+    failedInvocations: stateful.failedInvocations,
     apiToken: stateful.apiToken,
     carrierWebhookSecret: stateful.carrierWebhookSecret,
     alarmTopic: stateful.alarmTopic,

@@ -366,6 +366,23 @@ export interface FulfillmentRepository {
   savePayment(payment: Payment, expectedVersion: number | null, writes: OrderWrites): Promise<void>;
 }
 
+/** A shipment as recorded with its sale (the reconciler checks each has its invoice). */
+export interface RecordedShipment {
+  orderId: string;
+  shipmentId: string;
+  locationId: string;
+  lines: { sku: string; quantity: number }[];
+  shippedAt: string;
+}
+
+/** What the reconciler reads besides the order list by status, and the `recovered` entries it writes (shared/use-cases/reconcile.ts). */
+export interface ReconcileRepository {
+  /** Shipments shipped between `from` and `to` (ISO instants), read by the hour they shipped: a bounded query per hour, never a scan. */
+  shippedBetween(from: string, to: string): Promise<RecordedShipment[]>;
+  /** Appends an entry to the order's timeline (what the reconciler found stuck and what it did; the step it re-ran wrote its own change). */
+  recordRecovery(orderId: string, entry: TimelineEntry): Promise<void>;
+}
+
 export interface InvoiceRepository {
   get(invoiceId: string): Promise<Invoice | undefined>;
   forOrder(orderId: string): Promise<Invoice[]>;

@@ -15,6 +15,8 @@ export interface AwsEndpointTargets {
   mail: RecordLog<SentMail>;
   sms: RecordLog<SentSms>;
   invoke(functionName: string, payload: unknown): Promise<unknown>;
+  /** `InvocationType: Event`: accepted at once; Lambda's retries and on-failure destination follow. */
+  invokeAsync(functionName: string, payload: unknown): void;
   schedules: {
     put(schedule: { name: string; group: string; expression: string; targetArn: string; input: unknown; retryAttempts: number; maxEventAgeSeconds: number }): void;
     remove(name: string, group: string): boolean;
@@ -82,8 +84,8 @@ async function route(targets: AwsEndpointTargets, request: IncomingMessage, resp
     const name = functionNameOf(decodeURIComponent(invoke[1]));
     const payload = body ? (JSON.parse(body) as unknown) : {};
     if (request.headers['x-amz-invocation-type'] === 'Event') {
-      // Asynchronous: accepted now, run in the background (Lambda's own retries are not emulated).
-      void targets.invoke(name, payload).catch(() => undefined);
+      // Asynchronous: accepted now, run in the background with Lambda's 2 retries, then the on-failure destination.
+      targets.invokeAsync(name, payload);
       response.writeHead(202);
       response.end();
       return;

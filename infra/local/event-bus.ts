@@ -35,7 +35,7 @@ export type RuleTarget = RuleSpec['target'];
  */
 export class LocalEventBus {
   readonly #rules: readonly RuleSpec[];
-  readonly #deliver: (target: RuleTarget, event: BusEvent) => Promise<void>;
+  readonly #deliver: (target: RuleTarget, event: BusEvent, ruleId: string) => Promise<void>;
   readonly #deadLetters: RecordLog<DeadLetter>;
   readonly #archive: RecordLog<ArchivedEvent>;
   readonly #inFlight = new Set<Promise<void>>();
@@ -43,7 +43,8 @@ export class LocalEventBus {
 
   constructor(options: {
     rules: readonly RuleSpec[];
-    deliver: (target: RuleTarget, event: BusEvent) => Promise<void>;
+    /** Delivers to the target; a function target resolves once Lambda accepted it (its own retries and destination follow, see async-invoker.ts). */
+    deliver: (target: RuleTarget, event: BusEvent, ruleId: string) => Promise<void>;
     deadLetters: RecordLog<DeadLetter>;
     archive: RecordLog<ArchivedEvent>;
     /** First back-off between delivery attempts (doubles each time). */
@@ -99,7 +100,7 @@ export class LocalEventBus {
   }
 
   async #deliverWithRetries(rule: RuleSpec, event: BusEvent): Promise<void> {
-    const result = await withRetries(() => this.#deliver(rule.target, event), {
+    const result = await withRetries(() => this.#deliver(rule.target, event, rule.id), {
       retryAttempts: rule.retryAttempts,
       maxAgeMs: rule.maxEventAgeSeconds * 1000,
       baseDelayMs: this.#retryBaseDelayMs,

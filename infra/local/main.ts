@@ -11,6 +11,7 @@ import { startOms } from './runtime.ts';
  *   npm start -- --reset            wipe .oms/ first
  *   npm start -- --port 4000        (or PORT=4000)
  *   npm start -- --log-level INFO   handler logs (default WARN)
+ *   npm start -- --redrive          invoke again what failed its asynchronous retries (failed-invocations.jsonl)
  */
 const { values: flags } = parseArgs({
   options: {
@@ -20,13 +21,14 @@ const { values: flags } = parseArgs({
     host: { type: 'string' },
     'data-dir': { type: 'string' },
     'log-level': { type: 'string' },
+    redrive: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (flags.help) {
   console.log(
-    'Usage: npm start -- [--in-memory] [--reset] [--port N] [--host ADDR] [--data-dir DIR] [--log-level WARN|INFO|DEBUG]',
+    'Usage: npm start -- [--in-memory] [--reset] [--port N] [--host ADDR] [--data-dir DIR] [--log-level WARN|INFO|DEBUG] [--redrive]',
   );
   process.exit(0);
 }
@@ -66,6 +68,7 @@ OMS is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
   Workflows   ${oms.workflows.workflows.join(', ')}
   Schedules   ${Object.entries(oms.scheduler.nextRuns()).map(([id, at]) => `${id} next at ${at}`).join('; ')}
   Processes   node ${process.pid}, DynamoDB Local ${oms.dynamoPid ?? '(not started here)'}
+  Failed      ${oms.failedInvocations.list().length} asynchronous invocations kept in ${oms.failedInvocations.file ?? 'memory'}${flags.redrive ? `; ${await oms.redriveFailedInvocations()} redriven now` : ' (npm start -- --redrive invokes them again)'}
 
 Ctrl-C stops everything cleanly.`);
 

@@ -10,6 +10,7 @@ import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
 import { createAwsEndpoints, functionNameOf } from './aws-endpoints.ts';
+import { LocalAsyncInvoker, type FailedInvocation } from './async-invoker.ts';
 import { documentClient } from '#shared/store/client.ts';
 import { Faults, faultsFromEnv, type FaultOptions } from './faults.ts';
 import { renderInputTemplate, valueAt } from './input-template.ts';
@@ -74,6 +75,10 @@ export interface RunningOms {
   /** SMS sent through SNS (the local SMS outbox). */
   sms: RecordLog<SentSms>;
   deadLetters: RecordLog<DeadLetter>;
+  /** The on-failure destination of asynchronous invocations (rule and schedule targets, the poll function): what failed its 2 retries. */
+  failedInvocations: RecordLog<FailedInvocation>;
+  /** Invokes again, asynchronously, the failed invocations `select` picks (default: all not redriven yet); resolves to how many. */
+  redriveFailedInvocations(select?: (failed: FailedInvocation) => boolean): Promise<number>;
   events: RecordLog<ArchivedEvent>;
   /** The injected faults and their counts; undefined when the runtime runs without faults. */
   faults: Faults | undefined;
@@ -120,16 +125,23 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const sms = new RecordLog<SentSms>(file('mail/sms.jsonl'));
     const deadLetters = new RecordLog<DeadLetter>(file('dead-letters.jsonl'));
     const events = new RecordLog<ArchivedEvent>(file('events.jsonl'));
+    const failedInvocations = new RecordLog<FailedInvocation>(file('failed-invocations.jsonl'));
+    // Which failed invocations were redriven already (kept, so a restart does not redrive them again).
+    const redrivenLog = new RecordLog<{ requestId: string; at: string }>(file('redriven-invocations.jsonl'));
 
     // The AWS endpoints are up before the handlers load (their SDK clients read the endpoint at start);
     // the Lambda host and scheduler they forward to are bound below.
-    const late: { lambdas?: LambdaHost; scheduler?: LocalScheduler } = {};
+    const late: { lambdas?: LambdaHost; scheduler?: LocalScheduler; asyncInvoker?: LocalAsyncInvoker } = {};
     const awsEndpoints = createAwsEndpoints({
       mail,
       sms,
       invoke: (name, payload) => {
         if (!late.lambdas) throw new Error('The runtime is still starting');
         return late.lambdas.invoke(name as FunctionName, payload);
+      },
+      invokeAsync: (name, payload) => {
+        if (!late.asyncInvoker) throw new Error('The runtime is still starting');
+        void late.asyncInvoker.invoke(name as FunctionName, payload);
       },
       schedules: {
         put: (schedule) =>
@@ -201,6 +213,10 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const lambdas = new LambdaHost(faults ? { faults } : {});
     await lambdas.loadAll();
     late.lambdas = lambdas;
+    // Rule targets, schedules and `InvocationType: Event` calls go through Lambda's asynchronous invocation: 2 retries, then the destination.
+    const asyncInvoker = new LocalAsyncInvoker({ invoke: (fn, payload) => lambdas.invoke(fn, payload), destination: failedInvocations });
+    late.asyncInvoker = asyncInvoker;
+    const redriven = new Set(redrivenLog.list().map((r) => r.requestId));
     const workflows = new LocalStepFunctions(definitions, lambdas);
     cleanups.push(() => workflows.stop());
 
@@ -219,11 +235,11 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       rules,
       deadLetters,
       archive: events,
-      deliver: async (target, event) => {
+      deliver: async (target, event, ruleId) => {
         faults?.beforeDelivery();
         if ('workflow' in target) workflows.startExecution(target.workflow, event);
         else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(target.message === 'event' ? event : event.detail)]);
-        else await lambdas.invoke(target.function, event);
+        else await asyncInvoker.invoke(target.function, event, `rule:${ruleId}`);
       },
     });
     cleanups.push(() => bus.idle(10_000));
@@ -267,7 +283,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const scheduler = new LocalScheduler({
       schedules,
       deadLetters,
-      invoke: (fn, input) => lambdas.invoke(fn, input),
+      invoke: (fn, input, scheduleId) => asyncInvoker.invoke(fn, input, `schedule:${scheduleId}`),
     });
     late.scheduler = scheduler;
     if (options.schedules !== false) scheduler.start();
@@ -296,14 +312,25 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       mail,
       sms,
       deadLetters,
+      failedInvocations,
+      async redriveFailedInvocations(select = (failed) => !redriven.has(failed.requestContext.requestId)) {
+        const picked = failedInvocations.list().filter(select);
+        for (const failed of picked) {
+          redriven.add(failed.requestContext.requestId);
+          redrivenLog.append({ requestId: failed.requestContext.requestId, at: new Date().toISOString() });
+          void asyncInvoker.invoke(functionNameOf(failed.requestContext.functionArn.replace(/:\$LATEST$/, '')) as FunctionName, failed.requestPayload, `redrive:${failed.invokedBy}`);
+        }
+        return picked.length;
+      },
       events,
       faults,
       async settle(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         // Publishing can start executions and captures that write more to the stream: repeat until quiet.
-        const quiet = () => bus.inFlight === 0 && lambdas.inFlight === 0 && Object.values(localQueues).every((queue) => queue.depth === 0);
+        const quiet = () => bus.inFlight === 0 && lambdas.inFlight === 0 && asyncInvoker.inFlight === 0 && Object.values(localQueues).every((queue) => queue.depth === 0);
         for (let round = 0; round < 10 && Date.now() < deadline; round++) {
           await lambdas.idle(deadline - Date.now());
+          await asyncInvoker.idle(deadline - Date.now());
           await pump.drain(deadline - Date.now());
           for (const queue of Object.values(localQueues)) await queue.idle(deadline - Date.now());
           await bus.idle(deadline - Date.now());

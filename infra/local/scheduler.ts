@@ -15,7 +15,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class LocalScheduler {
   readonly #schedules: ScheduleSpec[];
-  readonly #invoke: (fn: FunctionName, input: unknown) => Promise<unknown>;
+  readonly #invoke: (fn: FunctionName, input: unknown, scheduleId: string) => Promise<unknown>;
   readonly #deadLetters: RecordLog<DeadLetter>;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -25,7 +25,8 @@ export class LocalScheduler {
 
   constructor(options: {
     schedules: readonly ScheduleSpec[];
-    invoke: (fn: FunctionName, input: unknown) => Promise<unknown>;
+    /** Invokes the target; resolving `false` means Lambda took the event but it failed into the on-failure destination (no dead letter). */
+    invoke: (fn: FunctionName, input: unknown, scheduleId: string) => Promise<unknown>;
     deadLetters: RecordLog<DeadLetter>;
   }) {
     this.#schedules = [...options.schedules];
@@ -106,12 +107,13 @@ export class LocalScheduler {
   }
 
   async #fire(schedule: ScheduleSpec): Promise<boolean> {
-    const result = await withRetries(() => this.#invoke(schedule.target.function, schedule.input), {
+    const result = await withRetries(() => this.#invoke(schedule.target.function, schedule.input, schedule.id), {
       retryAttempts: schedule.retryAttempts,
       maxAgeMs: schedule.maxEventAgeSeconds * 1000,
     });
-    this.fired.push({ id: schedule.id, at: new Date().toISOString(), ok: result.ok });
-    if (result.ok) return true;
+    const ok = result.ok && result.value !== false;
+    this.fired.push({ id: schedule.id, at: new Date().toISOString(), ok });
+    if (result.ok) return ok;
     logger.error('Scheduled job failed; dead-lettered', { schedule: schedule.id, error: errorMessage(result.error) });
     this.#deadLetters.append({
       source: `schedule:${schedule.id}`,

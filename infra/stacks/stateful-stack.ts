@@ -37,6 +37,8 @@ export class StatefulStack extends Stack {
   readonly pipeDeadLetters: Queue;
   readonly eventDeadLetters: Queue;
   readonly scheduleDeadLetters: Queue;
+  /** On-failure destination of every asynchronously invoked function: Lambda's record, the event under requestPayload (docs/operations.md, redrive). */
+  readonly failedInvocations: Queue;
   /** Work queues of infra/topology/queues.ts, each with its dead-letter queue. */
   readonly queues: Record<QueueName, { queue: Queue; deadLetters: Queue }>;
   /** Holds the per-channel poll schedules the OMS creates at run time. */
@@ -120,6 +122,7 @@ export class StatefulStack extends Stack {
     this.pipeDeadLetters = deadLetterQueue('PipeDeadLetters', 'Stream records the outbox or inbox pipe gave up on');
     this.eventDeadLetters = deadLetterQueue('EventDeadLetters', 'Events a rule could not deliver to its target');
     this.scheduleDeadLetters = deadLetterQueue('ScheduleDeadLetters', 'Scheduled invocations that failed every retry');
+    this.failedInvocations = deadLetterQueue('FailedInvocations', 'Asynchronous invocations that failed Lambda\'s 2 retries (on-failure destination)');
     this.queues = {} as Record<QueueName, { queue: Queue; deadLetters: Queue }>;
     for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
       const id = name.charAt(0).toUpperCase() + name.slice(1);

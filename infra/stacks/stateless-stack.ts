@@ -16,6 +16,7 @@ import { LambdaInvoke as ScheduleLambdaInvoke } from 'aws-cdk-lib/aws-scheduler-
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
@@ -27,6 +28,7 @@ import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
 import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
+import { asyncInvocation, asynchronousFunctions } from '../topology/async-invocations.ts';
 import { WORKFLOW_TAG, workflows, type WorkflowName } from '../topology/workflows.ts';
 import { workflowBuilders } from '../workflows/index.ts';
 
@@ -37,6 +39,8 @@ export interface StatelessStackProps extends StackProps {
   pipeDeadLetters: Queue;
   eventDeadLetters: Queue;
   scheduleDeadLetters: Queue;
+  /** On-failure destination of the asynchronously invoked functions. */
+  failedInvocations: Queue;
   queues: Record<QueueName, { queue: Queue; deadLetters: Queue }>;
   pollSchedules: ScheduleGroup;
   apiToken: Secret;
@@ -81,6 +85,7 @@ export class StatelessStack extends Stack {
       { ...props, logGroup: this.functionLogs, alarmAction: this.#alarmAction },
     );
     this.#wireCrossFunctionAccess(props, this.functions);
+    this.#configureAsyncInvocations(props);
     const fn = (name: FunctionName) => functionOf(this.functions, name, this.stackName);
 
     this.stateMachines = this.#createWorkflows(props);
@@ -175,6 +180,25 @@ export class StatelessStack extends Stack {
     this.#alarm('ScheduleDeadLetters', props.scheduleDeadLetters.metricApproximateNumberOfMessagesVisible(), 'Scheduled jobs were dead-lettered');
 
     this.#suppressFindings();
+  }
+
+  /**
+   * Lambda retries an asynchronous invocation twice and then drops it unless the function has an on-failure
+   * destination: every function a rule, a schedule or `InvocationType: Event` starts sends what still fails to the
+   * FailedInvocations queue (the original event under requestPayload, redrivable: docs/operations.md).
+   */
+  #configureAsyncInvocations(props: StatelessStackProps): void {
+    const destination = new SqsDestination(Queue.fromQueueArn(this, 'FailedInvocationsRef', props.failedInvocations.queueArn));
+    for (const name of asynchronousFunctions()) {
+      const fn = this.functions[name];
+      if (!fn) continue;
+      fn.configureAsyncInvoke({
+        retryAttempts: asyncInvocation.retryAttempts,
+        maxEventAge: Duration.seconds(asyncInvocation.maxEventAgeSeconds),
+        onFailure: destination,
+      });
+    }
+    this.#alarm('FailedInvocations', props.failedInvocations.metricApproximateNumberOfMessagesVisible(), 'An asynchronous invocation failed every retry (redrive: docs/operations.md)');
   }
 
   #wireCrossFunctionAccess(props: StatelessStackProps, created: Partial<Record<FunctionName, IFunction>>): void {

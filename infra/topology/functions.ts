@@ -108,6 +108,12 @@ export const functions = {
     description: 'Daily operations digest e-mail',
     access: ['table:read', 'mail:send'],
   },
+  reconcileOrders: {
+    entry: 'functions/ops/reconcile-orders.ts',
+    description: 'Every 5 minutes: orders stuck received, reserved or shipped without an invoice are driven on (each recovery on the timeline)',
+    access: ['table:write', 'payment:secret', 'carrier:api', 'documents:write'],
+    timeoutSeconds: 300,
+  },
 
   receiveWebhook: {
     entry: 'functions/webhooks/receive-webhook.ts',

@@ -48,6 +48,16 @@ export const schedules: ScheduleSpec[] = [
     maxEventAgeSeconds: 300,
   },
   {
+    id: 'Reconciler',
+    description: 'Orders stuck received, reserved (not held) or shipped without an invoice longer than they should be are driven on by re-running their idempotent step',
+    expression: 'rate(5 minutes)',
+    timezone: 'UTC',
+    target: { function: 'reconcileOrders' },
+    input: { job: 'reconcile-orders' },
+    retryAttempts: 2,
+    maxEventAgeSeconds: 300,
+  },
+  {
     id: 'ReturnExpiry',
     description: 'Approved returns not sent back by their deadline expire',
     expression: 'rate(1 hour)',

@@ -32,6 +32,7 @@ import type { RuleSet } from '#shared/domain/routing.ts';
 import { ruleSetForChannel } from '#shared/use-cases/routing.ts';
 import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts';
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
+import { DynamoReconcileRepository } from '#shared/store/reconcile-repository.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
 import { DynamoMailFeedbackRepository } from '#shared/store/mail-feedback-repository.ts';
@@ -104,6 +105,7 @@ export const reservationDeps = once(() => ({
 export const routingRuleRepository = once(() => new DynamoRoutingRuleRepository(documentClient(), tableName()));
 export const fulfillmentRepository = once(() => new DynamoFulfillmentRepository(documentClient(), tableName()));
 export const invoiceRepository = once(() => new DynamoInvoiceRepository(documentClient(), tableName()));
+export const reconcileRepository = once(() => new DynamoReconcileRepository(documentClient(), tableName()));
 export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
 export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
 /**

@@ -304,7 +304,12 @@ export class DynamoInventoryRepository implements InventoryRepository {
         item: {
           Put: {
             TableName: this.#tableName,
-            Item: { ...keys.shipment(commit.shipment.orderId, commit.shipment.shipmentId), [table.entityAttribute]: 'Shipment', ...commit.shipment },
+            Item: {
+              ...keys.shipment(commit.shipment.orderId, commit.shipment.shipmentId),
+              ...keys.shipmentShipped(commit.shipment.shippedAt, commit.shipment.orderId, commit.shipment.shipmentId),
+              [table.entityAttribute]: 'Shipment',
+              ...commit.shipment,
+            },
             ConditionExpression: `attribute_not_exists(${table.partitionKey})`,
           },
         },

@@ -82,6 +82,10 @@ export const keys = {
   }),
   sourcePrefix: 'SOURCE#',
   shipment: (orderId: string, shipmentId: string): ItemKey => ({ PK: `ORDER#${orderId}`, SK: `SHIPMENT#${shipmentId}` }),
+  /** GSI2 of a shipment: the reconciler reads shipments by the hour they shipped (shipped but never invoiced), never scanning. */
+  shipmentShipped: (shippedAt: string, orderId: string, shipmentId: string) => ({ GSI2PK: `SHIPPED#${shippedAt.slice(0, 13)}`, GSI2SK: `${shippedAt}#${orderId}#${shipmentId}` }),
+  /** The GSI2 partition of the shipments shipped in `hour` (`YYYY-MM-DDTHH`). */
+  shippedPartition: (hour: string): string => `SHIPPED#${hour}`,
   /**
    * GSI1/GSI2/GSI3 of an order header: all orders, a channel's orders, orders
    * in a status; each bucketed by the month the order was placed and spread

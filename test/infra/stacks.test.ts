@@ -39,8 +39,8 @@ describe('stateful stack', () => {
   it('has the event bus with an archive of every event, and encrypted queues each with a dead-letter queue', () => {
     synth.statefulTemplate.resourceCountIs('AWS::Events::EventBus', 1);
     synth.statefulTemplate.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
-    // pipe, event and schedule dead letters + a work queue and its dead letters per topology queue
-    synth.statefulTemplate.resourceCountIs('AWS::SQS::Queue', 3 + 2 * Object.keys(queues).length);
+    // pipe, event and schedule dead letters, the failed asynchronous invocations + a work queue and its dead letters per topology queue
+    synth.statefulTemplate.resourceCountIs('AWS::SQS::Queue', 4 + 2 * Object.keys(queues).length);
     synth.statefulTemplate.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     synth.statefulTemplate.resourcePropertiesCountIs('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: Match.anyValue() }) }, Object.keys(queues).length);
   });

@@ -1,0 +1,37 @@
+import * as z from 'zod';
+import { fulfillmentDeps, invoiceDeps, invoiceRepository, orderRepository, paymentDeps, reconcileRepository, reservationDeps, ruleSetFor } from '#shared/adapters/dependencies.ts';
+import { systemClock } from '#shared/domain/clock.ts';
+import { logger } from '#shared/observability/powertools.ts';
+import { taskHandler } from '#shared/tasks/handler.ts';
+import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
+import { issueInvoice } from '#shared/use-cases/invoices.ts';
+import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
+import { reconcileOrders, type ReconcileDeps } from '#shared/use-cases/reconcile.ts';
+import { reserveOrder } from '#shared/use-cases/reservations.ts';
+
+const deps: ReconcileDeps = {
+  orders: orderRepository(),
+  reconcile: reconcileRepository(),
+  invoices: invoiceRepository(),
+  ruleSetFor: ruleSetFor(),
+  clock: systemClock,
+  steps: {
+    reserve: (command) => reserveOrder(reservationDeps(), command),
+    confirmPayment: (command) => confirmPayment(paymentDeps(), command),
+    cancelUnpaidOrder: (command) => cancelUnpaidOrder(paymentDeps(), command),
+    createFulfillments: (command) => createFulfillments(fulfillmentDeps(), command),
+    capturePayment: (command) => capturePayment(paymentDeps(), command),
+    issueInvoice: (command) => issueInvoice(invoiceDeps(), command),
+  },
+};
+
+/**
+ * Scheduled every 5 minutes (infra/topology/schedules.ts): orders stuck
+ * received, reserved, or shipped without an invoice are driven on by the step
+ * that should have moved them (shared/use-cases/reconcile.ts).
+ */
+export const handler = taskHandler(z.object({ job: z.literal('reconcile-orders') }), async () => {
+  const report = await reconcileOrders(deps);
+  if (report.recovered.length > 0 || report.failed.length > 0) logger.warn('Reconciler drove stuck orders on', { recovered: report.recovered, failed: report.failed });
+  return report;
+});

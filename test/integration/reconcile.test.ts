@@ -1,0 +1,218 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, type Clock } from '#shared/domain/clock.ts';
+import type { MailMessage } from '#shared/ports.ts';
+import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { notifyCustomer } from '#shared/use-cases/notifications.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { DynamoReconcileRepository } from '#shared/store/reconcile-repository.ts';
+import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
+import { issueInvoice } from '#shared/use-cases/invoices.ts';
+import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
+import { reconcileOrders, type ReconcileDeps, type ReconcileSteps } from '#shared/use-cases/reconcile.ts';
+import { reserveOrder } from '#shared/use-cases/reservations.ts';
+import { must } from '../support/fixtures.ts';
+import { fulfillmentWorld } from '../support/fulfillment.ts';
+import { inventoryWorld } from '../support/inventory.ts';
+import { useTestTable } from '../support/table.ts';
+
+/** The reconciler against DynamoDB Local: stuck orders driven on once, each recovery on the timeline, a second run changing nothing. */
+let db: DynamoDBDocumentClient;
+let tableName: string;
+let world: ReturnType<typeof fulfillmentWorld>;
+/** What reservations need (the inventory world's deps; the fulfillment world's replace them). */
+let reservation: ReturnType<typeof inventoryWorld>['deps'];
+
+beforeAll(async () => {
+  ({ db, tableName } = await useTestTable());
+  world = fulfillmentWorld(db, tableName);
+  reservation = inventoryWorld(db, tableName).deps;
+  await world.location('wh-rec', { capabilities: ['ship'] });
+});
+
+/** A web-store order paid by card through the sandbox provider: the OMS authorizes, and captures as parcels ship. */
+const cardPaid = () => ({
+  channel: { channelId: 'web', channelType: 'web' as const, externalOrderId: newId() },
+  payment: { state: 'authorized' as const, provider: 'sandbox', reference: 'pm_card_visa' },
+});
+
+const minutesFromNow = (minutes: number): Clock => {
+  const at = Date.now() + minutes * 60_000;
+  return { now: () => new Date(at) };
+};
+
+/** The real steps (the use cases the rules and workflows run), with the calls counted. */
+function realSteps(): ReconcileSteps & { calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const count = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => (...args: A) => ((calls[name] = (calls[name] ?? 0) + 1), fn(...args));
+  return {
+    calls,
+    reserve: count('reserve', (command) => reserveOrder(reservation, command)),
+    confirmPayment: count('confirmPayment', (command) => confirmPayment(world.deps, command)),
+    cancelUnpaidOrder: count('cancelUnpaidOrder', (command) => cancelUnpaidOrder(world.deps, command)),
+    createFulfillments: count('createFulfillments', (command) => createFulfillments(world.deps, command)),
+    capturePayment: count('capturePayment', (command) => capturePayment(world.deps, command)),
+    issueInvoice: count('issueInvoice', (command) => issueInvoice(world.deps, command)),
+  };
+}
+
+function reconcileDeps(clock: Clock, steps: ReconcileSteps, settings: ReconcileDeps['settings'] = {}): ReconcileDeps {
+  return {
+    orders: world.orders,
+    reconcile: new DynamoReconcileRepository(db, tableName),
+    invoices: world.invoices,
+    ruleSetFor: world.deps.ruleSetFor,
+    steps,
+    clock,
+    settings,
+  };
+}
+
+async function recoveredEntries(orderId: string) {
+  const page = await world.orders.timeline(orderId, { limit: 100 });
+  return page.items.filter((entry) => entry.type === 'recovered');
+}
+
+describe('reconciler', () => {
+  it('reserves, once, an order left received by a failed reservation; a second run changes nothing more', async () => {
+    const sku = `REC-${newId()}`;
+    await world.receive(sku, 'wh-rec', 5);
+    // Captured, but its OrderReceived delivery failed for good: never reserved.
+    const order = await world.order([{ sku, quantity: 2 }]);
+    const steps = realSteps();
+    // Too early: not stuck yet.
+    const early = await reconcileOrders(reconcileDeps(minutesFromNow(5), steps));
+    expect(early.recovered.filter((r) => r.orderId === order.orderId)).toEqual([]);
+
+    // 20 minutes later (reserved orders get an hour in this test, so the second run sees only what the first did).
+    const later = reconcileDeps(minutesFromNow(20), steps, { reservedMinutes: 60 });
+    const first = await reconcileOrders(later);
+    expect(first.recovered.filter((r) => r.orderId === order.orderId)).toEqual([{ orderId: order.orderId, stuck: 'received', outcome: 'reserved' }]);
+    expect(must(await world.orders.get(order.orderId)).status).toBe('reserved');
+    expect((await world.inventory.reservation(order.orderId))?.allocations).toEqual([expect.objectContaining({ sku, locationId: 'wh-rec', quantity: 2 })]);
+    const entries = await recoveredEntries(order.orderId);
+    expect(entries).toEqual([expect.objectContaining({ actor: 'reconciler', data: { stuck: 'received', outcome: 'reserved' } })]);
+    expect(entries[0]?.message).toContain('received and not reserved');
+
+    const second = await reconcileOrders(later);
+    expect([...second.recovered, ...second.unchanged, ...second.failed].filter((r) => r.orderId === order.orderId)).toEqual([]);
+    expect(await recoveredEntries(order.orderId)).toHaveLength(1);
+    expect((await world.inventory.stock(sku)).positions).toEqual([expect.objectContaining({ locationId: 'wh-rec', reserved: 2 })]);
+  });
+
+  it('hands a reserved order whose fulfillOrder execution failed to its location, once', async () => {
+    const sku = `RES-${newId()}`;
+    await world.receive(sku, 'wh-rec', 3);
+    const order = await world.order([{ sku, quantity: 1 }], cardPaid());
+    expect((await reserveOrder(reservation, { orderId: order.orderId, actor: 'test' })).outcome).toBe('reserved');
+    const steps = realSteps();
+    const later = reconcileDeps(minutesFromNow(20), steps);
+    const first = await reconcileOrders(later);
+    expect(first.recovered.filter((r) => r.orderId === order.orderId)).toEqual([{ orderId: order.orderId, stuck: 'reserved', outcome: 'fulfillments_created' }]);
+    const fulfillments = await world.fulfillments.forOrder(order.orderId);
+    expect(fulfillments).toHaveLength(1);
+    expect((await world.fulfillments.payment(order.orderId))?.status).toBe('authorized');
+    await reconcileOrders(later);
+    expect(await world.fulfillments.forOrder(order.orderId)).toHaveLength(1);
+    expect(await recoveredEntries(order.orderId)).toEqual([expect.objectContaining({ data: { stuck: 'reserved', outcome: 'fulfillments_created' } })]);
+  });
+
+  it('leaves a reserved order held for review alone', async () => {
+    const sku = `HLD-${newId()}`;
+    await world.receive(sku, 'wh-rec', 3);
+    const placed = await world.order([{ sku, quantity: 1 }]);
+    await reserveOrder(reservation, { orderId: placed.orderId, actor: 'test' });
+    const order = must(await world.orders.get(placed.orderId));
+    const held = { ...order, fulfillmentHold: { reason: 'fraud_review' as const, since: new Date().toISOString(), placedBy: { type: 'person' as const, name: 'test' } }, version: order.version + 1 };
+    await world.orders.update(held, { previous: order, timeline: [], events: [] });
+    const steps = realSteps();
+    const report = await reconcileOrders(reconcileDeps(minutesFromNow(20), steps));
+    expect([...report.recovered, ...report.unchanged, ...report.failed].filter((r) => r.orderId === order.orderId)).toEqual([]);
+    expect(await world.fulfillments.forOrder(order.orderId)).toEqual([]);
+  });
+
+  it('captures and invoices, once, a shipment whose completeShipment execution failed; a capture that throws once is recovered by the next run', async () => {
+    const { order, parcel } = await world.shippedParcel(cardPaid());
+    expect(await world.invoices.forOrder(order.orderId)).toEqual([]);
+    const steps = realSteps();
+    let outage = true;
+    const flaky: ReconcileSteps = {
+      ...steps,
+      capturePayment: async (command) => {
+        if (outage) {
+          outage = false;
+          throw new Error('payment provider unavailable');
+        }
+        return steps.capturePayment(command);
+      },
+    };
+    const later = reconcileDeps(minutesFromNow(40), flaky);
+
+    const first = await reconcileOrders(later);
+    expect(first.failed.filter((r) => r.orderId === order.orderId)).toEqual([
+      { orderId: order.orderId, stuck: 'uninvoiced', shipmentId: parcel.fulfillmentId, outcome: 'failed', error: 'payment provider unavailable' },
+    ]);
+    expect(await world.invoices.forOrder(order.orderId)).toEqual([]);
+    expect(await recoveredEntries(order.orderId)).toEqual([]);
+
+    const second = await reconcileOrders(later);
+    expect(second.recovered.filter((r) => r.orderId === order.orderId)).toEqual([
+      { orderId: order.orderId, stuck: 'uninvoiced', shipmentId: parcel.fulfillmentId, outcome: 'capture_captured:invoice_issued' },
+    ]);
+    const payment = must(await world.fulfillments.payment(order.orderId));
+    expect(payment.captures).toEqual([expect.objectContaining({ shipmentId: parcel.fulfillmentId })]);
+    expect(payment.status).toBe('captured');
+    expect(await world.invoices.forOrder(order.orderId)).toHaveLength(1);
+
+    const third = await reconcileOrders(later);
+    expect([...third.recovered, ...third.unchanged, ...third.failed].filter((r) => r.orderId === order.orderId)).toEqual([]);
+    expect(await world.invoices.forOrder(order.orderId)).toHaveLength(1);
+    expect(must(await world.fulfillments.payment(order.orderId)).captures).toHaveLength(1);
+    expect(await recoveredEntries(order.orderId)).toEqual([expect.objectContaining({ data: { stuck: 'uninvoiced', outcome: 'capture_captured:invoice_issued', shipmentId: parcel.fulfillmentId } })]);
+  });
+
+  it('finds shipments by the hour they shipped, within the window only', async () => {
+    const { order, parcel } = await world.shippedParcel();
+    const repository = new DynamoReconcileRepository(db, tableName);
+    const shippedAt = must(parcel.shippedAt);
+    const around = await repository.shippedBetween(new Date(Date.parse(shippedAt) - 3 * 3_600_000).toISOString(), new Date(Date.parse(shippedAt) + 1000).toISOString());
+    expect(around).toContainEqual(expect.objectContaining({ orderId: order.orderId, shipmentId: parcel.fulfillmentId, shippedAt }));
+    const before = await repository.shippedBetween(new Date(Date.parse(shippedAt) - 3 * 3_600_000).toISOString(), new Date(Date.parse(shippedAt) - 1000).toISOString());
+    expect(before.filter((s) => s.orderId === order.orderId)).toEqual([]);
+  });
+});
+
+describe('a notification whose sender crashed after claiming it', () => {
+  it('is not sent by a retry while the claim may still be in progress, is sent once by a retry after the claim went stale, and never again', async () => {
+    const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com' } });
+    const mail: MailMessage[] = [];
+    const start = Date.now();
+    const notifier = (at: number, send: (message: MailMessage) => Promise<{ messageId: string }>) => ({
+      orders: world.orders,
+      fulfillments: world.fulfillments,
+      notifications: new DynamoNotificationRepository(db, tableName),
+      mailer: { send },
+      sms: { send: async () => ({ messageId: 's-1' }) },
+      clock: fixedClock(new Date(at)),
+    });
+    const command = { orderId: order.orderId, template: 'order_confirmed' as const, about: order.orderId, actor: 'test' };
+    // The first sender claims the message and dies inside the send (a Lambda timeout or crash): its send never returns.
+    let reachedSend!: () => void;
+    const crashed = new Promise<void>((resolve) => (reachedSend = resolve));
+    void notifyCustomer(notifier(start, () => (reachedSend(), new Promise<never>(() => undefined))), command);
+    await crashed;
+    const record = async (message: MailMessage) => (mail.push(message), { messageId: `m-${mail.length}` });
+    const claimOf = async () => (await new DynamoNotificationRepository(db, tableName).forOrder(order.orderId)).filter((n) => n.channel === 'email');
+    expect(await claimOf()).toEqual([expect.objectContaining({ status: 'sending' })]);
+
+    // Lambda's retries a minute or two later: the claim may be a sender still at work, so nothing is sent twice.
+    expect(await notifyCustomer(notifier(start + 2 * 60_000, record), command)).toEqual({ sent: 0, skipped: 1 });
+    expect(mail).toEqual([]);
+    // A retry once the claim is stale (a redrive from the FailedInvocations queue, a redelivered event): sent, once.
+    expect(await notifyCustomer(notifier(start + 11 * 60_000, record), command)).toEqual({ sent: 1, skipped: 0 });
+    expect(mail).toHaveLength(1);
+    expect(await claimOf()).toEqual([expect.objectContaining({ status: 'sent', messageId: 'm-1' })]);
+    expect(await notifyCustomer(notifier(start + 30 * 60_000, record), command)).toEqual({ sent: 0, skipped: 1 });
+    expect(mail).toHaveLength(1);
+  });
+});
