@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixedClock, type Clock } from '#shared/domain/clock.ts';
+import { fixedClock, systemClock, type Clock } from '#shared/domain/clock.ts';
+import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
 import type { MailMessage } from '#shared/ports.ts';
 import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
 import { notifyCustomer } from '#shared/use-cases/notifications.ts';
@@ -10,23 +11,22 @@ import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
 import { issueInvoice } from '#shared/use-cases/invoices.ts';
 import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
 import { reconcileOrders, type ReconcileDeps, type ReconcileSteps } from '#shared/use-cases/reconcile.ts';
-import { reserveOrder } from '#shared/use-cases/reservations.ts';
+import { reserveOrder, type ReservationDeps } from '#shared/use-cases/reservations.ts';
 import { must } from '../support/fixtures.ts';
 import { fulfillmentWorld } from '../support/fulfillment.ts';
-import { inventoryWorld } from '../support/inventory.ts';
 import { useTestTable } from '../support/table.ts';
 
 /** The reconciler against DynamoDB Local: stuck orders driven on once, each recovery on the timeline, a second run changing nothing. */
 let db: DynamoDBDocumentClient;
 let tableName: string;
 let world: ReturnType<typeof fulfillmentWorld>;
-/** What reservations need (the inventory world's deps; the fulfillment world's replace them). */
-let reservation: ReturnType<typeof inventoryWorld>['deps'];
+/** What reservations need, over the world's locations (the fulfillment world's deps replace the inventory world's). */
+let reservation: ReservationDeps;
 
 beforeAll(async () => {
   ({ db, tableName } = await useTestTable());
   world = fulfillmentWorld(db, tableName);
-  reservation = inventoryWorld(db, tableName).deps;
+  reservation = { orders: world.orders, inventory: world.inventory, activeLocations: world.activeLocations, ruleSetFor: async () => BUILT_IN_RULE_SET, clock: systemClock, unpaidReservationMinutes: 60 };
   await world.location('wh-rec', { capabilities: ['ship'] });
 });
 
