@@ -60,6 +60,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     archiveRetentionDays: Number(context('archiveRetentionDays', '90')),
     paymentProvider,
     carrierProvider,
+    wmsPrincipals: (optional('wmsPrincipals') ?? '').split(',').map((arn) => arn.trim()).filter(Boolean),
   });
   const carriers = {
     provider: carrierProvider,
@@ -122,6 +123,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     logRetention: RetentionDays.ONE_MONTH,
     functionLogs: stateless.functionLogs,
     pollFunction: functionOf(stateless.functions, 'pollChannel', stateless.stackName),
+    identity: { userPoolId: stateful.identity.userPool.userPoolId, clientId: stateful.identity.consoleClient.userPoolClientId },
   });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stateful, stateless, api };

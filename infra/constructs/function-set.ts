@@ -32,6 +32,8 @@ export interface FunctionSetProps {
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
   logGroup: ILogGroup;
   alarmAction: SnsAction;
+  /** The Cognito user pool and console client whose access tokens the API functions accept (OMS_COGNITO_*). */
+  identity?: { userPoolId: string; clientId: string } | undefined;
 }
 
 export interface MailSettings {
@@ -102,6 +104,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     MAIL_FROM: props.mailFrom,
     OPS_EMAIL: props.opsEmail,
     PAYMENT_PROVIDER: props.payments?.provider ?? 'sandbox',
+    ...(props.identity ? { OMS_COGNITO_USER_POOL_ID: props.identity.userPoolId, OMS_COGNITO_CLIENT_ID: props.identity.clientId } : {}),
     // On every function, so none falls back to local files on Lambda; only the label functions may use it (documents:*).
     ...(props.documents ? { DOCUMENT_BUCKET: props.documents.bucketName } : {}),
     ...(props.payments?.stripeSecretKey ? { STRIPE_SECRET_KEY_ID: props.payments.stripeSecretKey.secretArn } : {}),

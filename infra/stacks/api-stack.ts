@@ -34,6 +34,8 @@ export interface ApiStackProps extends StackProps {
   functionLogs: ILogGroup;
   /** The poll function, which the manual-sync route starts (in the stateless stack). */
   pollFunction: IFunction;
+  /** The user pool whose access tokens the routes accept besides API keys (docs/security.md). */
+  identity?: { userPoolId: string; clientId: string } | undefined;
 }
 
 /**

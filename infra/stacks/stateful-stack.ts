@@ -13,6 +13,7 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { acknowledge } from '../nag.ts';
+import { restrictBusPublishers, userPool, type Identity } from '../constructs/identity.ts';
 import type { Construct } from 'constructs';
 import { table as tableDefinition, type IndexName } from '#shared/store/table.ts';
 
@@ -23,6 +24,8 @@ export interface StatefulStackProps extends StackProps {
   paymentProvider?: 'sandbox' | 'stripe' | undefined;
   /** With `easypost`, the stack holds EasyPost's API key and webhook secret (values put by the merchant, docs/carriers.md). */
   carrierProvider?: 'sandbox' | 'easypost' | undefined;
+  /** IAM principal ARNs (roles, accounts) of the warehouse systems allowed to put FulfillmentReported on the bus (docs/security.md). */
+  wmsPrincipals?: readonly string[] | undefined;
 }
 
 /**
@@ -54,6 +57,8 @@ export class StatefulStack extends Stack {
   readonly alarmTopic: Topic;
   /** Label documents (ZPL, PDF) under `labels/<orderId>/…`: the fulfillment and return items keep only a reference. */
   readonly documents: Bucket;
+  /** People sign in here; groups admin, operations, analyst map to API scopes (docs/security.md). */
+  readonly identity: Identity;
   /** The export of the bucket's ARN (a fixed name, so cdk-nag findings about `labels/*` grants can be acknowledged by it). */
   get documentBucketArnExport(): string {
     return `${this.stackName}-DocumentBucketArn`;
@@ -101,6 +106,8 @@ export class StatefulStack extends Stack {
     }
 
     this.bus = new EventBus(this, 'Bus', { description: 'OMS domain events (versioned contracts in events/)' });
+    restrictBusPublishers(this.bus, props.wmsPrincipals ?? []);
+    this.identity = userPool(this);
     new Archive(this, 'BusArchive', {
       sourceEventBus: this.bus,
       description: 'Every OMS event, for replay into new consumers and read models',

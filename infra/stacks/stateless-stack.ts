@@ -23,6 +23,7 @@ import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
 import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
+import { OMS_PUBLISHER_TAG } from '../constructs/identity.ts';
 import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 import { pipes, type PipeName, type PipeSpec } from '../topology/pipes.ts';
 import { queues, type QueueName } from '../topology/queues.ts';
@@ -297,6 +298,8 @@ export class StatelessStack extends Stack {
       assumedBy: new ServicePrincipal('pipes.amazonaws.com'),
       ...(statements.length ? { inlinePolicies: { pipe: new PolicyDocument({ statements }) } } : {}),
     });
+    // The bus refuses oms.* events from principals without this tag (infra/constructs/identity.ts).
+    if ('bus' in spec.target) Tags.of(role).add(OMS_PUBLISHER_TAG.key, OMS_PUBLISHER_TAG.value);
     if ('queue' in spec.target) props.queues[spec.target.queue].queue.grantSendMessages(role);
     props.table.grantStreamRead(role);
     props.pipeDeadLetters.grantSendMessages(role);

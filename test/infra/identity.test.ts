@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildOmsApp } from '#infra/build-app.ts';
+import { GROUP_SCOPES } from '#shared/domain/identity.ts';
+import { synthesize, type Synthesized } from './synth.ts';
+
+/**
+ * People sign in through a Cognito user pool whose groups map to the API
+ * scopes; the API functions verify its tokens. The bus takes `oms.*` events
+ * only from the OMS's tagged publishers and FulfillmentReported only from
+ * the named WMS principals.
+ */
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
+const busStatements = (template: Template): Statement[] =>
+  Object.values(template.findResources('AWS::Events::EventBusPolicy')).map((policy) => (policy as { Properties: { Statement: Statement } }).Properties.Statement);
+
+describe('user pool', () => {
+  it('exists in the stateful stack, retained, invitation only, MFA required, with one group per scope set', () => {
+    synth.statefulTemplate.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ MfaConfiguration: 'ON', AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } }),
+    });
+    const groups = Object.values(synth.statefulTemplate.findResources('AWS::Cognito::UserPoolGroup')).map((g) => (g as { Properties: { GroupName: string } }).Properties.GroupName);
+    expect(groups.sort()).toEqual(Object.keys(GROUP_SCOPES).sort());
+    expect(groups.sort()).toEqual(['admin', 'analyst', 'operations']);
+    synth.statefulTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    synth.statefulTemplate.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, PreventUserExistenceErrors: 'ENABLED' });
+  });
+
+  it('every API function knows the pool and its client (it verifies access tokens itself, so API keys work on the same routes)', () => {
+    const fns = Object.values(synth.apiTemplate.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    expect(fns.length).toBeGreaterThan(10);
+    for (const fn of fns) {
+      expect(fn.Properties.Environment.Variables).toHaveProperty('OMS_COGNITO_USER_POOL_ID');
+      expect(fn.Properties.Environment.Variables).toHaveProperty('OMS_COGNITO_CLIENT_ID');
+    }
+    synth.apiTemplate.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('passes cdk-nag', () => {
+    const errors = synth.validationReport.pluginReports.flatMap((r) => r.violations).filter((v) => v.severity === 'error' && v.violatingConstructs.some((c) => /UserPool|EventBus|Bus/.test(c.constructPath)));
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('bus policy', () => {
+  it('denies oms.* sources to every principal without the OMS publisher tag, which exactly the bus-target pipe roles carry', () => {
+    const deny = busStatements(synth.statefulTemplate).find((s) => s.Sid === 'cdk-OnlyTheOmsPublishesOmsSources');
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Action: 'events:PutEvents',
+      Principal: { AWS: '*' },
+      Condition: { StringLike: { 'events:source': 'oms.*' }, StringNotEquals: { 'aws:PrincipalTag/oms-publisher': 'oms' } },
+    });
+    const roles = synth.statelessTemplate.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'pipes.amazonaws.com' } })] } } });
+    const tagged = Object.entries(roles).filter(([, role]) => JSON.stringify((role as { Properties: { Tags?: unknown } }).Properties.Tags ?? []).includes('"oms-publisher"')).map(([id]) => id);
+    expect(tagged.sort()).toEqual(Object.keys(roles).filter((id) => !/Inbox/.test(id)).sort());
+    expect(tagged.length).toBe(2);
+  });
+
+  it('without named WMS principals nobody may put FulfillmentReported or source wms', () => {
+    const statements = busStatements(synth.statefulTemplate);
+    for (const [sid, key, value] of [
+      ['OnlyNamedWmsPublishWms', 'events:source', 'wms'],
+      ['OnlyNamedWmsPublishFulfillmentReported', 'events:detail-type', 'FulfillmentReported'],
+    ]) {
+      const statement = statements.find((s) => s.Sid === `cdk-${sid}`);
+      expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { StringEquals: { [key as string]: value } } });
+      expect(statement?.Condition).not.toHaveProperty('ArnNotLike');
+    }
+    expect(statements.find((s) => s.Effect === 'Allow')).toBeUndefined();
+  });
+
+  it('with wmsPrincipals, only those may put FulfillmentReported (source wms), and they may put nothing else of the OMS', () => {
+    const wms = ['arn:aws:iam::111122223333:role/wms-east', 'arn:aws:iam::111122223333:role/wms-west'];
+    const omsApp = buildOmsApp({ outdir: mkdtempSync(join(tmpdir(), 'oms-id-')), skipBundling: true, nag: false, context: { wmsPrincipals: wms.join(',') } });
+    const template = Template.fromStack(omsApp.stateful);
+    const statements = busStatements(template);
+    for (const sid of ['OnlyNamedWmsPublishWms', 'OnlyNamedWmsPublishFulfillmentReported']) {
+      expect(statements.find((s) => s.Sid === `cdk-${sid}`)?.Condition).toMatchObject({ ArnNotLike: { 'aws:PrincipalArn': wms } });
+    }
+    expect(statements.find((s) => s.Sid === 'cdk-NamedWmsPublishFulfillmentReported')).toMatchObject({
+      Effect: 'Allow',
+      Principal: { AWS: wms },
+      Condition: { StringEquals: { 'events:source': 'wms', 'events:detail-type': 'FulfillmentReported' } },
+    });
+    // The oms.* denial still applies to them: they carry no publisher tag.
+    expect(statements.find((s) => s.Sid === 'cdk-OnlyTheOmsPublishesOmsSources')).toBeDefined();
+  });
+});
