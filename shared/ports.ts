@@ -72,6 +72,17 @@ export interface ChannelRepository {
   save(channel: Channel, secrets: ChannelSecrets | undefined, options: SaveOptions): Promise<void>;
 }
 
+/**
+ * Data keys for envelope encryption (channel secrets): KMS GenerateDataKey /
+ * Decrypt on AWS, a local master key in the local runtime. The context is
+ * bound to the key: decrypting with another context fails.
+ */
+export interface DataKeyProvider {
+  /** A fresh 256-bit data key: its plaintext (used once, then wiped) and its encrypted form (stored). */
+  generate(context: Record<string, string>): Promise<{ keyId: string; plaintext: Buffer; encrypted: Uint8Array }>;
+  decrypt(encrypted: Uint8Array, context: Record<string, string>): Promise<Buffer>;
+}
+
 export interface MailMessage {
   to: string[];
   subject: string;

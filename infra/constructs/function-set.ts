@@ -2,7 +2,7 @@ import { Duration, Fn, type Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,8 @@ export interface FunctionSetProps {
   payments?: PaymentSettings | undefined;
   /** The carrier gateway (CARRIER_PROVIDER) and, for EasyPost, its settings and secrets (docs/carriers.md). */
   carriers?: CarrierSettings | undefined;
+  /** The KMS key that seals channel secrets (docs/security.md): named and usable only on functions with `channel:secrets` / `channel:secrets:write`. */
+  channelSecretsKey?: IKey | undefined;
   /** The document bucket (label files): DOCUMENT_BUCKET on every function, put by `documents:write`, read by `documents:read`. */
   documents?: DocumentBucket | undefined;
   /** The one log group every OMS function writes to (JSON lines carry `function_name`). */
@@ -118,7 +120,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
   const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
   const roles = new Map<string, Role>();
   const roleFor = (spec: FunctionSpec): Role => {
-    const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []);
+    const profile = spec.access.map(String).sort().concat(spec.http?.auth === 'bearer' ? ['api-token'] : []).concat(spec.tableKeys ? [`keys-${[...spec.tableKeys.read, 'w', ...spec.tableKeys.write].join('-')}`] : []);
     const key = profile.join('+') || 'none';
     const existing = roles.get(key);
     if (existing) return existing;
@@ -130,7 +132,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
   const created: Partial<Record<FunctionName, IFunction>> = {};
   for (const name of names) {
     const spec: FunctionSpec = functions[name];
-    const fn = new OmsFunction(stack, `Fn-${name}`, { name, spec, environment: { ...environment, ...carrierEnvironment(props.carriers, spec) }, role: roleFor(spec), logGroup: props.logGroup }).function;
+    const fn = new OmsFunction(stack, `Fn-${name}`, { name, spec, environment: { ...environment, ...carrierEnvironment(props.carriers, spec), ...channelSecretsEnvironment(props, spec) }, role: roleFor(spec), logGroup: props.logGroup }).function;
     omsAlarm(stack, `Errors-${name}`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} threw errors`, props.alarmAction);
     created[name] = fn;
   }
@@ -139,8 +141,9 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
 
 /** What a role may do, from its access profile. */
 function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetProps, mailDomain: string): void {
-  if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write');
-  else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read');
+  if (spec.access.includes('table:write')) grantTableAccess(role, props, 'write', spec.tableKeys);
+  else if (spec.access.includes('table:read')) grantTableAccess(role, props, 'read', spec.tableKeys);
+  grantChannelSecrets(role, spec, props);
   if (spec.http?.auth === 'bearer') props.apiToken.grantRead(role);
   if (spec.http?.auth === 'bearer' && !spec.access.some((access) => access.startsWith('table:'))) {
     // A caller may present an API key: its record is the one item such a function may read.
@@ -183,7 +186,34 @@ function grant(stack: Stack, role: Role, spec: FunctionSpec, props: FunctionSetP
     props.payments?.stripeWebhookSecret?.grantRead(role);
   }
   // SMS go straight to phone numbers, which are not resources: sns:Publish to a phone number needs `*`.
-  if (spec.access.includes('sms:send')) role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+  if (spec.access.includes('sms:send')) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    // …but never to a topic: an explicit deny on every topic ARN leaves only phone numbers (docs/security.md).
+    role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['sns:Publish'], resources: [`arn:${stack.partition}:sns:*:*:*`] }));
+  }
+}
+
+/**
+ * The channel-secrets key (envelope encryption, docs/security.md): `channel:secrets`
+ * may Decrypt data keys, `channel:secrets:write` may also generate them; both
+ * only with the encryption context that names channel secrets.
+ */
+function grantChannelSecrets(role: Role, spec: FunctionSpec, props: FunctionSetProps): void {
+  const write = spec.access.includes('channel:secrets:write');
+  if (!props.channelSecretsKey || (!write && !spec.access.includes('channel:secrets'))) return;
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      resources: [props.channelSecretsKey.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'oms-channel-secrets' } },
+    }),
+  );
+}
+
+/** CHANNEL_SECRETS_KMS_KEY_ID, only where the function may use the key (elsewhere the repository refuses to open secrets, saying why). */
+function channelSecretsEnvironment(props: FunctionSetProps, spec: FunctionSpec): Record<string, string> {
+  const allowed = spec.access.includes('channel:secrets') || spec.access.includes('channel:secrets:write');
+  return props.channelSecretsKey && allowed ? { CHANNEL_SECRETS_KMS_KEY_ID: props.channelSecretsKey.keyArn } : {};
 }
 
 /** An alarm that notifies the alarm topic when `metric` reaches `threshold` in one period. */

@@ -186,6 +186,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       SCHEDULE_DLQ_ARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule-dead-letters`,
       TABLE_NAME: tableName,
       DOCUMENT_DIR: documentDir,
+      // Channel secrets are sealed with a local key kept in the data directory; an in-memory run (tests) uses the published development key.
+      ...channelSecretsKey(dataDir),
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
       CARRIER_WEBHOOK_SECRET: carrierWebhookSecret,
@@ -364,6 +366,18 @@ async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<vo
       console.error('Error while stopping the OMS runtime:', error);
     }
   }
+}
+
+/**
+ * The local stand-in for the channel-secrets KMS key (docs/security.md):
+ * `<data dir>/channel-secrets.key`, random, created once. In memory nothing
+ * is kept, and the development key seals (tests seed channels with it too).
+ */
+function channelSecretsKey(dataDir: string | undefined): Record<string, string> {
+  if (!dataDir) return {};
+  const file = join(dataDir, 'channel-secrets.key');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return { CHANNEL_SECRETS_KEY_FILE: file };
 }
 
 function loadOrCreateToken(dataDir: string | undefined): string {

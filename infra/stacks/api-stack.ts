@@ -19,6 +19,8 @@ import { functions, httpFunctions, type FunctionName, type FunctionSpec } from '
 export interface ApiStackProps extends StackProps {
   table: Table;
   key: IKey;
+  /** Seals channel secrets (envelope encryption): usable by functions with `channel:secrets`. */
+  channelSecretsKey?: IKey | undefined;
   apiToken: Secret;
   carrierWebhookSecret: Secret;
   alarmTopic: Topic;

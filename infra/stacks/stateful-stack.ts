@@ -36,6 +36,8 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly table: Table;
   readonly key: Key;
+  /** Seals channel secrets (envelope encryption, docs/security.md): only functions with `channel:secrets` may use it. */
+  readonly channelSecretsKey: Key;
   readonly bus: EventBus;
   readonly pipeDeadLetters: Queue;
   readonly eventDeadLetters: Queue;
@@ -72,6 +74,14 @@ export class StatefulStack extends Stack {
 
     this.key = new Key(this, 'DataKey', {
       description: 'OMS data at rest: table (channel secrets live there) and alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Channel credentials are sealed with data keys of this key before they reach the table (and its stream, backups,
+    // exports): only the functions that call channels or verify their webhooks may decrypt, only the channel PUT encrypt.
+    this.channelSecretsKey = new Key(this, 'ChannelSecretsKey', {
+      description: 'OMS channel secrets: envelope encryption of channel credentials (Shopify, WooCommerce, Amazon, eBay)',
+      alias: `alias/${this.stackName}-channel-secrets`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });

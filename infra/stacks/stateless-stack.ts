@@ -36,6 +36,8 @@ import { workflowBuilders } from '../workflows/index.ts';
 export interface StatelessStackProps extends StackProps {
   table: Table;
   key: IKey;
+  /** Seals channel secrets (envelope encryption): usable by functions with `channel:secrets`. */
+  channelSecretsKey?: IKey | undefined;
   bus: EventBus;
   pipeDeadLetters: Queue;
   eventDeadLetters: Queue;

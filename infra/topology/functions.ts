@@ -1,5 +1,6 @@
 import { operations } from '#shared/http/operations.ts';
 import type { Operation } from '#shared/http/operation.ts';
+import { leadingKeyPatterns } from '#shared/store/keys.ts';
 
 /**
  * Every Lambda function of the OMS, described once. The stateless stack
@@ -25,7 +26,11 @@ export type Access =
   /** Read label documents from the document bucket (the label endpoints answer them). */
   | 'documents:read'
   /** Read the payment provider's secrets (Stripe secret key, webhook signing secret). */
-  | 'payment:secret';
+  | 'payment:secret'
+  /** Open channel secrets (KMS Decrypt with the channel-secrets key): the functions that call channels or verify their webhooks. */
+  | 'channel:secrets'
+  /** Seal channel secrets (KMS GenerateDataKey and Decrypt with the channel-secrets key): the channel PUT. */
+  | 'channel:secrets:write';
 
 export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -34,6 +39,13 @@ export interface FunctionSpec {
   /** HTTP functions serve exactly one operation of the API contract. */
   http?: Operation;
   access: Access[];
+  /**
+   * Partition key patterns (IAM `dynamodb:LeadingKeys`, `*` a wildcard) the
+   * function's table access is limited to: it may read `read` and `write`
+   * items, and write only `write` items, of the table itself (no index).
+   * For public webhook functions (docs/security.md); every key when absent.
+   */
+  tableKeys?: { read: readonly string[]; write: readonly string[] };
   memoryMb?: number;
   timeoutSeconds?: number;
 }
@@ -74,7 +86,7 @@ export const functions = {
     entry: 'functions/channels/put-channel.ts',
     description: 'PUT /v1/channels/{channelId}',
     http: operations.putChannel,
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets:write'],
   },
   getChannel: {
     entry: 'functions/channels/get-channel.ts',
@@ -119,7 +131,9 @@ export const functions = {
     entry: 'functions/webhooks/receive-webhook.ts',
     description: 'POST /webhooks/{channelId}: verify, validate, store in the inbox',
     http: operations.receiveWebhook,
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets'],
+    // Public: reads its channel (and sealed secrets), writes only the inbox item of the delivery.
+    tableKeys: { read: [leadingKeyPatterns.channel], write: [leadingKeyPatterns.inbox] },
   },
   receiveShopifyEvent: {
     entry: 'functions/webhooks/receive-shopify-event.ts',
@@ -197,7 +211,7 @@ export const functions = {
   pollChannel: {
     entry: 'functions/channels/poll-channel.ts',
     description: 'Poll a marketplace (Amazon SP-API, eBay) into the inbox',
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets'],
     timeoutSeconds: 300,
   },
   postMovements: {
@@ -278,7 +292,7 @@ export const functions = {
   pushAvailability: {
     entry: 'functions/inventory/push-availability.ts',
     description: 'Availability queue consumer: available-to-sell figures to the channels that list a SKU',
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets'],
     timeoutSeconds: 120,
   },
   getOrderChannelSync: {
@@ -309,12 +323,12 @@ export const functions = {
     entry: 'functions/orders/retry-order-channel-sync.ts',
     description: 'POST /v1/orders/{orderId}/channel-sync/{actionId}/retry',
     http: operations.retryOrderChannelSync,
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets'],
   },
   writeBack: {
     entry: 'functions/channels/write-back.ts',
     description: 'Write-back queue consumer: shipments, cancellations and refunds told to the channel each order came from',
-    access: ['table:write'],
+    access: ['table:write', 'channel:secrets'],
     timeoutSeconds: 120,
   },
   schedulePolls: {

@@ -28,6 +28,10 @@ import { StripePaymentProvider } from './stripe-payments.ts';
 import type { PaymentProvider } from '#shared/ports.ts';
 import { SnsSmsSender } from './sns-sms.ts';
 import { secretValue } from './secret-value.ts';
+import { KmsDataKeys } from './kms-data-keys.ts';
+import { LocalDataKeys, developmentDataKeys, noChannelSecretKeys } from '#shared/store/sealed-secrets.ts';
+import type { DataKeyProvider } from '#shared/ports.ts';
+import { readFileSync } from 'node:fs';
 import type { RuleSet } from '#shared/domain/routing.ts';
 import { ruleSetForChannel } from '#shared/use-cases/routing.ts';
 import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts';
@@ -58,7 +62,33 @@ const tableName = once(() => readConfig({ TABLE_NAME: configVars.TABLE_NAME }).T
 
 export const locationRepository = once(() => new DynamoLocationRepository(documentClient(), tableName()));
 export const apiKeyRepository = once(() => new DynamoApiKeyRepository(documentClient(), tableName()));
-export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName()));
+/**
+ * The data keys that seal channel secrets (docs/security.md): the KMS key the
+ * stack names on functions with `channel:secrets` (CHANNEL_SECRETS_KMS_KEY_ID);
+ * locally a 32-byte key (CHANNEL_SECRETS_LOCAL_KEY, base64) or a key file
+ * (CHANNEL_SECRETS_KEY_FILE, the local runtime's `<data dir>/channel-secrets.key`),
+ * else the published development key. On Lambda without the KMS key id the
+ * function has no channel-secrets access, and any use says so.
+ */
+export function channelDataKeysFrom(env: Record<string, string | undefined>): DataKeyProvider {
+  const config = readConfig(
+    {
+      CHANNEL_SECRETS_KMS_KEY_ID: z.string().min(1).optional(),
+      CHANNEL_SECRETS_LOCAL_KEY: z.base64().optional(),
+      CHANNEL_SECRETS_KEY_FILE: z.string().min(1).optional(),
+      AWS_EXECUTION_ENV: z.string().optional(),
+    },
+    env,
+  );
+  if (config.CHANNEL_SECRETS_KMS_KEY_ID) return new KmsDataKeys(config.CHANNEL_SECRETS_KMS_KEY_ID);
+  if (config.CHANNEL_SECRETS_LOCAL_KEY) return new LocalDataKeys(Buffer.from(config.CHANNEL_SECRETS_LOCAL_KEY, 'base64'), 'local:CHANNEL_SECRETS_LOCAL_KEY');
+  if (config.CHANNEL_SECRETS_KEY_FILE) {
+    return new LocalDataKeys(Buffer.from(readFileSync(config.CHANNEL_SECRETS_KEY_FILE, 'utf8').trim(), 'base64'), `local:${config.CHANNEL_SECRETS_KEY_FILE}`);
+  }
+  return config.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda') ? noChannelSecretKeys : developmentDataKeys;
+}
+export const channelDataKeys = once(() => channelDataKeysFrom(process.env));
+export const channelRepository = once(() => new DynamoChannelRepository(documentClient(), tableName(), channelDataKeys()));
 export const mailer = once(() => {
   const config = readConfig({ MAIL_FROM: configVars.MAIL_FROM, SES_CONFIGURATION_SET: z.string().min(1).max(64).optional() });
   return new SesMailer(config.MAIL_FROM, config.SES_CONFIGURATION_SET);

@@ -318,3 +318,15 @@ export const keys = {
   /** Only one poll of a channel runs at a time: a lease with an expiry. */
   pollLease: (channelId: string): ItemKey => ({ PK: `CHANNEL#${channelId}`, SK: 'POLL_LEASE' }),
 } as const;
+
+/**
+ * Partition key patterns for IAM `dynamodb:LeadingKeys` conditions (`*` a
+ * wildcard): the topology limits public webhook functions to them
+ * (infra/topology/functions.ts `tableKeys`, docs/security.md).
+ */
+export const leadingKeyPatterns = {
+  /** A channel, its sealed secrets, checkpoint and poll lease. */
+  channel: 'CHANNEL#*',
+  /** Inbox deliveries of every channel. */
+  inbox: 'INBOX#*',
+} as const;
