@@ -54,7 +54,7 @@ describe('the document bucket', () => {
   it('is named on every function; only the label steps may put and only the label endpoints may get labels/* objects', () => {
     const all = s3Actions([synth.statelessTemplate, synth.apiTemplate]);
     expect(all.size).toBe(Object.keys(functions).length);
-    expect(withAccess('documents:write')).toEqual(['createFulfillments', 'createReturnLabel']);
+    expect(withAccess('documents:write')).toEqual(['createFulfillments', 'createReturnLabel', 'reconcileOrders']);
     expect(withAccess('documents:read')).toEqual(['getFulfillment', 'getReturn', 'listFulfillments', 'postFulfillmentEvent']);
     for (const [name, fn] of all) {
       expect(fn.variables['DOCUMENT_BUCKET'], name).toBeDefined();
