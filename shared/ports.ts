@@ -16,6 +16,7 @@ import type { EmailSuppression } from './domain/mail-feedback.ts';
 import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
 import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
+import type { CustomerErasure, CustomerOrderRef, ErasureRecord } from './domain/customer.ts';
 import type { ChannelAction, ChannelReceipt, ChannelSyncRecord } from './domain/channel-writeback.ts';
 
 /**
@@ -705,4 +706,23 @@ export interface ReturnRepository {
   /** Approved returns whose `receiveBy` passed (hours back from `now`). */
   overdue(now: Date, hoursBack: number): Promise<{ returnId: string; receiveBy: string }[]>;
   list(filter: ReturnListFilter, page: PageRequest): Promise<Page<Return>>;
+}
+
+/** One raw item of an order's partition (what erasure rewrites), by its sort key. */
+export interface OrderItem {
+  sortKey: string;
+  item: Record<string, unknown>;
+}
+
+/** The customer index (orders by customer id) and the erasure audit trail (shared/store/customer-repository.ts). */
+export interface CustomerRepository {
+  /** The customer's orders, newest first. */
+  orders(customerId: string, page: PageRequest): Promise<Page<CustomerOrderRef>>;
+  erasures(customerId: string): Promise<ErasureRecord | undefined>;
+  /** Appends one erasure; ConcurrentModificationError when `previous` is no longer the stored record. */
+  recordErasure(customerId: string, erasure: CustomerErasure, previous: ErasureRecord | undefined): Promise<ErasureRecord>;
+  /** Every item of an order's partition, raw. */
+  orderItems(orderId: string): Promise<OrderItem[]>;
+  /** Replaces items (versioned ones only if unchanged: ConcurrentModificationError otherwise), deletes others (sort keys) and the inbox items of deliveries. */
+  rewriteOrderItems(orderId: string, writes: { put: OrderItem[]; remove: string[]; inbox: { channelId: string; deliveryId: string }[] }): Promise<void>;
 }

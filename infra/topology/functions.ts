@@ -505,6 +505,10 @@ export const functions = {
   resolveClaim: { entry: 'functions/exchanges/resolve-claim.ts', description: 'POST /v1/orders/{orderId}/claims/{claimId}/resolve', http: operations.resolveClaim, access: ['table:write', 'payment:secret'], timeoutSeconds: 30 },
   openCarrierClaim: { entry: 'functions/exchanges/open-carrier-claim.ts', description: 'ShipmentTrackingUpdated (exception, lost): open one claim per parcel for staff', access: ['table:write'] },
   listStoreCredits: { entry: 'functions/exchanges/list-store-credits.ts', description: 'GET /v1/store-credits', http: operations.listStoreCredits, access: ['table:read'] },
+  findCustomer: { entry: 'functions/customers/find-customer.ts', description: 'GET /v1/customers', http: operations.findCustomer, access: ['table:read'] },
+  listCustomerOrders: { entry: 'functions/customers/list-customer-orders.ts', description: 'GET /v1/customers/{customerId}/orders', http: operations.listCustomerOrders, access: ['table:read'] },
+  exportCustomer: { entry: 'functions/customers/export-customer.ts', description: 'GET /v1/customers/{customerId}/export', http: operations.exportCustomer, access: ['table:read'], timeoutSeconds: 30 },
+  eraseCustomer: { entry: 'functions/customers/erase-customer.ts', description: 'POST /v1/customers/{customerId}/erase', http: operations.eraseCustomer, access: ['table:write'], timeoutSeconds: 60 },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;

@@ -46,6 +46,7 @@ import { issueRefund, type RefundCommand } from '#shared/use-cases/refunds.ts';
 import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
 import { DynamoChannelSyncActionRepository } from '#shared/store/channel-sync-action-repository.ts';
 import { DynamoClaimRepository, DynamoStoreCreditRepository } from '#shared/store/claim-repository.ts';
+import { DynamoCustomerRepository } from '#shared/store/customer-repository.ts';
 import { settleExchange } from '#shared/use-cases/exchanges.ts';
 
 /**
@@ -365,5 +366,21 @@ export const writebackDeps = once(() => ({
   refunds: refundRepository(),
   channels: channelRepository(),
   actions: channelSyncActionRepository(),
+  clock: systemClock,
+}));
+
+export const customerRepository = once(() => new DynamoCustomerRepository(documentClient(), tableName()));
+
+/** What the customer index, GDPR export and erasure need: every repository that holds an order's personal data. */
+export const customerDeps = once(() => ({
+  customers: customerRepository(),
+  orders: orderRepository(),
+  notifications: notificationRepository(),
+  returns: returnRepository(),
+  refunds: refundRepository(),
+  claims: claimRepository(),
+  fulfillments: fulfillmentRepository(),
+  invoices: invoiceRepository(),
+  storeCredits: storeCreditRepository(),
   clock: systemClock,
 }));

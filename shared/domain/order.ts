@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ErasureMark } from './customer.ts';
 import { ChannelType } from './channel.ts';
 import { CountryCode, GeoPoint, Timestamp } from './common.ts';
 import { CurrencyCode, formatMoney } from './money.ts';
@@ -206,6 +207,7 @@ export const Order = OrderDraft.extend({
     }),
   fulfillmentHold: OrderHold.optional(),
   exchangeFor: ExchangeFor.optional(),
+  erasure: ErasureMark.optional(),
   version: z.number().int().min(1),
   createdAt: Timestamp,
   updatedAt: Timestamp,

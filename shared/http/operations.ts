@@ -21,6 +21,7 @@ import { defineOperation } from './operation.ts';
 import { returnOperations } from './return-operations.ts';
 import { exchangeOperations } from './exchange-operations.ts';
 import { channelSyncOperations } from './channel-sync-operations.ts';
+import { customerOperations } from './customer-operations.ts';
 import { identityOperations } from './identity-operations.ts';
 
 /** The OMS HTTP API contract. Every route CDK deploys and the local runtime serves is listed here. */
@@ -931,6 +932,7 @@ export const operations = {
   ...returnOperations,
   ...exchangeOperations,
   ...channelSyncOperations,
+  ...customerOperations,
   ...identityOperations,
 };
 

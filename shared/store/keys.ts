@@ -304,6 +304,17 @@ export const keys = {
   /** A carrier platform's webhook event (EasyPost `evt_…`) already handled: a redelivery is answered without acting again. */
   carrierEvent: (provider: string, eventId: string): ItemKey => ({ PK: `CARRIEREVENT#${provider}#${hash(eventId)}`, SK: 'EVENT' }),
 
+  /**
+   * A customer's orders (customer id: a digest of the normalised e-mail, see
+   * shared/domain/customer.ts), in the customer's own partition, newest last;
+   * written with the order, so the index is never a scan.
+   */
+  customerOrder: (customerId: string, placedAt: string, orderId: string): ItemKey => ({ PK: `CUSTOMER#${customerId}`, SK: `ORDER#${placedAt}#${orderId}` }),
+  customerPartition: (customerId: string): string => `CUSTOMER#${customerId}`,
+  customerOrderPrefix: 'ORDER#',
+  /** The audit trail of a customer's erasures (ids and times only), beside their index. */
+  customerErasure: (customerId: string): ItemKey => ({ PK: `CUSTOMER#${customerId}`, SK: 'ERASURE' }),
+
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
 

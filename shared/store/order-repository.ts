@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import * as z from 'zod';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { OutboxEvent } from '#events/define.ts';
+import { customerOfOrder } from '#shared/domain/customer.ts';
 import { ConcurrentModificationError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { Order, OrderLine, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
@@ -52,6 +53,24 @@ export function timelinePut(tableName: string, orderId: string, entry: TimelineE
   return { Put: { TableName: tableName, Item: { ...keys.timelineEntry(orderId, entry.at, newId()), [table.entityAttribute]: 'TimelineEntry', ...entry } } };
 }
 
+/**
+ * The order's entry in its customer's index (`CUSTOMER#<customerId>`), in the
+ * transaction that creates the order or changes its e-mail: put for the new
+ * customer, deleted for the old one. Nothing when the customer stays the same.
+ */
+export function customerIndexWrites(tableName: string, previous: Order | undefined, order: Order): TransactItem[] {
+  const before = previous ? customerOfOrder(previous) : undefined;
+  const after = customerOfOrder(order);
+  if (before === after) return [];
+  const placedAt = order.channelCreatedAt;
+  return [
+    ...(before && previous ? [{ Delete: { TableName: tableName, Key: keys.customerOrder(before, previous.channelCreatedAt, order.orderId) } }] : []),
+    ...(after
+      ? [{ Put: { TableName: tableName, Item: { ...keys.customerOrder(after, placedAt, order.orderId), [table.entityAttribute]: 'CustomerOrder', customerId: after, orderId: order.orderId, channelId: order.channel.channelId, placedAt } } }]
+      : []),
+  ];
+}
+
 /** DynamoDB items are at most 400 KB; a compressed source larger than this is refused. */
 const MAX_SOURCE_BYTES = 300 * 1024;
 
@@ -93,6 +112,7 @@ export class DynamoOrderRepository implements OrderRepository {
         ...writes.timeline.map((entry) => timelinePut(this.#tableName, order.orderId, entry)),
         this.#sourcePut(order.orderId, writes.source),
         ...writes.events.map((event) => outboxPut(this.#tableName, event)),
+        ...customerIndexWrites(this.#tableName, undefined, order),
       ]);
       return 'created';
     } catch (error) {
@@ -122,6 +142,7 @@ export class DynamoOrderRepository implements OrderRepository {
         ...writes.timeline.map((entry) => timelinePut(this.#tableName, order.orderId, entry)),
         ...(writes.source ? [this.#sourcePut(order.orderId, writes.source)] : []),
         ...writes.events.map((event) => outboxPut(this.#tableName, event)),
+        ...customerIndexWrites(this.#tableName, writes.previous, order),
       ]);
     } catch (error) {
       if (conditionFailedAt(error, 0)) throw new ConcurrentModificationError(`Order ${order.orderId} was changed by another writer`);

@@ -3,6 +3,7 @@ import { OrderReceived } from '#events/order-received.ts';
 import { OrderUpdated } from '#events/order-updated.ts';
 import { eventOrder } from '#events/order-payload.ts';
 import type { Clock } from '#shared/domain/clock.ts';
+import { pseudonymiseOrder, type ErasureMark } from '#shared/domain/customer.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { applyChannelUpdate } from '#shared/domain/order-updates.ts';
@@ -67,6 +68,8 @@ export async function captureOrder(
       throw new ConcurrentModificationError(`Channel order ${draft.channel.externalOrderId} was captured concurrently`);
     }
 
+    // An erased order stays erased: a later delivery updates it without its personal data, and its raw payload is not kept.
+    if (existing.erasure) return captureErased(deps, { ...existing, erasure: existing.erasure }, draft, source, entry, context);
     const update = applyChannelUpdate(existing, draft, now);
     if (update.kind === 'unchanged') {
       const kept = await deps.orders.addSource(existing.orderId, source);
@@ -87,6 +90,33 @@ export async function captureOrder(
     await deps.orders.update(update.order, { previous: existing, timeline: update.timeline.map(entry), source, events });
     return { outcome: 'updated' as const, order: update.order };
   }, 5);
+}
+
+/** A delivery for an order whose customer was erased: applied as a pseudonymised draft, kept as a source without headers or body. */
+async function captureErased(
+  deps: CaptureDeps,
+  existing: Order & { erasure: ErasureMark },
+  draft: OrderDraft,
+  source: OrderSource,
+  entry: (e: Omit<TimelineEntry, 'at' | 'actor' | 'correlationId'>) => TimelineEntry,
+  context: { occurredAt: Date } & Actor,
+): Promise<{ outcome: CaptureOutcome; order: Order }> {
+  const { erasure: _mark, ...pseudonymous } = pseudonymiseOrder(draft, existing.erasure);
+  const stripped: OrderSource = { ...source, headers: {}, body: JSON.stringify({ erased: existing.erasure.erasureId }) };
+  const update = applyChannelUpdate(existing, pseudonymous, context.occurredAt);
+  if (update.kind !== 'changed') {
+    const kept = await deps.orders.addSource(existing.orderId, stripped);
+    return { outcome: kept ? ('unchanged' as const) : ('duplicate' as const), order: existing };
+  }
+  const order: Order = { ...update.order, erasure: existing.erasure };
+  const events = [
+    ...(update.cancelled ? [OrderCancelled.create({ ...eventOrder(order), reason: 'cancelled at the channel' }, context)] : []),
+    ...(update.changed.some((field) => field !== 'status') || update.refused.length > 0
+      ? [OrderUpdated.create({ ...eventOrder(order), changed: update.changed, refused: update.refused }, context)]
+      : []),
+  ];
+  await deps.orders.update(order, { previous: existing, timeline: update.timeline.map(entry), source: stripped, events });
+  return { outcome: 'updated' as const, order };
 }
 
 function receivedTimeline(order: Order, source: OrderSource): Omit<TimelineEntry, 'at' | 'actor' | 'correlationId'>[] {

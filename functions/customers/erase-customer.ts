@@ -1,0 +1,11 @@
+import { customerDeps } from '#shared/adapters/dependencies.ts';
+import { httpHandler } from '#shared/http/handler.ts';
+import { operations } from '#shared/http/operations.ts';
+import { eraseCustomer } from '#shared/use-cases/customers.ts';
+
+const deps = customerDeps();
+
+export const handler = httpHandler(operations.eraseCustomer, async ({ params, correlationId }) => ({
+  status: 200,
+  body: await eraseCustomer(deps, { customerId: params.customerId, actor: 'api', correlationId }),
+}));
