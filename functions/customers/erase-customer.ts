@@ -5,7 +5,7 @@ import { eraseCustomer } from '#shared/use-cases/customers.ts';
 
 const deps = customerDeps();
 
-export const handler = httpHandler(operations.eraseCustomer, async ({ params, correlationId }) => ({
+export const handler = httpHandler(operations.eraseCustomer, async ({ params, correlationId, principal }) => ({
   status: 200,
-  body: await eraseCustomer(deps, { customerId: params.customerId, actor: 'api', correlationId }),
+  body: await eraseCustomer(deps, { customerId: params.customerId, actor: principal.id, correlationId }),
 }));

@@ -90,9 +90,10 @@ export const customerOperations = {
     method: 'GET',
     path: '/v1/customers/{customerId}/export',
     auth: 'bearer',
+    scope: 'admin',
     summary: 'Everything the OMS holds about a customer, as JSON (GDPR access and portability)',
     description:
-      'Each order with its lines and addresses, the raw channel payloads it came in, its timeline, the messages sent, fulfillments, returns, refunds, claims and invoices; the store credit issued to the address; the erasures done.',
+      'Bulk personal data: needs the `admin` scope. Each order with its lines and addresses, the raw channel payloads it came in, its timeline, the messages sent, fulfillments, returns, refunds, claims and invoices; the store credit issued to the address; the erasures done.',
     tags: ['Customers'],
     params: CustomerParams,
     responses: { 200: { description: 'The export.', schema: CustomerExport } },
