@@ -6,10 +6,11 @@ import { taskHandler } from '#shared/tasks/handler.ts';
 import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
 import { issueInvoice } from '#shared/use-cases/invoices.ts';
 import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
-import { reconcileOrders, type ReconcileDeps } from '#shared/use-cases/reconcile.ts';
+import { reconcileOrders, reconcileSettingsFrom, type ReconcileDeps } from '#shared/use-cases/reconcile.ts';
 import { reserveOrder } from '#shared/use-cases/reservations.ts';
 
 const deps: ReconcileDeps = {
+  settings: reconcileSettingsFrom(process.env),
   orders: orderRepository(),
   reconcile: reconcileRepository(),
   invoices: invoiceRepository(),

@@ -13,7 +13,7 @@ import { DynamoListingRepository } from '#shared/store/listing-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
 import { DynamoLocationRepository } from '#shared/store/location-repository.ts';
 import { DynamoApiKeyRepository } from '#shared/store/api-key-repository.ts';
-import { DynamoOrderRepository } from '#shared/store/order-repository.ts';
+import { DEFAULT_SOURCE_RETENTION_DAYS, DynamoOrderRepository } from '#shared/store/order-repository.ts';
 import { DynamoOrderHoldRepository } from '#shared/store/order-hold-repository.ts';
 import { LambdaPollStarter, SchedulerPollSchedules } from './aws-polling.ts';
 import { SesMailer } from './ses-mailer.ts';
@@ -95,7 +95,12 @@ export const mailer = once(() => {
   return new SesMailer(config.MAIL_FROM, config.SES_CONFIGURATION_SET);
 });
 export const opsRecipients = once(() => readConfig({ OPS_EMAIL: configVars.OPS_EMAIL }).OPS_EMAIL);
-export const orderRepository = once(() => new DynamoOrderRepository(documentClient(), tableName()));
+export const orderRepository = once(
+  () =>
+    new DynamoOrderRepository(documentClient(), tableName(), {
+      sourceRetentionDays: readConfig({ RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_SOURCE_RETENTION_DAYS) }).RAW_RETENTION_DAYS,
+    }),
+);
 export const orderHoldRepository = once(() => new DynamoOrderHoldRepository(documentClient(), tableName()));
 export const inboxRepository = once(() => new DynamoInboxRepository(documentClient(), tableName()));
 export const idempotencyRepository = once(() => new DynamoIdempotencyRepository(documentClient(), tableName()));

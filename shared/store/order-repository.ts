@@ -74,6 +74,9 @@ export function customerIndexWrites(tableName: string, previous: Order | undefin
 /** DynamoDB items are at most 400 KB; a compressed source larger than this is refused. */
 const MAX_SOURCE_BYTES = 300 * 1024;
 
+/** Raw channel payloads are kept 400 days by default (a year of disputes and chargebacks, and some): RAW_RETENTION_DAYS. */
+export const DEFAULT_SOURCE_RETENTION_DAYS = 400;
+
 /**
  * Orders in the single table: a small header (with the list index keys),
  * lines in chunks, timeline entries and raw sources, all in the order's
@@ -84,10 +87,13 @@ const MAX_SOURCE_BYTES = 300 * 1024;
 export class DynamoOrderRepository implements OrderRepository {
   readonly #db: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #sourceRetentionDays: number;
 
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
+  /** `sourceRetentionDays`: raw channel payloads expire this long after they arrived (TTL); the order itself stays. */
+  constructor(db: DynamoDBDocumentClient, tableName: string, options: { sourceRetentionDays?: number } = {}) {
     this.#db = db;
     this.#tableName = tableName;
+    this.#sourceRetentionDays = options.sourceRetentionDays ?? DEFAULT_SOURCE_RETENTION_DAYS;
   }
 
   async create(order: Order, writes: { timeline: TimelineEntry[]; source: OrderSource; events: OutboxEvent[] }): Promise<'created' | 'exists'> {
@@ -352,6 +358,7 @@ export class DynamoOrderRepository implements OrderRepository {
           headers: source.headers,
           contentType: source.contentType,
           body,
+          [table.ttlAttribute]: Math.floor(Date.parse(source.receivedAt) / 1000) + this.#sourceRetentionDays * 86_400,
         },
         ...(options.onlyIfNew ? { ConditionExpression: `attribute_not_exists(${table.partitionKey})` } : {}),
       },

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { readConfig } from '#shared/config.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
@@ -197,4 +199,25 @@ async function invoiceDue(deps: ReconcileDeps, shipment: RecordedShipment): Prom
 
 function minutesBefore(now: Date, minutes: number): string {
   return new Date(now.getTime() - minutes * 60_000).toISOString();
+}
+
+/**
+ * The waits from configuration: RECONCILE_STUCK_AFTER_MINUTES (received or
+ * reserved) and RECONCILE_UNINVOICED_AFTER_MINUTES (shipped without an
+ * invoice), 1 to 1,440; unset keeps the defaults above. Shorter waits recover
+ * sooner and race slow steps more often — harmless, every step the
+ * reconciler re-runs is idempotent; the fault campaign uses a minute.
+ */
+export function reconcileSettingsFrom(env: Record<string, string | undefined>): Partial<ReconcileSettings> {
+  const config = readConfig(
+    {
+      RECONCILE_STUCK_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).optional(),
+      RECONCILE_UNINVOICED_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).optional(),
+    },
+    env,
+  );
+  return {
+    ...(config.RECONCILE_STUCK_AFTER_MINUTES ? { receivedMinutes: config.RECONCILE_STUCK_AFTER_MINUTES, reservedMinutes: config.RECONCILE_STUCK_AFTER_MINUTES } : {}),
+    ...(config.RECONCILE_UNINVOICED_AFTER_MINUTES ? { uninvoicedMinutes: config.RECONCILE_UNINVOICED_AFTER_MINUTES } : {}),
+  };
 }
