@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { draftFromDelivery, webhookAdapters } from '#shared/channels/deliveries.ts';
 import { ChannelId } from '#shared/domain/channel.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { NotFoundError, UnauthorizedError } from '#shared/domain/errors.ts';
+import { UnauthorizedError } from '#shared/domain/errors.ts';
 import type { ChannelRepository, InboxRepository } from '#shared/ports.ts';
 
 export interface WebhookDeps {
@@ -35,13 +35,12 @@ export async function receiveWebhook(
   request: { channelId: string; headers: Record<string, string | undefined>; rawBody: Buffer; correlationId?: string },
 ): Promise<WebhookOutcome> {
   const found = ChannelId.safeParse(request.channelId).success ? await deps.channels.getWithSecrets(request.channelId) : undefined;
-  if (!found) throw new NotFoundError(`Channel ${request.channelId} does not exist`);
-  const adapter = webhookAdapters[found.channel.type];
-  if (!adapter) throw new NotFoundError(`Channel ${request.channelId} is a ${found.channel.type} channel; it does not take webhooks`);
+  // An unknown channel, a channel that takes no webhooks and a wrong signature get the same 401: a caller without
+  // the secret learns nothing about which channels exist.
+  const adapter = found ? webhookAdapters[found.channel.type] : undefined;
+  if (!found || !adapter) throw notAuthenticated();
   if (adapter.unsignedPing?.(request)) return { outcome: 'ping' };
-  if (!adapter.verify(request, found.secrets)) {
-    throw new UnauthorizedError(`The webhook signature does not match channel ${request.channelId}'s secret`);
-  }
+  if (!adapter.verify(request, found.secrets)) throw notAuthenticated();
   const foreign = adapter.foreignSender?.(request, found.channel);
   if (foreign) throw new UnauthorizedError(foreign);
   const kind = adapter.classify(request);
@@ -66,4 +65,8 @@ export async function receiveWebhook(
     body: text,
   });
   return { outcome: stored, deliveryId, topic: kind.topic };
+}
+
+function notAuthenticated(): UnauthorizedError {
+  return new UnauthorizedError('The webhook could not be authenticated: check the URL (its channel id) and the signing secret configured for that channel');
 }
