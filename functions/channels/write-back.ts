@@ -7,7 +7,7 @@ import { RefundIssued } from '#events/refund-issued.ts';
 import { ShipmentShipped } from '#events/shipment-shipped.ts';
 import { channelWriterFor } from '#shared/adapters/channel-writeback.ts';
 import { writebackDeps } from '#shared/adapters/dependencies.ts';
-import { WRITEBACK_DELIVERIES } from '#shared/domain/channel-writeback.ts';
+import { WRITEBACK_DELIVERIES, cancelledLines } from '#shared/domain/channel-writeback.ts';
 import { logger, metrics, setCorrelationId } from '#shared/observability/powertools.ts';
 import { queueHandler } from '#shared/tasks/handler.ts';
 import { WritebackRetryLater, writeBack, type WritebackTrigger } from '#shared/use-cases/channel-writeback.ts';
@@ -37,10 +37,11 @@ function triggerOf(detailType: string, detail: unknown): { trigger: WritebackTri
     }
     case OrderLinesCancelled.detailType: {
       const { metadata, data } = OrderLinesCancelled.parse(detail);
-      const lines = data.change.lines
-        .filter((line) => line.after < line.before)
-        .map((line) => ({ lineId: line.lineId, sku: line.sku, quantity: line.before - line.after }));
-      return { trigger: { kind: 'cancellation', orderId: data.orderId, reason: data.change.reason, changeId: data.change.changeId, lines }, actor: metadata.actor, correlationId: metadata.correlationId };
+      return {
+        trigger: { kind: 'cancellation', orderId: data.orderId, reason: data.change.reason, changeId: data.change.changeId, lines: cancelledLines(data.change.lines) },
+        actor: metadata.actor,
+        correlationId: metadata.correlationId,
+      };
     }
     case RefundIssued.detailType: {
       const { metadata, data } = RefundIssued.parse(detail);

@@ -19,6 +19,7 @@ import { OrderReleased } from '#events/order-released.ts';
 import { ReturnApproved } from '#events/return-approved.ts';
 import { ReturnReceived } from '#events/return-received.ts';
 import { ChannelSyncRetryRequested } from '#events/channel-sync-retry-requested.ts';
+import { WRITEBACK_TYPES } from '#shared/domain/channel-writeback.ts';
 import type { EventPattern } from '#events/define.ts';
 import type { FunctionName } from './functions.ts';
 import type { QueueName } from './queues.ts';
@@ -236,16 +237,16 @@ export const rules: RuleSpec[] = [
   },
   ...(
     [
-      ['ShipmentWritesBackToChannel', 'A shipment with its tracking is confirmed to the channel the order came from', ShipmentShipped.pattern({ data: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } })],
+      ['ShipmentWritesBackToChannel', 'A shipment with its tracking is confirmed to the channel the order came from', ShipmentShipped.pattern({ data: { channelType: [...WRITEBACK_TYPES] } })],
       [
         'CancellationWritesBackToChannel',
         'An order cancelled in the OMS (not at the channel) is cancelled at its channel',
-        OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] }, data: { order: { channel: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } } } }),
+        OrderCancelled.pattern({ metadata: { actor: [{ 'anything-but': { prefix: 'channel:' } }] }, data: { order: { channel: { channelType: [...WRITEBACK_TYPES] } } } }),
       ],
       [
         'LineCancellationWritesBackToChannel',
         'Lines cancelled in the OMS are cancelled at the channel',
-        OrderLinesCancelled.pattern({ data: { order: { channel: { channelType: ['shopify', 'woocommerce', 'amazon', 'ebay'] } } } }),
+        OrderLinesCancelled.pattern({ data: { order: { channel: { channelType: [...WRITEBACK_TYPES] } } } }),
       ],
       ['ChannelRefundWritesBackToChannel', 'A refund owed at the channel is sent to the channel', RefundIssued.pattern({ data: { status: ['to_refund_at_channel'] } })],
       ['RetriedWritebackGoesBackOnQueue', 'A failed write-back a person retries is sent again', ChannelSyncRetryRequested.pattern()],

@@ -213,3 +213,8 @@ export function carrierName(carrierId: string): string {
   const known: Record<string, string> = { usps: 'USPS', ups: 'UPS', fedex: 'FedEx', dhl: 'DHL', dhlexpress: 'DHL Express', ontrac: 'OnTrac', canadapost: 'Canada Post', royalmail: 'Royal Mail', dpd: 'DPD', gls: 'GLS', hermes: 'Hermes', parcelco: 'ParcelCo', swiftship: 'SwiftShip' };
   return known[bare.toLowerCase().replace(/[^a-z]/g, '')] ?? bare;
 }
+
+/** The units a change cancelled, per channel line (a line whose quantity went down: before − after). */
+export function cancelledLines(changes: readonly { lineId: string; sku: string; before: number; after: number }[]): ChannelLineRef[] {
+  return changes.filter((line) => line.after < line.before).map((line) => ({ lineId: line.lineId, sku: line.sku, quantity: line.before - line.after }));
+}

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { Timestamp } from './common.ts';
-import type { Order, OrderAddress } from './order.ts';
+import { ErasureMark, type Order, type OrderAddress } from './order.ts';
+
+export { ErasureMark };
 
 /**
  * Customers are not stored as such: a customer is everyone who ordered with
@@ -29,16 +31,6 @@ export function customerOfOrder(order: Pick<Order, 'customer'>): string | undefi
   return email ? customerIdOf(email) : undefined;
 }
 
-export const ErasureMark = z
-  .object({
-    erasureId: z.string().meta({ description: 'The erasure (ULID) that removed the personal data.' }),
-    erasedAt: Timestamp,
-  })
-  .meta({
-    id: 'ErasureMark',
-    description: "Set when the customer's personal data was erased from the order (POST /v1/customers/{customerId}/erase): the order is kept for accounting, its customer and addresses are pseudonyms, and later channel deliveries do not bring the data back.",
-  });
-export type ErasureMark = z.infer<typeof ErasureMark>;
 
 /** What an erased order shows instead of a name. */
 export const ERASED_NAME = 'Erased customer';

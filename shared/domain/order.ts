@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { ErasureMark } from './customer.ts';
 import { ChannelType } from './channel.ts';
 import { CountryCode, GeoPoint, Timestamp } from './common.ts';
 import { CurrencyCode, formatMoney } from './money.ts';
@@ -101,6 +100,18 @@ const OrderChannelRef = z.object({
     .optional()
     .meta({ description: 'Amazon: the marketplace the order was placed in (shipment confirmations name it).' }),
 });
+
+/** The order's customer data was erased (GDPR); shared/domain/customer.ts does the erasing. */
+export const ErasureMark = z
+  .object({
+    erasureId: z.string().meta({ description: 'The erasure (ULID) that removed the personal data.' }),
+    erasedAt: Timestamp,
+  })
+  .meta({
+    id: 'ErasureMark',
+    description: "Set when the customer's personal data was erased from the order (POST /v1/customers/{customerId}/erase): the order is kept for accounting, its customer and addresses are pseudonyms, and later channel deliveries do not bring the data back.",
+  });
+export type ErasureMark = z.infer<typeof ErasureMark>;
 
 export const FulfillmentType = z.enum(['ship', 'pickup', 'carry_out']);
 

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WritebackError, carrierName, shipmentLines, type ChannelAction, type ChannelReceipt, type ChannelSyncRecord } from '#shared/domain/channel-writeback.ts';
+import { WritebackError, cancelledLines, carrierName, shipmentLines, type ChannelAction, type ChannelReceipt, type ChannelSyncRecord } from '#shared/domain/channel-writeback.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -291,6 +291,21 @@ describe('an Amazon order', () => {
     );
     await writeBack(deps, trigger, options());
     expect(must(writer.calls[0]).order.marketplaceId).toBe('A2EUQ1WTGCTBG2');
+  });
+});
+
+describe('cancelled lines', () => {
+  it('are the units each changed line lost, for the channel (added or grown lines are not)', () => {
+    expect(
+      cancelledLines([
+        { lineId: '11', sku: 'A', before: 3, after: 1 },
+        { lineId: '12', sku: 'B', before: 2, after: 0 },
+        { lineId: '13', sku: 'C', before: 1, after: 2 },
+      ]),
+    ).toEqual([
+      { lineId: '11', sku: 'A', quantity: 2 },
+      { lineId: '12', sku: 'B', quantity: 2 },
+    ]);
   });
 });
 
