@@ -1,7 +1,7 @@
 import { FulfillmentStatusChanged } from '#events/fulfillment-status-changed.ts';
 import { OrderEdited } from '#events/order-edited.ts';
 import { OrderLinesCancelled } from '#events/order-lines-cancelled.ts';
-import { eventOrder } from '#events/order-payload.ts';
+import { eventChangeSet, eventOrder } from '#events/order-payload.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import type { Clock } from '#shared/domain/clock.ts';
@@ -280,7 +280,7 @@ export async function cancelOrderLines(
       ),
       ...parcelNotes(cancelled, `units cancelled (${command.reason})`, at, command),
     ];
-    const events = [OrderLinesCancelled.create({ ...eventOrder(next), orderId: order.orderId, change }, context), ...parcelEvents(cancelled, `units cancelled (${command.reason})`, status, context)];
+    const events = [OrderLinesCancelled.create({ ...eventOrder(next), orderId: order.orderId, change: eventChangeSet(change) }, context), ...parcelEvents(cancelled, `units cancelled (${command.reason})`, status, context)];
     const waitingRemoved = delta.backorderCancelled.filter((b) => !delta.backordered.some((w) => w.sku === b.sku)).map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId }));
     const paymentWrite = paymentAfter(payment, money, at);
     checkSize(2 * plan.released.length + 3 + Math.ceil(next.lines.length / 50) + 1 + entries.length + events.length + cancelled.length + waitingRemoved.length);
@@ -462,7 +462,7 @@ export async function editOrder(
       note(at, 'order_edited', command, `Edited: ${what}: ${input.reason}.${moved ? ` ${moved}` : ''} ${moneyText(money, order.channel.channelId)}`, { change, previousVersion: order.version }),
       ...parcelNotes(cancelled, reason, at, command),
     ];
-    const events = [OrderEdited.create({ ...eventOrder(next), orderId: order.orderId, previousVersion: order.version, change }, context), ...parcelEvents(cancelled, reason, status, context)];
+    const events = [OrderEdited.create({ ...eventOrder(next), orderId: order.orderId, previousVersion: order.version, change: eventChangeSet(change) }, context), ...parcelEvents(cancelled, reason, status, context)];
     const waitingRemoved = delta.backorderCancelled.filter((b) => !delta.backordered.some((w) => w.sku === b.sku)).map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId }));
     const paymentWrite = paymentAfter(payment, money, at);
     checkSize(2 * net.length + 3 + 2 * Math.ceil(Math.max(next.lines.length, order.lines.length) / 50) + entries.length + events.length + cancelled.length + waitingRemoved.length);

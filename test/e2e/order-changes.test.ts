@@ -145,6 +145,14 @@ describe('order changes on a routed order, end to end in the local runtime', () 
     const captures = events('PaymentCaptured', orderId).map((e) => e.detail.data);
     expect(captures).toEqual([expect.objectContaining({ amount: final.totals.total, capturedTotal: final.totals.total, complete: true })]);
 
+    // The label went to the new street (read from the order), yet nothing published about the order names the customer
+    // or either street: order events carry the customer id and country, region and postal code (docs/events.md "Personal data").
+    const published = oms.events.list().filter((e) => JSON.stringify(e.detail).includes(orderId));
+    expect(published.map((e) => e['detail-type'])).toEqual(expect.arrayContaining(['OrderReceived', 'OrderLinesCancelled', 'OrderEdited', 'ShipmentShipped']));
+    for (const value of ['Ada Lovelace', 'ada@example.com', '1 Main St', '200 N Spring St', 'Boston', 'Los Angeles']) expect(JSON.stringify(published), value).not.toContain(value);
+    const [editedEvent] = events('OrderEdited', orderId);
+    expect(editedEvent?.detail.data.change['shippingAddress']).toEqual({ before: { country: 'US', region: 'MA', postalCode: '02108' }, after: { country: 'US', region: 'CA', postalCode: '90012' } });
+
     // Editing now (a shipped line) is refused, naming what blocks.
     const late = await api('PATCH', `/v1/orders/${orderId}`, { reason: 'too late', shippingAddress: BOSTON }, { 'if-match': `"${final.version}"` });
     expect(late.status).toBe(409);

@@ -351,7 +351,8 @@ describe('order edits', () => {
     await expectSound(a);
     expect((await world.inventory.reservation(order.orderId))?.routing?.shipments.map((s) => s.locationId)).toEqual(['chg-west']);
     const [event] = await outbox(order.orderId, 'OrderEdited');
-    expect(event?.data.change.shippingAddress?.after).toMatchObject({ city: 'Los Angeles' });
+    // The event carries the new address as country, region and postal code only (docs/events.md "Personal data").
+    expect(event?.data.change.shippingAddress).toEqual({ before: { country: 'US', region: 'MA', postalCode: '02108' }, after: { country: 'US', region: 'CA', postalCode: '90012' } });
     expect((await timeline(order.orderId)).find((e) => e.type === 'order_edited')?.message).toContain('Re-routed for the new address');
 
     await createFulfillments(world.deps, { orderId: order.orderId, actor: 'test' });
