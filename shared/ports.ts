@@ -395,6 +395,18 @@ export interface ReconcileRepository {
   recordRecovery(orderId: string, entry: TimelineEntry): Promise<void>;
 }
 
+/**
+ * Messages of the capture queue that failed every receive (its dead-letter
+ * queue): acknowledged channel deliveries that never became orders. The
+ * reconciler captures them again and removes what it captured.
+ */
+export interface CaptureDeadLetters {
+  /** Up to `max` dead-lettered messages, hidden from other readers for `hideSeconds`: each a stored delivery's key. */
+  receive(max: number, hideSeconds: number): Promise<{ receipt: string; body: string }[]>;
+  /** Removes a message that was captured (or whose delivery no longer exists). */
+  remove(receipt: string): Promise<void>;
+}
+
 export interface InvoiceRepository {
   get(invoiceId: string): Promise<Invoice | undefined>;
   forOrder(orderId: string): Promise<Invoice[]>;

@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { fulfillmentDeps, invoiceDeps, invoiceRepository, orderRepository, paymentDeps, reconcileRepository, reservationDeps, ruleSetFor } from '#shared/adapters/dependencies.ts';
+import { captureDeadLetters, fulfillmentDeps, inboxRepository, invoiceDeps, invoiceRepository, orderRepository, paymentDeps, reconcileRepository, reservationDeps, ruleSetFor } from '#shared/adapters/dependencies.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 import { logger } from '#shared/observability/powertools.ts';
 import { taskHandler } from '#shared/tasks/handler.ts';
+import { captureDelivery } from '#shared/use-cases/capture-delivery.ts';
 import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
 import { issueInvoice } from '#shared/use-cases/invoices.ts';
 import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
@@ -15,8 +16,10 @@ const deps: ReconcileDeps = {
   reconcile: reconcileRepository(),
   invoices: invoiceRepository(),
   ruleSetFor: ruleSetFor(),
+  deadLetters: captureDeadLetters(),
   clock: systemClock,
   steps: {
+    capture: (key) => captureDelivery({ inbox: inboxRepository(), orders: orderRepository(), clock: systemClock }, key),
     reserve: (command) => reserveOrder(reservationDeps(), command),
     confirmPayment: (command) => confirmPayment(paymentDeps(), command),
     cancelUnpaidOrder: (command) => cancelUnpaidOrder(paymentDeps(), command),
@@ -27,8 +30,8 @@ const deps: ReconcileDeps = {
 };
 
 /**
- * Scheduled every 5 minutes (infra/topology/schedules.ts): orders stuck
- * received, reserved, or shipped without an invoice are driven on by the step
+ * Scheduled every 5 minutes (infra/topology/schedules.ts): deliveries whose
+ * capture dead-lettered are captured again; orders stuck received, reserved, or shipped without an invoice are driven on by the step
  * that should have moved them (shared/use-cases/reconcile.ts).
  */
 export const handler = taskHandler(z.object({ job: z.literal('reconcile-orders') }), async () => {

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { newId } from '#shared/domain/ids.ts';
+import { createHash } from 'node:crypto';
+import { LocalDeadLetterQueues } from './dead-letter-queues.ts';
 import type { RecordLog, SentMail, SentSms } from './record-log.ts';
 
 /**
@@ -9,7 +11,9 @@ import type { RecordLog, SentMail, SentSms } from './record-log.ts';
  * - SES v2 SendEmail → the local mail outbox;
  * - SNS Publish to a phone number (SMS) → the local SMS outbox;
  * - Lambda Invoke → the local Lambda host (async `Event` invocations too);
- * - EventBridge Scheduler Create/Update/Get/DeleteSchedule → local timers.
+ * - EventBridge Scheduler Create/Update/Get/DeleteSchedule → local timers;
+ * - SQS ReceiveMessage / DeleteMessage on the queues' dead-letter queues
+ *   (`<queue>-dead-letters`) → the dead-letter store.
  */
 export interface AwsEndpointTargets {
   mail: RecordLog<SentMail>;
@@ -17,6 +21,7 @@ export interface AwsEndpointTargets {
   invoke(functionName: string, payload: unknown): Promise<unknown>;
   /** `InvocationType: Event`: accepted at once; Lambda's retries and on-failure destination follow. */
   invokeAsync(functionName: string, payload: unknown): void;
+  deadLetterQueues: Pick<LocalDeadLetterQueues, 'receive' | 'delete'>;
   schedules: {
     put(schedule: { name: string; group: string; expression: string; targetArn: string; input: unknown; retryAttempts: number; maxEventAgeSeconds: number }): void;
     remove(name: string, group: string): boolean;
@@ -59,6 +64,35 @@ async function route(targets: AwsEndpointTargets, request: IncomingMessage, resp
       sentAt: new Date().toISOString(),
     });
     return reply(response, 200, { MessageId: messageId });
+  }
+
+  // SQS speaks the AWS JSON 1.0 protocol: the operation in X-Amz-Target, the queue by its URL (…/<account>/<name>).
+  const sqsTarget = /^AmazonSQS\.(\w+)$/.exec(String(request.headers['x-amz-target'] ?? ''))?.[1];
+  if (request.method === 'POST' && sqsTarget) {
+    const input = json() as { QueueUrl?: string; MaxNumberOfMessages?: number; VisibilityTimeout?: number; ReceiptHandle?: string };
+    const queue = LocalDeadLetterQueues.queueOf(decodeURIComponent(new URL(input.QueueUrl ?? 'http://x/', 'http://localhost').pathname.split('/').pop() ?? ''));
+    const sqsError = (status: number, code: string, message: string) => replySqs(response, status, { __type: `com.amazonaws.sqs#${code}`, message });
+    if (!queue) return sqsError(400, 'QueueDoesNotExist', `The local runtime serves only the queues' dead-letter queues (…/<queue>-dead-letters), not ${String(input.QueueUrl)}`);
+    if (sqsTarget === 'ReceiveMessage') {
+      const max = input.MaxNumberOfMessages ?? 1;
+      if (!Number.isInteger(max) || max < 1 || max > 10) return sqsError(400, 'InvalidParameterValue', 'MaxNumberOfMessages must be 1 to 10');
+      const messages = targets.deadLetterQueues.receive(queue, max, input.VisibilityTimeout ?? 30);
+      return replySqs(response, 200, {
+        Messages: messages.map((m) => ({
+          MessageId: m.messageId,
+          ReceiptHandle: m.receipt,
+          MD5OfBody: createHash('md5').update(m.body).digest('hex'),
+          Body: m.body,
+          Attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+        })),
+      });
+    }
+    if (sqsTarget === 'DeleteMessage') {
+      if (!input.ReceiptHandle) return sqsError(400, 'MissingParameter', 'ReceiptHandle is required');
+      targets.deadLetterQueues.delete(input.ReceiptHandle);
+      return replySqs(response, 200, {});
+    }
+    return sqsError(400, 'UnsupportedOperation', `The local runtime emulates SQS ReceiveMessage and DeleteMessage only, not ${sqsTarget}`);
   }
 
   // SNS speaks the AWS Query protocol: a form body, an XML answer.
@@ -129,6 +163,11 @@ async function route(targets: AwsEndpointTargets, request: IncomingMessage, resp
   }
 
   reply(response, 404, { message: `The local runtime does not emulate ${request.method} ${url.pathname}` }, 'UnknownOperationException');
+}
+
+function replySqs(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+  response.end(JSON.stringify(body));
 }
 
 function reply(response: ServerResponse, status: number, body: unknown, errorType?: string): void {

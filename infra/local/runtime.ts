@@ -10,6 +10,7 @@ import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { schedules } from '../topology/schedules.ts';
 import { createAwsEndpoints, functionNameOf } from './aws-endpoints.ts';
+import { LocalDeadLetterQueues } from './dead-letter-queues.ts';
 import { LocalAsyncInvoker, type FailedInvocation } from './async-invoker.ts';
 import { documentClient } from '#shared/store/client.ts';
 import { Faults, faultsFromEnv, type FaultOptions } from './faults.ts';
@@ -75,6 +76,8 @@ export interface RunningOms {
   /** SMS sent through SNS (the local SMS outbox). */
   sms: RecordLog<SentSms>;
   deadLetters: RecordLog<DeadLetter>;
+  /** The queues' dead-letter queues as SQS serves them to the handlers (the reconciler empties the capture queue's). */
+  deadLetterQueues: LocalDeadLetterQueues;
   /** The on-failure destination of asynchronous invocations (rule and schedule targets, the poll function): what failed its 2 retries. */
   failedInvocations: RecordLog<FailedInvocation>;
   /** Invokes again, asynchronously, the failed invocations `select` picks (default: all not redriven yet); resolves to how many. */
@@ -128,6 +131,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const failedInvocations = new RecordLog<FailedInvocation>(file('failed-invocations.jsonl'));
     // Which failed invocations were redriven already (kept, so a restart does not redrive them again).
     const redrivenLog = new RecordLog<{ requestId: string; at: string }>(file('redriven-invocations.jsonl'));
+    // The queues' dead-letter queues as SQS serves them (the reconciler empties the capture queue's).
+    const deadLetterQueues = new LocalDeadLetterQueues(deadLetters, new RecordLog<{ id: string; at: string }>(file('deleted-dead-letters.jsonl')));
 
     // The AWS endpoints are up before the handlers load (their SDK clients read the endpoint at start);
     // the Lambda host and scheduler they forward to are bound below.
@@ -135,6 +140,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const awsEndpoints = createAwsEndpoints({
       mail,
       sms,
+      deadLetterQueues,
       invoke: (name, payload) => {
         if (!late.lambdas) throw new Error('The runtime is still starting');
         return late.lambdas.invoke(name as FunctionName, payload);
@@ -178,6 +184,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       AWS_ENDPOINT_URL_SNS: awsEndpoint,
       AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
+      AWS_ENDPOINT_URL_SQS: awsEndpoint,
+      CAPTURE_DLQ_URL: `${awsEndpoint}/${LOCAL_ACCOUNT}/capture-dead-letters`,
       // DynamoDB Local on a laptop answers in seconds under load, where DynamoDB answers in milliseconds (shared/adapters/aws-clients.ts).
       OMS_AWS_REQUEST_TIMEOUT_MS: process.env['OMS_AWS_REQUEST_TIMEOUT_MS'] ?? '30000',
       POLL_FUNCTION_ARN: localFunctionArn('pollChannel'),
@@ -314,6 +322,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       mail,
       sms,
       deadLetters,
+      deadLetterQueues,
       failedInvocations,
       async redriveFailedInvocations(select = (failed) => !redriven.has(failed.requestContext.requestId)) {
         const picked = failedInvocations.list().filter(select);

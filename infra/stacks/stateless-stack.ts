@@ -218,6 +218,11 @@ export class StatelessStack extends Stack {
     for (const name of Object.keys(created) as FunctionName[]) {
       const spec: FunctionSpec = functions[name];
       const fn = functionOf(created, name, this.stackName) as IFunction & { addEnvironment(key: string, value: string): void };
+      if (spec.access.includes('capture:deadLetters')) {
+        // The reconciler captures again what the capture queue dead-lettered, and deletes it (docs/operations.md).
+        fn.addEnvironment('CAPTURE_DLQ_URL', props.queues.capture.deadLetters.queueUrl);
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], resources: [props.queues.capture.deadLetters.queueArn] }));
+      }
       if (spec.access.includes('poll:start') || spec.access.includes('schedules:manage')) fn.addEnvironment('POLL_FUNCTION_ARN', poll.functionArn);
       if (spec.access.includes('poll:start')) fn.addToRolePolicy(invokePoll);
       if (spec.access.includes('schedules:manage')) {

@@ -30,7 +30,9 @@ export type Access =
   /** Open channel secrets (KMS Decrypt with the channel-secrets key): the functions that call channels or verify their webhooks. */
   | 'channel:secrets'
   /** Seal channel secrets (KMS GenerateDataKey and Decrypt with the channel-secrets key): the channel PUT. */
-  | 'channel:secrets:write';
+  | 'channel:secrets:write'
+  /** Receive and delete the capture queue's dead letters (CAPTURE_DLQ_URL): the reconciler captures them again. */
+  | 'capture:deadLetters';
 
 export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -122,8 +124,8 @@ export const functions = {
   },
   reconcileOrders: {
     entry: 'functions/ops/reconcile-orders.ts',
-    description: 'Every 5 minutes: orders stuck received, reserved or shipped without an invoice are driven on (each recovery on the timeline)',
-    access: ['table:write', 'payment:secret', 'carrier:api', 'documents:write'],
+    description: 'Every 5 minutes: deliveries whose capture dead-lettered are captured again; orders stuck received, reserved or shipped without an invoice are driven on (each recovery on the timeline)',
+    access: ['table:write', 'payment:secret', 'carrier:api', 'documents:write', 'capture:deadLetters'],
     timeoutSeconds: 300,
   },
 

@@ -22,7 +22,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
  * concurrent transactions answers in seconds where DynamoDB answers in
  * milliseconds.
  */
-export type AwsService = 'dynamodb' | 'sesv2' | 'sns' | 's3' | 'scheduler' | 'lambda' | 'secrets-manager';
+export type AwsService = 'dynamodb' | 'sesv2' | 'sns' | 'sqs' | 's3' | 'scheduler' | 'lambda' | 'secrets-manager';
 
 export interface AwsClientSettings {
   maxAttempts: number;
@@ -35,6 +35,8 @@ const settings: Record<AwsService, { maxAttempts: number; connectionTimeout: num
   dynamodb: { maxAttempts: 4, connectionTimeout: 1_000, requestTimeout: 3_000 },
   sesv2: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 5_000 },
   sns: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 5_000 },
+  // The reconciler reading the capture dead-letter queue (short polls).
+  sqs: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 5_000 },
   // Label PDFs of a few hundred kilobytes, in and out.
   s3: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 8_000 },
   scheduler: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 5_000 },

@@ -26,6 +26,7 @@ import type { CarrierGateway } from '#shared/ports.ts';
 import { SandboxPaymentProvider } from './sandbox-payments.ts';
 import { StripePaymentProvider } from './stripe-payments.ts';
 import type { PaymentProvider } from '#shared/ports.ts';
+import { SqsCaptureDeadLetters } from './sqs-dead-letters.ts';
 import { SnsSmsSender } from './sns-sms.ts';
 import { secretValue } from './secret-value.ts';
 import { KmsDataKeys } from './kms-data-keys.ts';
@@ -142,6 +143,11 @@ export const routingRuleRepository = once(() => new DynamoRoutingRuleRepository(
 export const fulfillmentRepository = once(() => new DynamoFulfillmentRepository(documentClient(), tableName()));
 export const invoiceRepository = once(() => new DynamoInvoiceRepository(documentClient(), tableName()));
 export const reconcileRepository = once(() => new DynamoReconcileRepository(documentClient(), tableName()));
+/** The capture queue's dead-letter queue (CAPTURE_DLQ_URL), which the reconciler empties; undefined where none is configured. */
+export const captureDeadLetters = once(() => {
+  const url = process.env['CAPTURE_DLQ_URL'];
+  return url ? new SqsCaptureDeadLetters(url) : undefined;
+});
 export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
 export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
 /**

@@ -3,16 +3,19 @@ import { readConfig } from '#shared/config.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { OrderStatus, OrderSummary, TimelineEntry } from '#shared/domain/order.ts';
 import type { RuleSet } from '#shared/domain/routing.ts';
-import type { InvoiceRepository, OrderRepository, ReconcileRepository, RecordedShipment } from '#shared/ports.ts';
+import type { CaptureDeadLetters, InvoiceRepository, OrderRepository, ReconcileRepository, RecordedShipment } from '#shared/ports.ts';
 import type { Actor } from './actor.ts';
 
 /**
  * The idempotent steps the reconciler re-runs: the same use cases the event
  * rules and workflows run (reserveOrder; the fulfillOrder workflow's payment
  * and fulfillment steps; the completeShipment workflow's capture and invoice
- * steps). Each is keyed so that running it again does nothing twice.
+ * steps; the capture queue's consumer). Each is keyed so that running it
+ * again does nothing twice.
  */
 export interface ReconcileSteps {
+  /** Captures a stored channel delivery (by its inbox key) as the capture queue's consumer does. */
+  capture(key: { PK: string; SK: string }): Promise<{ outcome: string; orderId?: string | undefined; deliveryId?: string | undefined }>;
   reserve(command: { orderId: string } & Actor): Promise<{ outcome: string; reason?: string }>;
   confirmPayment(command: { orderId: string } & Actor): Promise<{ outcome: 'confirmed' | 'declined' | 'skipped'; declineCode?: string; reason?: string }>;
   cancelUnpaidOrder(command: { orderId: string; declineCode?: string | undefined } & Actor): Promise<unknown>;
@@ -36,6 +39,8 @@ export interface ReconcileSettings {
   shipmentLookbackHours: number;
   /** At most this many orders per status per run (the next run takes the rest). */
   maxOrdersPerStatus: number;
+  /** At most this many dead-lettered deliveries captured again per run. */
+  maxDeadLetters: number;
 }
 
 export const defaultReconcileSettings: ReconcileSettings = {
@@ -45,6 +50,7 @@ export const defaultReconcileSettings: ReconcileSettings = {
   orderLookbackDays: 35,
   shipmentLookbackHours: 24,
   maxOrdersPerStatus: 500,
+  maxDeadLetters: 200,
 };
 
 export interface ReconcileDeps {
@@ -53,20 +59,25 @@ export interface ReconcileDeps {
   invoices: Pick<InvoiceRepository, 'issuedFor'>;
   ruleSetFor(channelId: string): Promise<RuleSet>;
   steps: ReconcileSteps;
+  /** The capture queue's dead-letter queue; without it (no queue configured) that part is skipped. */
+  deadLetters?: CaptureDeadLetters | undefined;
   clock: Clock;
   settings?: Partial<ReconcileSettings> | undefined;
 }
 
 export interface Recovery {
+  /** The order (absent for a dead-lettered delivery that never became one). */
   orderId: string;
-  stuck: 'received' | 'reserved' | 'uninvoiced';
+  stuck: 'uncaptured' | 'received' | 'reserved' | 'uninvoiced';
   /** What re-running the step did. */
   outcome: string;
   shipmentId?: string;
+  /** For `uncaptured`: the channel's delivery id. */
+  deliveryId?: string;
 }
 
 export interface ReconcileReport {
-  examined: { received: number; reserved: number; shipments: number };
+  examined: { deadLetters: number; received: number; reserved: number; shipments: number };
   recovered: Recovery[];
   /** Still stuck after the step ran (it had nothing it could do: e.g. payment voided); looked at again next run. */
   unchanged: Recovery[];
@@ -77,8 +88,10 @@ export interface ReconcileReport {
 const ACTOR = 'reconciler';
 
 /**
- * Scheduled every 5 minutes: finds orders stuck in a state longer than they
- * should be — received but never reserved, reserved but never handed to a
+ * Scheduled every 5 minutes: first captures again the channel deliveries the
+ * OMS acknowledged but whose capture failed every receive (the capture
+ * queue's dead-letter queue), then finds orders stuck in a state longer than
+ * they should be — received but never reserved, reserved but never handed to a
  * location, shipped but never invoiced — and drives each on by re-running the
  * idempotent step that should have moved it, writing a `recovered` entry on
  * the order's timeline for what it found and what it did. Reads are bounded:
@@ -90,7 +103,7 @@ const ACTOR = 'reconciler';
 export async function reconcileOrders(deps: ReconcileDeps): Promise<ReconcileReport> {
   const settings = { ...defaultReconcileSettings, ...deps.settings };
   const now = deps.clock.now();
-  const report: ReconcileReport = { examined: { received: 0, reserved: 0, shipments: 0 }, recovered: [], unchanged: [], failed: [] };
+  const report: ReconcileReport = { examined: { deadLetters: 0, received: 0, reserved: 0, shipments: 0 }, recovered: [], unchanged: [], failed: [] };
   const lookbackFrom = new Date(now.getTime() - settings.orderLookbackDays * 86_400_000).toISOString();
 
   const run = async (found: Omit<Recovery, 'outcome'>, step: () => Promise<{ outcome: string; done: boolean; message: string }>) => {
@@ -114,6 +127,9 @@ export async function reconcileOrders(deps: ReconcileDeps): Promise<ReconcileRep
       report.failed.push({ ...found, outcome: 'failed', error: error instanceof Error ? error.message : String(error) });
     }
   };
+
+  // Acknowledged but never captured: the capture queue gave up on the delivery (its dead-letter queue).
+  if (deps.deadLetters) await recapture(deps, deps.deadLetters, settings.maxDeadLetters, report);
 
   // Received but never reserved (the OrderReceived delivery or reserveOrder failed for good).
   for (const order of await stuckOrders(deps, 'received', lookbackFrom, minutesBefore(now, settings.receivedMinutes), settings.maxOrdersPerStatus)) {
@@ -166,6 +182,51 @@ export async function reconcileOrders(deps: ReconcileDeps): Promise<ReconcileRep
     });
   }
   return report;
+}
+
+/** Deliveries are hidden from other readers of the dead-letter queue while this run captures them. */
+const DEAD_LETTER_HIDE_SECONDS = 300;
+const DeliveryKey = z.object({ PK: z.string().min(1), SK: z.string().min(1) });
+
+/**
+ * Each dead-lettered capture message is captured again (capture is exactly
+ * once: a delivery captured before it dead-lettered answers `duplicate`) and
+ * removed; the order it created or updated gets a `recovered` entry. A
+ * message that still fails stays in the dead-letter queue (alarmed) and comes
+ * back to the next run; one whose delivery has left the inbox (a week) is
+ * removed and reported, as there is nothing left to capture.
+ */
+async function recapture(deps: ReconcileDeps, deadLetters: CaptureDeadLetters, max: number, report: ReconcileReport): Promise<void> {
+  for (const message of await deadLetters.receive(max, DEAD_LETTER_HIDE_SECONDS)) {
+    report.examined.deadLetters++;
+    let key: { PK: string; SK: string };
+    try {
+      key = DeliveryKey.parse(JSON.parse(message.body));
+    } catch {
+      report.failed.push({ orderId: '', stuck: 'uncaptured', outcome: 'failed', error: `Not a stored delivery's key: ${message.body.slice(0, 200)}` });
+      continue;
+    }
+    try {
+      const result = await deps.steps.capture(key);
+      const found: Recovery = { orderId: result.orderId ?? '', stuck: 'uncaptured', outcome: result.outcome, ...(result.deliveryId ? { deliveryId: result.deliveryId } : {}) };
+      if (result.orderId && result.outcome !== 'duplicate') {
+        report.recovered.push(found);
+        await deps.reconcile.recordRecovery(result.orderId, {
+          at: deps.clock.now().toISOString(),
+          type: 'recovered',
+          actor: ACTOR,
+          message: `Found channel delivery ${result.deliveryId ?? key.PK} acknowledged but never captured (its capture failed every retry): captured again (${result.outcome}).`,
+          data: { stuck: 'uncaptured', outcome: result.outcome, ...(result.deliveryId ? { deliveryId: result.deliveryId } : {}) },
+        });
+      } else {
+        // Captured before it dead-lettered (the failure came after the write), or gone from the inbox: nothing to do.
+        report.unchanged.push(found);
+      }
+      await deadLetters.remove(message.receipt);
+    } catch (error) {
+      report.failed.push({ orderId: '', stuck: 'uncaptured', outcome: 'failed', error: error instanceof Error ? error.message : String(error) });
+    }
+  }
 }
 
 /** Orders in `status` placed since `from` whose last change is older than `changedBefore` (the status list index; bounded pages). */

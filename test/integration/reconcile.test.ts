@@ -7,6 +7,11 @@ import { DynamoNotificationRepository } from '#shared/store/notification-reposit
 import { notifyCustomer } from '#shared/use-cases/notifications.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { DynamoReconcileRepository } from '#shared/store/reconcile-repository.ts';
+import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
+import { keys } from '#shared/store/keys.ts';
+import { captureDelivery } from '#shared/use-cases/capture-delivery.ts';
+import type { CaptureDeadLetters } from '#shared/ports.ts';
+import { fixture } from '../support/channel-fixtures.ts';
 import { createFulfillments } from '#shared/use-cases/fulfillment.ts';
 import { issueInvoice } from '#shared/use-cases/invoices.ts';
 import { cancelUnpaidOrder, capturePayment, confirmPayment } from '#shared/use-cases/payments.ts';
@@ -53,6 +58,7 @@ function realSteps(): ReconcileSteps & { calls: Record<string, number> } {
     createFulfillments: count('createFulfillments', (command) => createFulfillments(world.deps, command)),
     capturePayment: count('capturePayment', (command) => capturePayment(world.deps, command)),
     issueInvoice: count('issueInvoice', (command) => issueInvoice(world.deps, command)),
+    capture: count('capture', (key) => captureDelivery({ inbox: new DynamoInboxRepository(db, tableName), orders: world.orders, clock: systemClock }, key)),
   };
 }
 
@@ -214,5 +220,80 @@ describe('a notification whose sender crashed after claiming it', () => {
     expect(await claimOf()).toEqual([expect.objectContaining({ status: 'sent', messageId: 'm-1' })]);
     expect(await notifyCustomer(notifier(start + 30 * 60_000, record), command)).toEqual({ sent: 0, skipped: 1 });
     expect(mail).toHaveLength(1);
+  });
+});
+
+/** A dead-letter queue double with SQS's receive/hide/delete semantics (the SQS adapter itself: test/e2e/failed-invocations.test.ts). */
+class DeadLetterQueue implements CaptureDeadLetters {
+  readonly messages = new Map<string, { body: string; hiddenUntil: number }>();
+  #next = 0;
+  send(body: string): void {
+    this.messages.set(`r-${this.#next++}`, { body, hiddenUntil: 0 });
+  }
+  async receive(max: number, hideSeconds: number) {
+    const now = Date.now();
+    const visible = [...this.messages].filter(([, m]) => m.hiddenUntil <= now).slice(0, max);
+    for (const [, m] of visible) m.hiddenUntil = now + hideSeconds * 1000;
+    return visible.map(([receipt, m]) => ({ receipt, body: m.body }));
+  }
+  async remove(receipt: string) {
+    this.messages.delete(receipt);
+  }
+  reveal(): void {
+    for (const m of this.messages.values()) m.hiddenUntil = 0;
+  }
+}
+
+describe('a channel delivery acknowledged but never captured (its capture dead-lettered)', () => {
+  it('is captured by the reconciler, once, with the recovery on the new order; a delivery captured before it dead-lettered is only removed; a broken message stays', async () => {
+    const inbox = new DynamoInboxRepository(db, tableName);
+    const shopify = fixture<Record<string, unknown>>('shopify-orders-create.json');
+    const deliver = async (externalId: number) => {
+      const deliveryId = `dl-${newId()}`;
+      await inbox.put({
+        channelId: 'shopify-dlq',
+        channelType: 'shopify',
+        deliveryId,
+        via: 'webhook',
+        topic: 'orders/create',
+        receivedAt: new Date().toISOString(),
+        headers: {},
+        contentType: 'application/json',
+        body: JSON.stringify({ ...shopify, id: externalId, admin_graphql_api_id: `gid://shopify/Order/${externalId}` }),
+      });
+      return { deliveryId, key: keys.inboxDelivery('shopify-dlq', deliveryId) };
+    };
+    const lost = await deliver(Date.now());
+    const capturedBefore = await deliver(Date.now() + 1);
+    const steps = realSteps();
+    // The second was captured before its message dead-lettered (the failure came after the write).
+    const earlier = await steps.capture(capturedBefore.key);
+    expect(earlier.outcome).toBe('created');
+
+    const queue = new DeadLetterQueue();
+    queue.send(JSON.stringify(lost.key));
+    queue.send(JSON.stringify(capturedBefore.key));
+    queue.send('not a key');
+    const deps = { ...reconcileDeps(systemClock, steps), deadLetters: queue };
+    const first = await reconcileOrders(deps);
+    expect(first.examined.deadLetters).toBe(3);
+    const recovered = first.recovered.filter((r) => r.stuck === 'uncaptured');
+    expect(recovered).toEqual([expect.objectContaining({ stuck: 'uncaptured', outcome: 'created', deliveryId: lost.deliveryId })]);
+    const orderId = must(recovered[0]).orderId;
+    expect(must(await world.orders.get(orderId)).channel).toEqual(expect.objectContaining({ channelId: 'shopify-dlq' }));
+    expect(await recoveredEntries(orderId)).toEqual([
+      expect.objectContaining({ actor: 'reconciler', data: { stuck: 'uncaptured', outcome: 'created', deliveryId: lost.deliveryId } }),
+    ]);
+    expect(first.unchanged.filter((r) => r.stuck === 'uncaptured')).toEqual([expect.objectContaining({ orderId: earlier.orderId, outcome: 'duplicate' })]);
+    expect(first.failed.filter((r) => r.stuck === 'uncaptured')).toEqual([expect.objectContaining({ error: expect.stringContaining('not a key') })]);
+    // Captured and removed; the broken message stays in the queue (alarmed) for a person.
+    expect([...queue.messages.values()].map((m) => m.body)).toEqual(['not a key']);
+
+    // The next run: nothing captured twice.
+    queue.reveal();
+    const second = await reconcileOrders(deps);
+    expect(second.recovered.filter((r) => r.stuck === 'uncaptured')).toEqual([]);
+    expect(await recoveredEntries(orderId)).toHaveLength(1);
+    expect(steps.calls['capture']).toBe(3);
   });
 });
