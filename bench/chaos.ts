@@ -316,6 +316,19 @@ export interface ChaosOptions {
 }
 
 /**
+ * The reconciler's waits in the campaign (RECONCILE_STUCK_AFTER_MINUTES,
+ * RECONCILE_UNINVOICED_AFTER_MINUTES): a minute instead of 15 and 30, so
+ * what the faults left stuck is old enough to be recovered within a run.
+ * Set before the runtime loads the reconciler (its settings are read once).
+ */
+export const CAMPAIGN_RECONCILE_MINUTES = 1;
+function campaignReconcilerWaits(): Record<string, string> {
+  const waits = { RECONCILE_STUCK_AFTER_MINUTES: String(CAMPAIGN_RECONCILE_MINUTES), RECONCILE_UNINVOICED_AFTER_MINUTES: String(CAMPAIGN_RECONCILE_MINUTES) };
+  Object.assign(process.env, waits);
+  return waits;
+}
+
+/**
  * Recovery once the faults stop: failed asynchronous invocations are
  * redriven and the reconciler's schedule fires now, where the runtime has
  * them (issue 12: the on-failure destination and shared/use-cases/reconcile.ts).
@@ -334,6 +347,7 @@ export async function chaosRun(kind: Exclude<FaultKind, 'kill9'>, options: Chaos
   const deadline = started + options.timeoutMs;
   const runId = randomUUID().slice(0, 8);
   const faults = faultsFor(kind, options.share);
+  campaignReconcilerWaits();
   const oms = await startOms({
     port: 0,
     ...(options.dynamoEndpoint ? { dynamoEndpoint: options.dynamoEndpoint } : {}),
@@ -370,6 +384,10 @@ export async function chaosRun(kind: Exclude<FaultKind, 'kill9'>, options: Chaos
     const recovering = Date.now();
     let reconciler: 'ran' | 'absent' = 'absent';
     for (let pass = 0; pass < 6 && Date.now() < deadline; pass++) {
+      // The first pass at once (redrive, dead-lettered deliveries); later ones once what got stuck under the faults is
+      // older than the reconciler's wait, as it would be by its next 5-minute run on AWS.
+      const due = recovering + CAMPAIGN_RECONCILE_MINUTES * 60_000 + 5_000 - Date.now();
+      if (pass > 0 && due > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(due, Math.max(0, deadline - Date.now()))));
       reconciler = await recover(oms);
       await oms.settle(Math.max(1_000, deadline - Date.now()));
       const delivered = await drive(client, placed, oms.carrierWebhookSecret, concurrency);
@@ -402,7 +420,7 @@ export async function chaosRun(kind: Exclude<FaultKind, 'kill9'>, options: Chaos
 async function startProcess(dataDir: string, deadline: number): Promise<{ child: ChildProcess; url: string; carrierSecret: string }> {
   const child = spawn(process.execPath, ['infra/local/main.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'CRITICAL'], {
     cwd: repoRoot,
-    env: { ...process.env, OMS_API_TOKEN: TOKEN, OMS_DATA_DIR: dataDir, OMS_FAULTS: '', POWERTOOLS_METRICS_DISABLED: 'true' },
+    env: { ...process.env, ...campaignReconcilerWaits(), OMS_API_TOKEN: TOKEN, OMS_DATA_DIR: dataDir, OMS_FAULTS: '', POWERTOOLS_METRICS_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
