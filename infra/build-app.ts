@@ -19,7 +19,8 @@ export interface OmsApp {
  * bundling skipped and runs their definitions locally.
  *
  * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `sellerName`, `supportEmail`,
- * `defaultLocale` (customer e-mails, docs/notifications.md), `archiveRetentionDays`,
+ * `defaultLocale` (customer e-mails, docs/notifications.md), `notificationBodyRetentionDays`
+ * (NOTIFICATION_BODY_RETENTION_DAYS, docs/security.md), `archiveRetentionDays`,
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
  * `paymentProvider` (`sandbox` or `stripe`; default `sandbox`, except that a
  * production stage must say `stripe`: see isProductionStage).
@@ -49,6 +50,10 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   if (labelFormat !== undefined && labelFormat !== 'ZPL' && labelFormat !== 'PDF') throw new Error(`Context easypostLabelFormat must be ZPL or PDF, not ${JSON.stringify(labelFormat)}`);
   const easypostParcelCm = optional('easypostParcelCm');
   if (easypostParcelCm !== undefined && !/^\d+(\.\d+)?x\d+(\.\d+)?x\d+(\.\d+)?$/.test(easypostParcelCm)) throw new Error(`Context easypostParcelCm must be LxWxH in centimetres (30x20x10), not ${JSON.stringify(easypostParcelCm)}`);
+  const bodyRetentionDays = optional('notificationBodyRetentionDays');
+  if (bodyRetentionDays !== undefined && !(/^\d+$/.test(String(bodyRetentionDays)) && Number(bodyRetentionDays) >= 1 && Number(bodyRetentionDays) <= 3650)) {
+    throw new Error(`Context notificationBodyRetentionDays must be a whole number of days from 1 to 3650, not ${JSON.stringify(bodyRetentionDays)}`);
+  }
   const env =
     process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
       ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }
@@ -95,6 +100,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       sellerName: optional('sellerName'),
       supportEmail: optional('supportEmail'),
       defaultLocale: optional('defaultLocale'),
+      bodyRetentionDays,
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,
@@ -118,6 +124,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       sellerName: optional('sellerName'),
       supportEmail: optional('supportEmail'),
       defaultLocale: optional('defaultLocale'),
+      bodyRetentionDays,
     },
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,

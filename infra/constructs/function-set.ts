@@ -46,6 +46,8 @@ export interface MailSettings {
   defaultLocale?: string | undefined;
   /** The SNS topic SES publishes bounces and complaints to: the feedback consumer accepts notifications of this topic only. */
   feedbackTopicArn?: string | undefined;
+  /** NOTIFICATION_BODY_RETENTION_DAYS: days a message's recipient, subject and body are kept (default 90, docs/security.md). */
+  bodyRetentionDays?: string | undefined;
 }
 
 export interface PaymentSettings {
@@ -116,6 +118,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     ...(props.mail?.supportEmail ? { SUPPORT_EMAIL: props.mail.supportEmail } : {}),
     ...(props.mail?.defaultLocale ? { DEFAULT_LOCALE: props.mail.defaultLocale } : {}),
     ...(props.mail?.feedbackTopicArn ? { SES_FEEDBACK_TOPIC_ARN: props.mail.feedbackTopicArn } : {}),
+    ...(props.mail?.bodyRetentionDays ? { NOTIFICATION_BODY_RETENTION_DAYS: props.mail.bodyRetentionDays } : {}),
   };
   const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
   const roles = new Map<string, Role>();

@@ -49,6 +49,8 @@ export class OmsFunction extends Construct {
       environment: {
         ...props.environment,
         [FUNCTION_ENV]: props.name,
+        // A sender's claim is taken over once older than this (docs/operations.md): the handler cannot read its own timeout from Lambda's configuration.
+        FUNCTION_TIMEOUT_SECONDS: String(props.spec.timeoutSeconds ?? 10),
         POWERTOOLS_SERVICE_NAME: 'oms',
         POWERTOOLS_METRICS_NAMESPACE: 'OMS',
         POWERTOOLS_LOG_LEVEL: 'INFO',

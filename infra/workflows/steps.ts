@@ -16,6 +16,8 @@ export type WorkflowBuilder = (scope: Construct, fn: (name: FunctionName) => IFu
 
 /** Retries for a task whose Lambda is idempotent: throttles and transient failures, with back-off. */
 export function retried(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
+  // A message still claimed by a send that may be at work (NotificationSendInProgressError): wait past the claim's window (the function's timeout and 10 s) rather than fail in seconds.
+  task.addRetry({ errors: ['NotificationSendInProgress'], interval: Duration.seconds(20), maxAttempts: 3, backoffRate: 2 });
   task.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
   task.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
   return task;

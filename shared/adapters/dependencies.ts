@@ -39,7 +39,9 @@ import { DynamoRoutingRuleRepository } from '#shared/store/routing-repository.ts
 import { DynamoFulfillmentRepository } from '#shared/store/fulfillment-repository.ts';
 import { DynamoReconcileRepository } from '#shared/store/reconcile-repository.ts';
 import { DynamoInvoiceRepository } from '#shared/store/invoice-repository.ts';
-import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { DEFAULT_BODY_RETENTION_DAYS, DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
+import { staleClaimAfterMs } from '#shared/domain/notification.ts';
+import { DEFAULT_SENDER_TIMEOUT_SECONDS } from '#shared/use-cases/notifications.ts';
 import { DynamoMailFeedbackRepository } from '#shared/store/mail-feedback-repository.ts';
 import { isLocale } from '#shared/domain/customer-messages.ts';
 import { DynamoReturnPolicyRepository, DynamoReturnRepository } from '#shared/store/return-repository.ts';
@@ -148,7 +150,13 @@ export const captureDeadLetters = once(() => {
   const url = process.env['CAPTURE_DLQ_URL'];
   return url ? new SqsCaptureDeadLetters(url) : undefined;
 });
-export const notificationRepository = once(() => new DynamoNotificationRepository(documentClient(), tableName()));
+/** Message recipients, subjects and bodies expire NOTIFICATION_BODY_RETENTION_DAYS (default 90) after the message; the record that it was sent stays. */
+export const notificationRepository = once(
+  () =>
+    new DynamoNotificationRepository(documentClient(), tableName(), {
+      bodyRetentionDays: readConfig({ NOTIFICATION_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_BODY_RETENTION_DAYS) }).NOTIFICATION_BODY_RETENTION_DAYS,
+    }),
+);
 export const refundRepository = once(() => new DynamoRefundRepository(documentClient(), tableName()));
 /**
  * The carrier gateway by configuration: CARRIER_PROVIDER `sandbox` (default: the local runtime and tests)
@@ -313,6 +321,8 @@ export const notificationDeps = once(() => ({
   clock: systemClock,
   suppressions: mailFeedbackRepository(),
   messages: messageSettings(),
+  // FUNCTION_TIMEOUT_SECONDS: this function's timeout, set by the CDK from infra/topology/functions.ts (locally the notification functions' own).
+  claimStaleAfterMs: staleClaimAfterMs(readConfig({ FUNCTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(DEFAULT_SENDER_TIMEOUT_SECONDS) }).FUNCTION_TIMEOUT_SECONDS),
 }));
 
 /** SES bounces and complaints (SES_FEEDBACK_TOPIC_ARN: only notifications of that topic are accepted, when set). */

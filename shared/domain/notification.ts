@@ -25,9 +25,12 @@ export const Notification = z
     about: z.string().meta({
       description: 'What caused the message: the order id, a shipment id, or the event of a backorder. With `template` and `channel` it makes the message exactly-once.',
     }),
-    to: z.string(),
+    to: z.string().optional().meta({ description: 'The address or phone number. Absent once the body expired (`bodyExpired`), and while the message is still `sending`.' }),
     subject: z.string().optional().meta({ description: 'The e-mail\'s subject line (e-mail only).' }),
-    body: z.string(),
+    body: z.string().optional().meta({ description: 'The text sent. Absent once it expired (`bodyExpired`), and while the message is still `sending`.' }),
+    bodyExpired: z.boolean().optional().meta({
+      description: 'True when the recipient, subject and body were removed after NOTIFICATION_BODY_RETENTION_DAYS (docs/security.md); the record that the message was sent stays.',
+    }),
     status: z.enum(['sending', 'sent', 'failed', 'suppressed']).meta({
       description: '`suppressed`: not sent, because the address bounced for good or complained before (docs/notifications.md).',
     }),
@@ -40,6 +43,26 @@ export const Notification = z
   })
   .meta({ id: 'Notification' });
 export type Notification = z.infer<typeof Notification>;
+
+/**
+ * A retry found the message claimed by a sender that may still be at work
+ * (the claim is younger than the sending function's timeout). Thrown, never
+ * swallowed: Lambda retries the invocation (and at last hands it to the
+ * on-failure destination, from where a redrive sends it), and a workflow step
+ * retries it, until the claim is old enough that its sender is certainly dead.
+ */
+export class NotificationSendInProgressError extends Error {
+  readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotificationSendInProgress';
+  }
+}
+
+/** A claim may be taken over this long after it was made: the sending function's timeout and a margin for clocks (`seconds`: that timeout). */
+export function staleClaimAfterMs(senderTimeoutSeconds: number): number {
+  return (senderTimeoutSeconds + 10) * 1000;
+}
 
 export interface NotificationContext {
   shipmentId?: string | undefined;

@@ -288,6 +288,11 @@ export const keys = {
     SK: `TOCUSTOMER#${template}#${hash(about)}#${channel}`,
   }),
   notificationPrefix: 'TOCUSTOMER#',
+  /** A customer message's recipient, subject and body, apart from its claim so they expire (TTL, NOTIFICATION_BODY_RETENTION_DAYS) while the claim stays; read with the claim (same prefix). */
+  notificationBody: (orderId: string, template: string, about: string, channel: string): ItemKey => ({
+    PK: `ORDER#${orderId}`,
+    SK: `TOCUSTOMER#${template}#${hash(about)}#${channel}#BODY`,
+  }),
   /** An e-mail SES accepted, by its SES message id: which order and message a bounce or complaint is about (written with the sent message, expires after a year). */
   sentMail: (sesMessageId: string): ItemKey => ({ PK: `SESMAIL#${hash(sesMessageId)}`, SK: 'SENT' }),
   /** An address customer messages no longer go to (a permanent bounce or a complaint), by its lower-case address. */

@@ -156,7 +156,8 @@ async function eraseOrder(deps: CustomerDeps, orderId: string, mark: ErasureMark
       }
       const attributes = Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_ATTRIBUTE.test(name)));
       let next = scrubPersonal(attributes, values);
-      if (sortKey.startsWith('TOCUSTOMER#')) next = { ...next, to: ERASED_TEXT, body: ERASED_TEXT, ...(next['subject'] ? { subject: scrubPersonal(String(next['subject']), values) } : {}) };
+      // A message's recipient and body sit on its body item (and, written before bodies expired, on the claim); a claim without them keeps none.
+      if (sortKey.startsWith('TOCUSTOMER#') && ('to' in item || 'body' in item)) next = { ...next, to: ERASED_TEXT, body: ERASED_TEXT, ...(next['subject'] ? { subject: scrubPersonal(String(next['subject']), values) } : {}) };
       if (next !== attributes) put.push({ sortKey, item: { ...item, ...next } });
     }
     await deps.customers.rewriteOrderItems(orderId, { put, remove, inbox });

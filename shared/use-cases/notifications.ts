@@ -8,7 +8,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { renderEmail, resolveLocale, sampleMessage, isLocale, supportedLocales, type RenderedEmail, type Sender } from '#shared/domain/customer-messages.ts';
-import { applies, recipients, render, NotificationTemplate as NotificationTemplates, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
+import { applies, recipients, render, staleClaimAfterMs, NotificationSendInProgressError, NotificationTemplate as NotificationTemplates, type Notification, type NotificationContext, type NotificationTemplate } from '#shared/domain/notification.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import type { FulfillmentRepository, MailFeedbackRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
 import { assertOrderId } from './orders.ts';
@@ -24,19 +24,29 @@ export interface NotificationDeps {
   suppressions?: Pick<MailFeedbackRepository, 'suppression'>;
   /** Who the e-mails come from (SELLER_NAME, SUPPORT_EMAIL) and the merchant's default locale (DEFAULT_LOCALE). */
   messages?: { sender: Sender; defaultLocale: string };
+  /**
+   * How old a `sending` claim must be before another attempt may take it
+   * over: a little over the sending function's timeout, when its sender is
+   * certainly dead (staleClaimAfterMs of FUNCTION_TIMEOUT_SECONDS).
+   */
+  claimStaleAfterMs?: number;
 }
 
 const DEFAULT_SENDER: Sender = { sellerName: 'OMS merchant' };
 
-/** A claim older than this whose send never finished (the sender crashed) may be sent again. */
-const STALE_CLAIM_MS = 10 * 60 * 1000;
+/** The notification functions' timeout (infra/topology/functions.ts): a test holds the two together. */
+export const DEFAULT_SENDER_TIMEOUT_SECONDS = 30;
 
 /**
  * Sends one template to the customer, once per (template, what it is about, channel):
  * each message is claimed with a conditional write before it is sent, and
  * recorded as sent (with a NotificationSent event) after. A retried step or
  * a redelivered event finds the claim and sends nothing. A failed send is
- * recorded and thrown, so the workflow or the rule retries it.
+ * recorded and thrown, so the workflow or the rule retries it. A claim still
+ * `sending` is either a sender at work or one that crashed: while it is
+ * younger than the sending function's timeout the attempt throws
+ * NotificationSendInProgressError (retried by Lambda, the workflow, or a
+ * redrive), and once older it is taken over and sent.
  */
 export async function notifyCustomer(
   deps: NotificationDeps,
@@ -64,6 +74,8 @@ export async function notifyCustomer(
   const email = renderEmail(command.template, order, command.context ?? {}, locale, deps.messages?.sender ?? DEFAULT_SENDER);
   let sent = 0;
   let skipped = 0;
+  const inProgress: string[] = [];
+  const staleAfterMs = deps.claimStaleAfterMs ?? staleClaimAfterMs(DEFAULT_SENDER_TIMEOUT_SECONDS);
   for (const { channel, to } of recipients(order)) {
     const now = deps.clock.now();
     const claim: Notification = {
@@ -79,7 +91,11 @@ export async function notifyCustomer(
       attempts: 1,
       createdAt: now.toISOString(),
     };
-    const state = await deps.notifications.claim(claim, STALE_CLAIM_MS, now);
+    const state = await deps.notifications.claim(claim, staleAfterMs, now);
+    if (state === 'in_progress') {
+      inProgress.push(channel);
+      continue;
+    }
     if (state !== 'claimed') {
       skipped++;
       continue;
@@ -87,7 +103,7 @@ export async function notifyCustomer(
     // An address that bounced for good or complained gets nothing more: the message is recorded as suppressed, not sent.
     const suppression = channel === 'email' ? await deps.suppressions?.suppression(to) : undefined;
     if (suppression) {
-      await deps.notifications.finish({ ...claim, status: 'suppressed', error: `Not sent: ${to} is suppressed since ${suppression.since} (${suppression.reason})` }, []);
+      await deps.notifications.finish({ ...claim, status: 'suppressed', error: `Not sent: the address is suppressed since ${suppression.since} (${suppression.reason})` }, []);
       skipped++;
       continue;
     }
@@ -106,6 +122,11 @@ export async function notifyCustomer(
       await deps.notifications.finish({ ...claim, status: 'failed', error: error instanceof Error ? error.message : String(error) }, []);
       throw error;
     }
+  }
+  if (inProgress.length > 0) {
+    throw new NotificationSendInProgressError(
+      `${command.template} about ${command.about} (${inProgress.join(', ')}) is claimed by a send that has not finished; retry after ${Math.ceil(staleAfterMs / 1000)} s, when it is sent unless that send completed`,
+    );
   }
   return { sent, skipped };
 }

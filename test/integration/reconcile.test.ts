@@ -1,10 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixedClock, systemClock, type Clock } from '#shared/domain/clock.ts';
+import { systemClock, type Clock } from '#shared/domain/clock.ts';
 import { BUILT_IN_RULE_SET } from '#shared/domain/routing.ts';
-import type { MailMessage } from '#shared/ports.ts';
-import { DynamoNotificationRepository } from '#shared/store/notification-repository.ts';
-import { notifyCustomer } from '#shared/use-cases/notifications.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { DynamoReconcileRepository } from '#shared/store/reconcile-repository.ts';
 import { DynamoInboxRepository } from '#shared/store/inbox-repository.ts';
@@ -185,41 +182,6 @@ describe('reconciler', () => {
     expect(around).toContainEqual(expect.objectContaining({ orderId: order.orderId, shipmentId: parcel.fulfillmentId, shippedAt }));
     const before = await repository.shippedBetween(new Date(Date.parse(shippedAt) - 3 * 3_600_000).toISOString(), new Date(Date.parse(shippedAt) - 1000).toISOString());
     expect(before.filter((s) => s.orderId === order.orderId)).toEqual([]);
-  });
-});
-
-describe('a notification whose sender crashed after claiming it', () => {
-  it('is not sent by a retry while the claim may still be in progress, is sent once by a retry after the claim went stale, and never again', async () => {
-    const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Ada', email: 'ada@example.com' } });
-    const mail: MailMessage[] = [];
-    const start = Date.now();
-    const notifier = (at: number, send: (message: MailMessage) => Promise<{ messageId: string }>) => ({
-      orders: world.orders,
-      fulfillments: world.fulfillments,
-      notifications: new DynamoNotificationRepository(db, tableName),
-      mailer: { send },
-      sms: { send: async () => ({ messageId: 's-1' }) },
-      clock: fixedClock(new Date(at)),
-    });
-    const command = { orderId: order.orderId, template: 'order_confirmed' as const, about: order.orderId, actor: 'test' };
-    // The first sender claims the message and dies inside the send (a Lambda timeout or crash): its send never returns.
-    let reachedSend!: () => void;
-    const crashed = new Promise<void>((resolve) => (reachedSend = resolve));
-    void notifyCustomer(notifier(start, () => (reachedSend(), new Promise<never>(() => undefined))), command);
-    await crashed;
-    const record = async (message: MailMessage) => (mail.push(message), { messageId: `m-${mail.length}` });
-    const claimOf = async () => (await new DynamoNotificationRepository(db, tableName).forOrder(order.orderId)).filter((n) => n.channel === 'email');
-    expect(await claimOf()).toEqual([expect.objectContaining({ status: 'sending' })]);
-
-    // Lambda's retries a minute or two later: the claim may be a sender still at work, so nothing is sent twice.
-    expect(await notifyCustomer(notifier(start + 2 * 60_000, record), command)).toEqual({ sent: 0, skipped: 1 });
-    expect(mail).toEqual([]);
-    // A retry once the claim is stale (a redrive from the FailedInvocations queue, a redelivered event): sent, once.
-    expect(await notifyCustomer(notifier(start + 11 * 60_000, record), command)).toEqual({ sent: 1, skipped: 0 });
-    expect(mail).toHaveLength(1);
-    expect(await claimOf()).toEqual([expect.objectContaining({ status: 'sent', messageId: 'm-1' })]);
-    expect(await notifyCustomer(notifier(start + 30 * 60_000, record), command)).toEqual({ sent: 0, skipped: 1 });
-    expect(mail).toHaveLength(1);
   });
 });
 
