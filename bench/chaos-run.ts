@@ -5,6 +5,7 @@ import { startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import { startOms } from '#infra/local/runtime.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { chaosRun, chaosTable, killRun, type ChaosRunResult, type FaultKind } from './chaos.ts';
+import { fuzzEvents, seedWorld, type EventFuzzResult } from './event-fuzz.ts';
 import { fuzzRoutes, type RouteFuzzResult } from './route-fuzz.ts';
 
 /**
@@ -13,7 +14,7 @@ import { fuzzRoutes, type RouteFuzzResult } from './route-fuzz.ts';
  * all of them, one `kill -9` of `npm start` under load; each bounded by
  * --timeout seconds and on loopback only. Prints the table and writes
  * bench/results/chaos.json (gitignored). `--fuzz` fuzzes every /v1 route
- * (10,000 cases each, --fuzz-cases to change) instead.
+ * and every event consumer (10,000 cases each, --fuzz-cases to change) instead.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -42,6 +43,7 @@ const out = flags.out ?? join(repoRoot, 'bench', 'results', 'chaos.json');
 const dynamo = await startDynamoDbLocal({});
 const results: ChaosRunResult[] = [];
 let fuzz: RouteFuzzResult | undefined;
+let eventFuzz: EventFuzzResult | undefined;
 try {
   if (flags.fuzz) {
     const casesPerRoute = Number(flags['fuzz-cases'] ?? (flags.quick ? 500 : 10_000));
@@ -54,6 +56,18 @@ try {
     }
     console.log(`\nRoute fuzz: ${fuzz.routes} routes × ${fuzz.casesPerRoute} cases = ${fuzz.cases}; 5xx ${fuzz.serverErrors}; partial writes ${fuzz.partialWrites}; answers ${JSON.stringify(fuzz.statuses)}`);
     for (const finding of fuzz.findings) console.log(`  ${finding.operationId} ${finding.kind} ${finding.status}: ${JSON.stringify(finding.request)} ${finding.body ?? ''}`);
+    // Event consumers on a table of their own: a seeded world of orders delivered, returned, cancelled, shipped and reserved.
+    const events = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-event-fuzz', apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false });
+    try {
+      log(`Event fuzz: ${casesPerRoute} cases per event consumer...`);
+      eventFuzz = await fuzzEvents(events, { casesPerConsumer: casesPerRoute, world: await seedWorld(events), log });
+    } finally {
+      await events.stop();
+    }
+    console.log(
+      `\nEvent fuzz: ${eventFuzz.consumers} consumers × ${eventFuzz.casesPerConsumer} cases = ${eventFuzz.cases} delivered (${eventFuzz.filtered} filtered by their rule); partial writes ${eventFuzz.partialWrites}; queue batches thrown ${eventFuzz.queueThrows}; outcomes ${JSON.stringify(eventFuzz.outcomes)}`,
+    );
+    for (const finding of eventFuzz.findings) console.log(`  ${finding.consumer} ${finding.kind} (${finding.outcome}): ${JSON.stringify(finding.input).slice(0, 500)} ${finding.writes?.join(',') ?? ''} ${finding.error ?? ''}`);
   } else {
     for (const run of runs) {
       log(`Run ${run}: ${orders} orders${run === 'kill9' ? ', SIGKILL under load' : ` at ${share * 100} %`}...`);
@@ -73,7 +87,7 @@ try {
   await dynamo.stop();
 }
 mkdirSync(join(out, '..'), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ generatedAt: new Date().toISOString(), orders, share, runs: results, ...(fuzz ? { fuzz } : {}) }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ generatedAt: new Date().toISOString(), orders, share, runs: results, ...(fuzz ? { fuzz } : {}), ...(eventFuzz ? { eventFuzz } : {}) }, null, 2)}\n`);
 console.log(`\nWrote ${out}`);
-const failed = results.some((r) => r.lost + r.unitsReservedTwice + r.ordersReservedTwice + r.messagesSentTwice + r.stuck > 0) || (fuzz ? fuzz.serverErrors + fuzz.partialWrites > 0 : results.length < runs.length);
+const failed = results.some((r) => r.lost + r.unitsReservedTwice + r.ordersReservedTwice + r.messagesSentTwice + r.stuck > 0) || (fuzz ? fuzz.serverErrors + fuzz.partialWrites + (eventFuzz ? eventFuzz.partialWrites + eventFuzz.queueThrows : 1) > 0 : results.length < runs.length);
 process.exit(failed ? 1 : 0);

@@ -47,7 +47,11 @@ export class LocalStepFunctions {
     return [...this.#machines.keys()];
   }
 
-  startExecution(workflow: WorkflowName, input: unknown): Execution {
+  /**
+   * `retryWaitMs` replaces the waits of the definition's Retry fields (the same retries, without their wall-clock
+   * back-off): the event fuzzer runs thousands of failing executions.
+   */
+  startExecution(workflow: WorkflowName, input: unknown, options: { retryWaitMs?: number } = {}): Execution {
     const entry = this.#machines.get(workflow);
     if (!entry) throw new Error(`Unknown workflow ${workflow}`);
     const name = randomUUID();
@@ -61,7 +65,10 @@ export class LocalStepFunctions {
       ]),
     );
     const run = entry.machine.run(input as JsonValue, {
-      overrides: { taskResourceLocalHandlers: overrides },
+      overrides: {
+        taskResourceLocalHandlers: overrides,
+        ...(options.retryWaitMs === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(Object.keys(entry.definition.tasks).map((state) => [state, options.retryWaitMs as number])) }),
+      },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as JsonValue, StartTime: execution.startDate },
         StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${workflow}`, Name: workflow },
@@ -83,8 +90,8 @@ export class LocalStepFunctions {
   }
 
   /** Runs an execution to its end (tests, CLI). */
-  async execute(workflow: WorkflowName, input: unknown): Promise<Execution> {
-    const execution = this.startExecution(workflow, input);
+  async execute(workflow: WorkflowName, input: unknown, options: { retryWaitMs?: number } = {}): Promise<Execution> {
+    const execution = this.startExecution(workflow, input, options);
     await this.#running.get(execution.executionArn)?.done;
     return execution;
   }
