@@ -435,7 +435,7 @@ async function startProcess(dataDir: string, deadline: number): Promise<{ child:
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const url = /API\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
-  const carrierSecret = /signed with "([^"]+)"/.exec(output)?.[1] ?? 'local-carrier-webhook-secret';
+  const carrierSecret = /signed with "([^"]+)"/.exec(output)?.[1] ?? 'local-carrier-webhook-secret-0123456789';
   return { child, url, carrierSecret };
 }
 

@@ -29,7 +29,7 @@ const ENV = {
   MAIL_FROM: 'oms@bench.example',
   OPS_EMAIL: 'ops@bench.example',
   OMS_API_TOKEN: 'bench-token-0123456789abcdef',
-  CARRIER_WEBHOOK_SECRET: 'bench',
+  CARRIER_WEBHOOK_SECRET: 'bench-carrier-webhook-secret-0123456789',
   POLL_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:poll',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/s',
   SCHEDULE_GROUP: 'g',

@@ -23,7 +23,7 @@ import { fakeShopifyWriteback } from '../test/support/fake-writeback.ts';
  * operation, priced with bench/prices.json.
  */
 
-const SECRET = 'shpss_bench_pipeline';
+const SECRET = 'shpss_bench_pipeline_0123456789abcdef0123';
 /** The real Shopify orders/create payload (the repository's copy of the channel fixtures). */
 const fixture = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'channels', 'shopify-orders-create.json'), 'utf8')) as Record<string, unknown>;
 

@@ -154,8 +154,11 @@ export interface InboxDelivery extends OrderSource {
 }
 
 export interface InboxRepository {
-  /** `duplicate` when this delivery id was already stored for the channel (a retry). */
-  put(delivery: InboxDelivery): Promise<'stored' | 'duplicate'>;
+  /**
+   * `duplicate` when an item with this key was already stored for the channel (a retry): the key is `dedupeKey`
+   * when given (a channel webhook's body digest), else the delivery id.
+   */
+  put(delivery: InboxDelivery, options?: { dedupeKey?: string }): Promise<'stored' | 'duplicate'>;
   get(key: { PK: string; SK: string }): Promise<InboxDelivery | undefined>;
 }
 
@@ -735,6 +738,10 @@ export interface CustomerRepository {
   recordErasure(customerId: string, erasure: CustomerErasure, previous: ErasureRecord | undefined): Promise<ErasureRecord>;
   /** Every item of an order's partition, raw. */
   orderItems(orderId: string): Promise<OrderItem[]>;
-  /** Replaces items (versioned ones only if unchanged: ConcurrentModificationError otherwise), deletes others (sort keys) and the inbox items of deliveries. */
+  /**
+   * Replaces items (versioned ones only if unchanged: ConcurrentModificationError otherwise), deletes others (sort keys),
+   * and empties the inbox items stored under these delivery keys (delivery id or body digest): body and headers go, the
+   * key stays until it expires, so the same body sent again is still a duplicate.
+   */
   rewriteOrderItems(orderId: string, writes: { put: OrderItem[]; remove: string[]; inbox: { channelId: string; deliveryId: string }[] }): Promise<void>;
 }

@@ -13,6 +13,8 @@ import { createAwsEndpoints, functionNameOf } from './aws-endpoints.ts';
 import { LocalDeadLetterQueues } from './dead-letter-queues.ts';
 import { LocalAsyncInvoker, type FailedInvocation } from './async-invoker.ts';
 import { documentClient } from '#shared/store/client.ts';
+import { secretLengthProblem } from '#shared/adapters/secret-value.ts';
+import { MIN_SIGNING_SECRET_LENGTH } from '#shared/domain/channel.ts';
 import { Faults, faultsFromEnv, type FaultOptions } from './faults.ts';
 import { renderInputTemplate, valueAt } from './input-template.ts';
 import { LocalQueue } from './queue.ts';
@@ -108,7 +110,12 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     if (dataDir && options.reset) rmSync(dataDir, { recursive: true, force: true });
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const apiToken = options.apiToken ?? loadOrCreateToken(dataDir);
-    const carrierWebhookSecret = options.carrierWebhookSecret ?? 'local-carrier-webhook-secret';
+    const carrierWebhookSecret = options.carrierWebhookSecret ?? 'local-carrier-webhook-secret-0123456789';
+    // Signing secrets shorter than 32 characters refuse to start (docs/security.md), before anything else starts.
+    for (const [name, value] of [['carrierWebhookSecret', carrierWebhookSecret], ['STRIPE_WEBHOOK_SECRET', process.env['STRIPE_WEBHOOK_SECRET']], ['EASYPOST_WEBHOOK_SECRET', process.env['EASYPOST_WEBHOOK_SECRET']]] as const) {
+      const problem = value ? secretLengthProblem(name, value, MIN_SIGNING_SECRET_LENGTH) : undefined;
+      if (problem) throw new Error(problem);
+    }
     const tableName = options.tableName ?? 'oms';
 
     // DynamoDB Local and the CDK synthesis are independent; the JVM start and the synth overlap.
@@ -235,6 +242,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       localQueues[name] = new LocalQueue(name, spec, {
         deadLetters,
         consume: (event) => lambdas.invoke(spec.consumer, event),
+        // Durable like SQS: what a pipe or rule handed over survives a kill -9.
+        journalFile: file(`queues/${name}.jsonl`),
         ...(options.queueBatchingWindowMs === undefined ? {} : { batchingWindowMs: options.queueBatchingWindowMs }),
       });
       localQueues[name].start();

@@ -29,6 +29,7 @@ import type { PaymentProvider } from '#shared/ports.ts';
 import { SqsCaptureDeadLetters } from './sqs-dead-letters.ts';
 import { SnsSmsSender } from './sns-sms.ts';
 import { secretValue } from './secret-value.ts';
+import { MIN_SIGNING_SECRET_LENGTH } from '#shared/domain/channel.ts';
 import { KmsDataKeys } from './kms-data-keys.ts';
 import { LocalDataKeys, developmentDataKeys, noChannelSecretKeys } from '#shared/store/sealed-secrets.ts';
 import type { DataKeyProvider } from '#shared/ports.ts';
@@ -209,7 +210,7 @@ export const carrierRecordRepository = once(() => new DynamoCarrierRecordReposit
  */
 export const easypostWebhookSecret = once((): (() => Promise<string>) =>
   process.env['EASYPOST_WEBHOOK_SECRET'] || process.env['EASYPOST_WEBHOOK_SECRET_ID']
-    ? secretValue({ value: 'EASYPOST_WEBHOOK_SECRET', secretId: 'EASYPOST_WEBHOOK_SECRET_ID' })
+    ? secretValue({ value: 'EASYPOST_WEBHOOK_SECRET', secretId: 'EASYPOST_WEBHOOK_SECRET_ID', minLength: MIN_SIGNING_SECRET_LENGTH })
     : async () => '',
 );
 /**
@@ -232,10 +233,10 @@ export const paymentProviders = once(
   (): Record<string, PaymentProvider> => (paymentProviderName() === 'stripe' ? { stripe: stripePayments() } : { sandbox: new SandboxPaymentProvider(documentClient(), tableName()) }),
 );
 /** The signing secret (`whsec_…`) of the Stripe webhook endpoint (STRIPE_WEBHOOK_SECRET locally, STRIPE_WEBHOOK_SECRET_ID on AWS). */
-export const stripeWebhookSecret = once(() => secretValue({ value: 'STRIPE_WEBHOOK_SECRET', secretId: 'STRIPE_WEBHOOK_SECRET_ID' }));
+export const stripeWebhookSecret = once(() => secretValue({ value: 'STRIPE_WEBHOOK_SECRET', secretId: 'STRIPE_WEBHOOK_SECRET_ID', minLength: MIN_SIGNING_SECRET_LENGTH }));
 export const smsSender = once(() => new SnsSmsSender());
 /** The signing secret of carrier tracking webhooks (CARRIER_WEBHOOK_SECRET locally, CARRIER_WEBHOOK_SECRET_ID on AWS). */
-export const carrierWebhookSecret = once(() => secretValue({ value: 'CARRIER_WEBHOOK_SECRET', secretId: 'CARRIER_WEBHOOK_SECRET_ID' }));
+export const carrierWebhookSecret = once(() => secretValue({ value: 'CARRIER_WEBHOOK_SECRET', secretId: 'CARRIER_WEBHOOK_SECRET_ID', minLength: MIN_SIGNING_SECRET_LENGTH }));
 export const sellerName = once(() => readConfig({ SELLER_NAME: z.string().min(1).max(200).default('OMS merchant') }).SELLER_NAME);
 
 /** A channel's routing rule set, read at most every 30 seconds per container and channel. */

@@ -18,6 +18,14 @@ export type ChannelType = z.infer<typeof ChannelType>;
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL (configurable so tests can use a local fake).' });
 const SecretValue = z.string().min(1).max(4096);
+/** The shortest signing secret the OMS verifies webhooks with: a short HMAC key can be guessed offline from one captured delivery. */
+export const MIN_SIGNING_SECRET_LENGTH = 32;
+/** Secrets that sign the deliveries the OMS receives (HMAC keys), held to MIN_SIGNING_SECRET_LENGTH. */
+const SIGNING_SECRETS: readonly string[] = ['webhookSecret'];
+const SigningSecret = z
+  .string()
+  .min(MIN_SIGNING_SECRET_LENGTH, `A signing secret must be at least ${MIN_SIGNING_SECRET_LENGTH} characters`)
+  .max(4096);
 const PollInterval = z.number().int().min(1).max(1440).meta({ description: 'Minutes between scheduled polls.' });
 /** Which stock a channel is offered, and how much is held back from it (available-to-sell pushes). */
 const stockSync = {
@@ -135,7 +143,7 @@ export function stockSyncSettings(channel: Channel): { stockLocationIds?: string
 function inputFor<T extends ChannelType>(type: T) {
   const spec = channelTypes[type];
   const secretShape = Object.fromEntries(
-    Object.keys(spec.secrets).map((name) => [name, SecretValue.nullable().optional()]),
+    Object.keys(spec.secrets).map((name) => [name, (SIGNING_SECRETS.includes(name) ? SigningSecret : SecretValue).nullable().optional()]),
   ) as Record<keyof (typeof spec)['secrets'] & string, z.ZodOptional<z.ZodNullable<typeof SecretValue>>>;
   return z.strictObject({
     type: z.literal(type),

@@ -826,7 +826,7 @@ export const operations = {
     auth: 'none',
     summary: 'Order webhooks from Shopify and WooCommerce',
     description:
-      'Authenticated by the channel\'s signature (X-Shopify-Hmac-Sha256 / X-WC-Webhook-Signature: exactly the padded standard base64 of the HMAC-SHA256 of the raw body). A Shopify delivery must also name the channel\'s shop in X-Shopify-Shop-Domain (case-insensitive), or it is a 401. Answered once the raw delivery is durably stored; the order is captured right after, from a queue. Redeliveries are stored once; other topics and WooCommerce pings are acknowledged and ignored. An unknown channel, a channel that takes no webhooks and a wrong signature get the same 401 and body, so a caller without the secret cannot tell which channels exist.',
+      'Authenticated by the channel\'s signature (X-Shopify-Hmac-Sha256 / X-WC-Webhook-Signature: exactly the padded standard base64 of the HMAC-SHA256 of the raw body). A Shopify delivery must also name the channel\'s shop in X-Shopify-Shop-Domain (case-insensitive), or it is a 401. Answered once the raw delivery is durably stored; the order is captured right after, from a queue. The same signed body is stored once, whatever its delivery id: the channel\'s retries and a replay of a captured delivery under a new X-Shopify-Webhook-Id / X-WC-Webhook-Delivery-ID are answered `duplicate` and write nothing; other topics and WooCommerce pings are acknowledged and ignored. An unknown channel, a channel that takes no webhooks and a wrong signature get the same 401 and body, so a caller without the secret cannot tell which channels exist.',
     tags: ['Webhooks'],
     params: z.object({ channelId: z.string() }),
     responses: {

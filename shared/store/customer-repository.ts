@@ -1,9 +1,10 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CustomerOrderRef, ErasureRecord, type CustomerErasure } from '#shared/domain/customer.ts';
 import { ConcurrentModificationError } from '#shared/domain/errors.ts';
 import type { CustomerRepository, OrderItem, Page, PageRequest } from '#shared/ports.ts';
 import { afterPrefix, decodeCursor, encodeCursor, splitLast } from './cursor.ts';
+import { INBOX_ERASED_ENTITY } from './inbox-repository.ts';
 import { entityOf, queryAll } from './items.ts';
 import { keys } from './keys.ts';
 import { table } from './table.ts';
@@ -107,11 +108,26 @@ export class DynamoCustomerRepository implements CustomerRepository {
         throw error;
       }
     }
-    // The raw sources, and the inbox items their deliveries were captured from (kept a week).
-    const deletions = [
-      ...writes.remove.map((sortKey) => ({ [table.partitionKey]: partition, [table.sortKey]: sortKey })),
-      ...writes.inbox.map((delivery) => ({ ...keys.inboxDelivery(delivery.channelId, delivery.deliveryId) })),
-    ];
+    // The inbox items the deliveries were captured from (kept a week) lose their body and headers but keep their key:
+    // the same signed body sent again is still a duplicate, and brings nothing personal back. Absent ones are skipped.
+    for (const delivery of writes.inbox) {
+      try {
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: keys.inboxDelivery(delivery.channelId, delivery.deliveryId),
+            UpdateExpression: 'SET #entity = :erased REMOVE body, headers, correlationId',
+            ConditionExpression: `attribute_exists(${table.partitionKey})`,
+            ExpressionAttributeNames: { '#entity': table.entityAttribute },
+            ExpressionAttributeValues: { ':erased': INBOX_ERASED_ENTITY },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    // The raw sources.
+    const deletions = writes.remove.map((sortKey) => ({ [table.partitionKey]: partition, [table.sortKey]: sortKey }));
     for (let i = 0; i < deletions.length; i += 25) {
       let requests: Record<string, unknown>[] = deletions.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {

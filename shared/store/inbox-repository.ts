@@ -8,6 +8,12 @@ import { keys, type ItemKey } from './keys.ts';
 import { table } from './table.ts';
 
 export const INBOX_ENTITY = 'InboxDelivery';
+/**
+ * What an inbox item becomes when the customer whose order it carried is
+ * erased: the key (and so the de-duplication) stays until the item expires,
+ * the body and headers are gone. Not an INSERT, so the inbox pipe ignores it.
+ */
+export const INBOX_ERASED_ENTITY = 'InboxErased';
 /** Deliveries are captured within seconds; the inbox keeps them a week for investigation. */
 const INBOX_RETENTION_SECONDS = 7 * 24 * 3600;
 const MAX_STORED_BYTES = 300 * 1024;
@@ -15,8 +21,10 @@ const MAX_STORED_BYTES = 300 * 1024;
 /**
  * The inbox: every channel delivery (webhook, partner event, poll result) is
  * written here before it is acknowledged. The put is conditional on the
- * delivery id, so a channel's retries of one delivery are stored once; the
- * table stream carries each new delivery to the capture queue (the inbox pipe).
+ * item's key — the delivery id, or the `dedupeKey` the caller names (channel
+ * webhooks: the body's digest, so a signed body replayed under a new
+ * delivery id is a duplicate too) — so a delivery is stored once; the table
+ * stream carries each new delivery to the capture queue (the inbox pipe).
  * Bodies are gzipped: DynamoDB items are at most 400 KB.
  */
 export class DynamoInboxRepository implements InboxRepository {
@@ -28,7 +36,7 @@ export class DynamoInboxRepository implements InboxRepository {
     this.#tableName = tableName;
   }
 
-  async put(delivery: InboxDelivery): Promise<'stored' | 'duplicate'> {
+  async put(delivery: InboxDelivery, options: { dedupeKey?: string } = {}): Promise<'stored' | 'duplicate'> {
     const body = gzipSync(Buffer.from(delivery.body, 'utf8'));
     if (body.length > MAX_STORED_BYTES) {
       throw new PayloadTooLargeError(`The payload is ${body.length} bytes compressed; the OMS keeps at most ${MAX_STORED_BYTES}`);
@@ -38,7 +46,7 @@ export class DynamoInboxRepository implements InboxRepository {
         new PutCommand({
           TableName: this.#tableName,
           Item: {
-            ...keys.inboxDelivery(delivery.channelId, delivery.deliveryId),
+            ...keys.inboxDelivery(delivery.channelId, options.dedupeKey ?? delivery.deliveryId),
             [table.entityAttribute]: INBOX_ENTITY,
             channelId: delivery.channelId,
             channelType: delivery.channelType,

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { Clock } from '#shared/domain/clock.ts';
 import {
   customerIdOf,
@@ -28,6 +29,7 @@ import type {
   StoreCreditRepository,
 } from '#shared/ports.ts';
 import type { Actor } from './actor.ts';
+import { bodyDigestKey } from './receive-webhook.ts';
 import { collectPages } from './pages.ts';
 import { retryOnConcurrentModification } from './retry.ts';
 
@@ -111,7 +113,8 @@ const KEY_ATTRIBUTE = /^(PK|SK|GSI\dPK|GSI\dSK|entity|expiresAt)$/;
  * Erases the customer's personal data from every order in their index
  * (GDPR Art. 17): the orders are kept for accounting with a pseudonymous
  * customer and addresses reduced to country and region; raw channel
- * payloads (order sources and their inbox items) are deleted; message
+ * payloads (order sources) are deleted and their inbox items emptied (the
+ * key stays a week, so a replay of the same signed body stores nothing); message
  * recipients and bodies are removed; every other item of the order
  * (timeline, returns, claims, fulfillments, refunds…) has each personal
  * value replaced. The header goes last, with an entry on the order's
@@ -151,7 +154,9 @@ async function eraseOrder(deps: CustomerDeps, orderId: string, mark: ErasureMark
       if (sortKey === 'ORDER' || sortKey.startsWith('LINES#')) continue;
       if (sortKey.startsWith('SOURCE#')) {
         remove.push(sortKey);
+        // The inbox item that held this body: keyed by the delivery id (polls, partner events, older webhooks) or by the body's digest (webhooks).
         if (typeof item['deliveryId'] === 'string') inbox.push({ channelId: order.channel.channelId, deliveryId: item['deliveryId'] });
+        if (item['body'] instanceof Uint8Array) inbox.push({ channelId: order.channel.channelId, deliveryId: bodyDigestKey(gunzipSync(item['body']).toString('utf8')) });
         continue;
       }
       const attributes = Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_ATTRIBUTE.test(name)));

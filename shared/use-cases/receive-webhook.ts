@@ -25,7 +25,9 @@ const KEPT_HEADERS = /^(x-shopify-|x-wc-webhook-|content-type$|user-agent$)/;
  * for the channel's own store (Shopify's shop domain) (401), the body is
  * JSON (400) and an order of that channel that the OMS can keep (422: the
  * same mapping capture runs, so what is acknowledged is captured), and the
- * raw delivery is durably in the inbox. The order and its events are written
+ * raw delivery is durably in the inbox, once per body: the same signed body
+ * again — the channel's retry, or a replay under a new delivery id — is a
+ * `duplicate` that writes nothing. The order and its events are written
  * after, from the capture queue, so a burst never makes the channel wait. A
  * channel's unsigned ping (WooCommerce's, on saving a webhook) is answered
  * before the signature check, and stores nothing.
@@ -49,7 +51,10 @@ export async function receiveWebhook(
 
   const text = request.rawBody.toString('utf8');
   draftFromDelivery({ channelId: found.channel.channelId, channelType: found.channel.type, body: text });
-  const deliveryId = kind.deliveryKey ?? `sha256:${createHash('sha256').update(request.rawBody).digest('hex')}`;
+  // The signature covers the body, not the delivery id header: the item is keyed by the body's digest, so a captured
+  // body sent again under a new delivery id is a duplicate like the channel's own retries (which resend the same body).
+  const digest = bodyDigestKey(text);
+  const deliveryId = kind.deliveryKey ?? digest;
   const stored = await deps.inbox.put({
     channelId: found.channel.channelId,
     channelType: found.channel.type,
@@ -63,8 +68,17 @@ export async function receiveWebhook(
     contentType: request.headers['content-type'] ?? 'application/json',
     ...(request.correlationId ? { correlationId: request.correlationId } : {}),
     body: text,
-  });
+  }, { dedupeKey: digest });
   return { outcome: stored, deliveryId, topic: kind.topic };
+}
+
+/**
+ * The inbox key of a channel webhook's body: `sha256:` and the hex digest of
+ * its UTF-8 bytes (the text the inbox and the order's source keep, so erasure
+ * finds the item from the source it reads).
+ */
+export function bodyDigestKey(body: string): string {
+  return `sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;
 }
 
 function notAuthenticated(): UnauthorizedError {

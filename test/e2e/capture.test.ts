@@ -17,8 +17,8 @@ import { allItems } from '../support/table.ts';
  * Every channel fixture through its real route into the running local OMS:
  * signed webhooks, marketplace polls against local fakes, and the REST API.
  */
-const SHOPIFY_SECRET = 'shpss_capture_test_secret';
-const WOO_SECRET = 'woo_capture_test_secret';
+const SHOPIFY_SECRET = 'shpss_capture_test_secret_0123456789abcdef';
+const WOO_SECRET = 'woo_capture_test_secret_0123456789abcdef';
 let oms: RunningOms;
 let amazon: FakeMarketplace;
 let ebay: FakeMarketplace;
@@ -144,21 +144,23 @@ describe('Shopify webhooks', () => {
     expect(received.map((e) => (e.detail as { data: { order: { orderId: string } } }).data.order.orderId)).toContain(order['orderId']);
   });
 
-  it('make exactly one order from 20 concurrent deliveries, retried or not', async () => {
+  it('make exactly one order and one stored delivery from 20 concurrent deliveries, retried or replayed under new ids', async () => {
     const body = fixtureText('shopify-orders-create.json').replace('5821334503521', '5821334500020').replace('#1042', '#1043');
     const sameDelivery = await Promise.all(Array.from({ length: 20 }, () => shopifyWebhook(body, { 'x-shopify-webhook-id': 'wh-retried' })));
     expect(sameDelivery.map((r) => r.status)).toEqual(Array(20).fill(200));
     const outcomes = await Promise.all(sameDelivery.map(async (r) => ((await r.json()) as { outcome: string }).outcome));
     expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
+    // The same signed body under 20 new delivery ids (a replay: the id is not signed) is a duplicate every time.
     const distinctDeliveries = await Promise.all(Array.from({ length: 20 }, () => shopifyWebhook(body)));
     expect(distinctDeliveries.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(await Promise.all(distinctDeliveries.map(async (r) => ((await r.json()) as { outcome: string }).outcome))).toEqual(Array(20).fill('duplicate'));
     await oms.settle();
 
     const orders = (await allItems(db, oms.tableName)).filter((i) => i['entity'] === 'Order' && i['orderId'] && (i['channel'] as Json)['externalOrderId'] === '5821334500020');
     expect(orders).toHaveLength(1);
     const orderId = String(orders[0]?.['orderId']);
     const sources = await api('GET', `/v1/orders/${orderId}/source?limit=100`);
-    expect((sources.body['items'] as unknown[]).length).toBe(21);
+    expect((sources.body['items'] as unknown[]).length).toBe(1);
     const events = oms.events.list().filter((e) => e['detail-type'] === 'OrderReceived' && JSON.stringify(e.detail).includes('5821334500020'));
     expect(events).toHaveLength(1);
     expect(oms.deadLetters.list()).toEqual([]);

@@ -163,6 +163,32 @@ describe('customers: index, export and erasure, end to end', () => {
     expect(leftovers.map((item) => `${String(item['PK'])} ${String(item['SK'])}`)).toEqual([]);
   });
 
+  it('a replay of the captured, signed Shopify body under a new webhook id after erasure is a duplicate: nothing written, nothing personal back', async () => {
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject('dynamoEndpoint') }));
+    const before = await allItems(db, tableName);
+    // The erased delivery's inbox item lost its body and headers but keeps its key (the body's digest) for its week.
+    const emptied = before.filter((item) => item['entity'] === 'InboxErased');
+    expect(emptied.length).toBeGreaterThan(0);
+    expect(emptied.filter((item) => 'body' in item || 'headers' in item)).toEqual([]);
+    const body = JSON.stringify(shopifyOrder);
+    const response = await fetch(`${oms.url}/webhooks/shopify-us`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-shop-domain': 'acme.myshopify.com',
+        'x-shopify-webhook-id': randomUUID(),
+        'x-shopify-hmac-sha256': hmacBase64(body, SHOPIFY_SECRET),
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Json)['outcome']).toBe('duplicate');
+    await oms.settle();
+    expect(await allItems(db, tableName)).toEqual(before);
+    expect((await api('GET', `/v1/orders/${shopifyOrderId}/source`)).body.items).toEqual([]);
+  });
+
   it('a later Shopify delivery of an erased order does not bring the data back, and erasing again is idempotent', async () => {
     const later = { ...shopifyOrder, updated_at: '2026-10-15T10:00:00-04:00', note: 'Call Maria Lopez' };
     expect(await shopifyDelivery('orders/updated', later)).toBe(200);

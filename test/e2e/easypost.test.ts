@@ -12,7 +12,7 @@ import { startFakeEasyPost, type FakeEasyPost } from '../support/fake-easypost.t
 type Json = Record<string, unknown>;
 let oms: RunningOms;
 let fake: FakeEasyPost;
-const WEBHOOK_SECRET = 'easypost-e2e-sécret';
+const WEBHOOK_SECRET = 'easypost-e2e-sécret-0123456789abcdef0123';
 const saved: Record<string, string | undefined> = {};
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {

@@ -16,7 +16,7 @@ import { locationBody, must } from '../support/fixtures.ts';
 type Json = Record<string, unknown>;
 type Reply = { status: number; body: Json & { error?: { code: string; message: string; details: { path: string }[] }; items?: Json[] }; text: string; contentType: string };
 let oms: RunningOms;
-const SHOPIFY_SECRET = 'shpss_fulfillment_e2e';
+const SHOPIFY_SECRET = 'shpss_fulfillment_e2e_0123456789abcdef01';
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const response = await fetch(`${oms.url}${path}`, {

@@ -89,7 +89,7 @@ beforeAll(async () => {
         type: 'shopify',
         name: 'Acme US',
         settings: { shopDomain: 'acme.myshopify.com', adminUrl: shopify.url, inventoryLocationId: SHOPIFY_LOCATION },
-        secrets: { webhookSecret: 'whsec_e2e', adminAccessToken: 'shpat_e2e' },
+        secrets: { webhookSecret: 'shpss_inventory_e2e_0123456789abcdef012', adminAccessToken: 'shpat_e2e' },
       })
     ).status,
   ).toBe(201);

@@ -25,9 +25,9 @@ type Reply = { status: number; body: Json & { error?: { code: string; message: s
 type Parcel = Json & { fulfillmentId: string; locationId: string; lines: { sku: string; quantity: number }[]; carrier: { carrierId: string; trackingNumber: string; trackingUrl?: string } };
 type SyncRecord = Json & { actionId: string; status: string; reference?: string; lastError?: { message: string; status?: number; retryable: boolean } };
 
-const SHOPIFY_SECRET = 'shpss_writeback_e2e';
+const SHOPIFY_SECRET = 'shpss_writeback_e2e_0123456789abcdef0123';
 const SHOPIFY_TOKEN = 'shpat_writeback_e2e';
-const WOO_SECRET = 'woo_writeback_e2e';
+const WOO_SECRET = 'woo_writeback_e2e_0123456789abcdef01234';
 const WOO_KEY = { consumerKey: 'ck_writeback_e2e', consumerSecret: 'cs_writeback_e2e' };
 
 let oms: RunningOms;

@@ -118,11 +118,11 @@ describe('channels API', () => {
       const list = await call(handlers.listChannels, apiEvent({ method: 'GET', path: '/v1/channels', headers: auth }));
       const failed = await putChannel('shop-us', { ...shopifyChannelBody(), name: '' });
       expect(failed.status).toBe(422);
-      for (const response of [created, read, list, failed]) expect(JSON.stringify(response)).not.toContain('shpss_super_secret_value');
+      for (const response of [created, read, list, failed]) expect(JSON.stringify(response)).not.toContain('shpss_super_secret_value_0123456789abcdef');
     } finally {
       for (const spy of [...spies, stdout]) spy.mockRestore();
     }
-    expect(written.join('\n')).not.toContain('shpss_super_secret_value');
+    expect(written.join('\n')).not.toContain('shpss_super_secret_value_0123456789abcdef');
   });
 
   it('refuses to change the type of a channel (409) and writes nothing', async () => {
@@ -131,7 +131,7 @@ describe('channels API', () => {
       type: 'woocommerce',
       name: 'Woo',
       settings: { storeUrl: 'https://shop.example' },
-      secrets: { webhookSecret: 'w' },
+      secrets: { webhookSecret: 'woo-webhook-secret-0123456789abcdef' },
     });
     expect(response).toMatchObject({ status: 409, body: { error: { code: 'immutable_field', details: [{ path: 'type' }] } } });
     expect(await allItems(db, tableName)).toEqual(before);
@@ -148,6 +148,22 @@ describe('channels API', () => {
       'secrets.clientSecret',
       'secrets.refreshToken',
     ]);
+  });
+
+  it('refuses a webhook signing secret under 32 characters on creation and on update (422 naming secrets.webhookSecret and the minimum), writing nothing', async () => {
+    const before = await allItems(db, tableName);
+    for (const [channelId, body] of [
+      ['shop-short', shopifyChannelBody({ secrets: { webhookSecret: 'shpss_short' } })],
+      ['shop-us', shopifyChannelBody({ secrets: { webhookSecret: 'x'.repeat(31) } })],
+      ['woo-short', { type: 'woocommerce', name: 'Woo', settings: { storeUrl: 'https://shop.example' }, secrets: { webhookSecret: 'woo-secret' } }],
+    ] as const) {
+      const response = await putChannel(channelId, body);
+      expect(response.status).toBe(422);
+      expect((response.body as { error: { details: { path: string; message: string }[] } }).error.details).toEqual([
+        expect.objectContaining({ path: 'secrets.webhookSecret', message: 'A signing secret must be at least 32 characters' }),
+      ]);
+    }
+    expect(await allItems(db, tableName)).toEqual(before);
   });
 });
 

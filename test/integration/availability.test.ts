@@ -68,10 +68,10 @@ beforeAll(async () => {
         type: 'shopify',
         name: 'Acme US',
         settings: { shopDomain: 'acme.myshopify.com', adminUrl: shopify.url, inventoryLocationId: SHOPIFY_LOCATION },
-        secrets: { webhookSecret: 'whsec', adminAccessToken: 'shpat_test' },
+        secrets: { webhookSecret: 'shpss_availability_secret_0123456789', adminAccessToken: 'shpat_test' },
       },
     ],
-    ['woo-de', { type: 'woocommerce', name: 'Acme DE', settings: { storeUrl: woo.url, stockLocationIds: ['wh-east'] }, secrets: { webhookSecret: 'w', consumerKey: 'ck_test', consumerSecret: 'cs_test' } }],
+    ['woo-de', { type: 'woocommerce', name: 'Acme DE', settings: { storeUrl: woo.url, stockLocationIds: ['wh-east'] }, secrets: { webhookSecret: 'woo-availability-secret-0123456789ab', consumerKey: 'ck_test', consumerSecret: 'cs_test' } }],
     [
       'amazon-us',
       {
@@ -90,7 +90,7 @@ beforeAll(async () => {
         secrets: { clientSecret: 'ebay-secret', refreshToken: 'v^1.1#refresh' },
       },
     ],
-    ['shopify-no-token', { type: 'shopify', name: 'No token', settings: { shopDomain: 'other.myshopify.com', adminUrl: shopify.url, inventoryLocationId: SHOPIFY_LOCATION }, secrets: { webhookSecret: 'x' } }],
+    ['shopify-no-token', { type: 'shopify', name: 'No token', settings: { shopDomain: 'other.myshopify.com', adminUrl: shopify.url, inventoryLocationId: SHOPIFY_LOCATION }, secrets: { webhookSecret: 'shpss_no_token_secret_0123456789abcdef' } }],
   ];
   for (const [channelId, body] of channels) await putChannel(channelDeps(), { channelId, input: ChannelInput.parse(body), actor: 'test' });
 });

@@ -26,7 +26,7 @@ import { allItems, useTestTable } from '../support/table.ts';
  * the next save, and a sealed value opens only for its own channel and key.
  */
 
-const SECRET = 'shpss_super_secret_value';
+const SECRET = 'shpss_super_secret_value_0123456789abcdef';
 const ADMIN_TOKEN = 'shpat_admin_token_value_0123456789';
 const now = new Date('2026-12-01T10:00:00.000Z');
 const ctx = { occurredAt: now, actor: 'test' };

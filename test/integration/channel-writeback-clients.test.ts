@@ -92,7 +92,7 @@ describe('Shopify (Admin GraphQL 2026-10)', () => {
         { id: '5821334503523', lines: [{ lineItemId: '14522334455680', sku: 'TEE', quantity: 3 }] },
       ],
     });
-    writer = writerFor(channel('shopify-us', 'shopify', { shopDomain: 'acme.myshopify.com', adminUrl: fake.url }), { webhookSecret: 'w', adminAccessToken: 'shpat_test' });
+    writer = writerFor(channel('shopify-us', 'shopify', { shopDomain: 'acme.myshopify.com', adminUrl: fake.url }), { webhookSecret: 'shpss_writeback_clients_0123456789abcdef', adminAccessToken: 'shpat_test' });
   });
   afterAll(() => fake.close());
 
@@ -185,7 +185,7 @@ describe('WooCommerce (REST v3)', () => {
         { id: 7312, total: '24.50', lines: [{ id: 911, quantity: 1 }] },
       ],
     });
-    writer = writerFor(channel('woo-de', 'woocommerce', { storeUrl: fake.url }), { webhookSecret: 'w', consumerKey: 'ck_test', consumerSecret: 'cs_test' });
+    writer = writerFor(channel('woo-de', 'woocommerce', { storeUrl: fake.url }), { webhookSecret: 'woo-writeback-clients-0123456789abcdef', consumerKey: 'ck_test', consumerSecret: 'cs_test' });
   });
   afterAll(() => fake.close());
 

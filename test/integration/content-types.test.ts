@@ -26,7 +26,7 @@ const handlers = new Map<string, unknown>();
 
 beforeAll(async () => {
   ({ db, tableName } = await useTestTable());
-  process.env['CARRIER_WEBHOOK_SECRET'] = 'content-type-test-secret';
+  process.env['CARRIER_WEBHOOK_SECRET'] = 'content-type-test-secret-0123456789abcdef';
   for (const { name } of [...withBody, ...httpFunctions().filter(({ operation }) => operation.path.startsWith('/webhooks/'))]) {
     handlers.set(name, ((await import(pathToFileURL(join(repoRoot, functions[name].entry)).href)) as { handler: unknown }).handler);
   }

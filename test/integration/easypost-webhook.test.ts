@@ -19,7 +19,7 @@ const vector = JSON.parse(readFileSync(new URL('../fixtures/providers/easypost-w
   expected_header_value: string;
   header_value_if_secret_not_nfkd_normalised: string;
 };
-const SECRET = 'whsec-easypost-tést';
+const SECRET = 'whsec-easypost-tést-0123456789abcdef0123';
 
 let db: DynamoDBDocumentClient;
 let tableName: string;
@@ -68,8 +68,10 @@ describe('EasyPost tracker webhooks', () => {
 
     const transit = fake.trackerEvent(tracking, 'in_transit', { datetime: soon(1), message: 'USPS in possession of item' });
     expect(await deliver(transit.raw)).toEqual({ outcome: 'applied', eventId: transit.event['id'], shipmentId: parcel.fulfillmentId, orderStatus: 'shipped' });
-    // EasyPost retries a delivery it thinks failed: the same event id is handled once.
+    // EasyPost retries a delivery it thinks failed (or someone replays the signed body): the same event id is handled once, nothing written.
+    const beforeReplay = await allItems(db, tableName);
     expect(await deliver(transit.raw)).toEqual({ outcome: 'duplicate', eventId: transit.event['id'] });
+    expect(await allItems(db, tableName)).toEqual(beforeReplay);
     expect(await deliver(fake.trackerEvent(tracking, 'out_for_delivery', { datetime: soon(2) }).raw)).toMatchObject({ outcome: 'applied' });
     const delivered = fake.trackerEvent(tracking, 'delivered', { datetime: soon(3), message: 'Delivered, In/At Mailbox' });
     expect(await deliver(delivered.raw)).toMatchObject({ outcome: 'applied', orderStatus: 'delivered' });

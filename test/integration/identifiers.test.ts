@@ -19,7 +19,7 @@ let db: DynamoDBDocumentClient;
 let tableName: string;
 const handlers: Record<string, unknown> = {};
 const auth = { authorization: `Bearer ${TEST_TOKEN}` };
-const SECRET = 'ids-secret';
+const SECRET = 'ids-secret-0123456789abcdef0123456789';
 
 beforeAll(async () => {
   ({ db, tableName } = await useTestTable());

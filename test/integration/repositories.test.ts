@@ -95,11 +95,11 @@ describe('DynamoChannelRepository', () => {
     const { channel, secrets } = applyChannelInput(undefined, 'shop-a', ChannelInput.parse(shopifyChannelBody()), now);
     await channels.save(channel, secrets, { expectedVersion: null, events: [ChannelChanged.create({ change: 'created', channel }, ctx)] });
 
-    expect(JSON.stringify(await channels.get('shop-a'))).not.toContain('shpss_super_secret_value');
-    expect(JSON.stringify(await channels.list({ limit: 10 }))).not.toContain('shpss_super_secret_value');
-    expect(await channels.getSecrets('shop-a')).toEqual({ webhookSecret: 'shpss_super_secret_value' });
+    expect(JSON.stringify(await channels.get('shop-a'))).not.toContain('shpss_super_secret_value_0123456789abcdef');
+    expect(JSON.stringify(await channels.list({ limit: 10 }))).not.toContain('shpss_super_secret_value_0123456789abcdef');
+    expect(await channels.getSecrets('shop-a')).toEqual({ webhookSecret: 'shpss_super_secret_value_0123456789abcdef' });
     const outbox = (await allItems(db, tableName)).filter((item) => item['entity'] === 'OutboxEvent');
-    expect(JSON.stringify(outbox)).not.toContain('shpss_super_secret_value');
+    expect(JSON.stringify(outbox)).not.toContain('shpss_super_secret_value_0123456789abcdef');
     const secretItem = (await allItems(db, tableName)).find((item) => item['SK'] === 'SECRETS');
     expect(Object.keys(secretItem ?? {}).filter((k) => k.startsWith('GSI'))).toEqual([]);
   });
@@ -111,7 +111,7 @@ describe('DynamoChannelRepository', () => {
     await channels.save(renamed, undefined, { expectedVersion: existing.channel.version, events: [] });
     expect(await channels.getWithSecrets('shop-a')).toMatchObject({
       channel: { name: 'Renamed', version: 2 },
-      secrets: { webhookSecret: 'shpss_super_secret_value' },
+      secrets: { webhookSecret: 'shpss_super_secret_value_0123456789abcdef' },
     });
   });
 });

@@ -134,6 +134,17 @@ describe('POST /webhooks/payments/stripe', () => {
     expect(await allItems(db, tableName)).toEqual(before);
   });
 
+  it('a replay of a captured delivery (the same body and Stripe-Signature) is a duplicate that writes nothing: the event id is inside the signed body', async () => {
+    const { order, paymentIntentId } = await stripeOrder();
+    const event = stripeEvent('payment_intent.succeeded', { id: `evt_replay_${order.orderId}`, object: { id: paymentIntentId, amount: 15900, amount_received: 12900, metadata: { oms_order_id: order.orderId } } });
+    const body = JSON.stringify(event);
+    const captured = stripeSignature(body, SECRET, now());
+    expect(await deliver(body, captured)).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+    const before = await allItems(db, tableName);
+    expect(await deliver(body, captured)).toMatchObject({ status: 200, body: { outcome: 'duplicate', eventId: `evt_replay_${order.orderId}` } });
+    expect(await allItems(db, tableName)).toEqual(before);
+  });
+
   it('a dispute holds the order payment_disputed (OrderHeld) with the dispute on the payment and the timeline; found through the PaymentIntent', async () => {
     const { order, paymentIntentId } = await stripeOrder();
     // A dispute names only its PaymentIntent (its own metadata is empty): the OMS reads the PaymentIntent's metadata from Stripe.

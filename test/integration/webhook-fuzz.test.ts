@@ -17,7 +17,7 @@ import { allItems, useTestTable } from '../support/table.ts';
 let db: DynamoDBDocumentClient;
 let tableName: string;
 let handler: unknown;
-const SECRET = 'fuzz-secret';
+const SECRET = 'fuzz-secret-0123456789abcdef0123456789';
 
 beforeAll(async () => {
   ({ db, tableName } = await useTestTable());

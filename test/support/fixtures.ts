@@ -21,7 +21,7 @@ export function shopifyChannelBody(overrides: Record<string, unknown> = {}): Cha
     name: 'Acme US storefront',
     active: true,
     settings: { shopDomain: 'acme.myshopify.com', apiVersion: '2026-10' },
-    secrets: { webhookSecret: 'shpss_super_secret_value' },
+    secrets: { webhookSecret: 'shpss_super_secret_value_0123456789abcdef' },
     ...overrides,
   } as ChannelInput;
 }

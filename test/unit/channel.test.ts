@@ -14,9 +14,9 @@ function create(body: unknown = shopifyChannelBody()) {
 describe('applyChannelInput', () => {
   it('keeps secret values out of the channel and lists only their names', () => {
     const { channel, secrets } = create();
-    expect(secrets).toEqual({ webhookSecret: 'shpss_super_secret_value' });
+    expect(secrets).toEqual({ webhookSecret: 'shpss_super_secret_value_0123456789abcdef' });
     expect(channel.secretsConfigured).toEqual(['webhookSecret']);
-    expect(JSON.stringify(channel)).not.toContain('shpss_super_secret_value');
+    expect(JSON.stringify(channel)).not.toContain('shpss_super_secret_value_0123456789abcdef');
   });
 
   it('refuses to create a channel without its required secrets, naming each one', () => {
@@ -39,9 +39,9 @@ describe('applyChannelInput', () => {
   });
 
   it('replaces a secret that is sent again and removes an optional one sent as null', () => {
-    const existing = create(shopifyChannelBody({ secrets: { webhookSecret: 'a', adminAccessToken: 'b' } }));
-    const replaced = applyChannelInput(existing, 'shop-us', ChannelInput.parse(shopifyChannelBody({ secrets: { webhookSecret: 'c', adminAccessToken: null } })), later);
-    expect(replaced.secrets).toEqual({ webhookSecret: 'c' });
+    const existing = create(shopifyChannelBody({ secrets: { webhookSecret: 'shpss_first_secret_0123456789abcdef', adminAccessToken: 'b' } }));
+    const replaced = applyChannelInput(existing, 'shop-us', ChannelInput.parse(shopifyChannelBody({ secrets: { webhookSecret: 'shpss_second_secret_0123456789abcdef', adminAccessToken: null } })), later);
+    expect(replaced.secrets).toEqual({ webhookSecret: 'shpss_second_secret_0123456789abcdef' });
     expect(replaced.channel.secretsConfigured).toEqual(['webhookSecret']);
   });
 
@@ -59,14 +59,14 @@ describe('applyChannelInput', () => {
 
   it('counts a new secret value as a change, though the channel looks the same', () => {
     const existing = create();
-    const result = applyChannelInput(existing, 'shop-us', ChannelInput.parse(shopifyChannelBody({ secrets: { webhookSecret: 'rotated' } })), later);
+    const result = applyChannelInput(existing, 'shop-us', ChannelInput.parse(shopifyChannelBody({ secrets: { webhookSecret: 'shpss_rotated_secret_0123456789abcdef' } })), later);
     expect(result.change).toBe('updated');
     expect(result.channel.version).toBe(2);
   });
 
   it('refuses to change the type of a channel', () => {
     const existing = create();
-    const woo = { type: 'woocommerce', name: 'Woo', settings: { storeUrl: 'https://shop.example' }, secrets: { webhookSecret: 'x' } };
+    const woo = { type: 'woocommerce', name: 'Woo', settings: { storeUrl: 'https://shop.example' }, secrets: { webhookSecret: 'woo-webhook-secret-0123456789abcdef' } };
     expect(() => applyChannelInput(existing, 'shop-us', ChannelInput.parse(woo), later)).toThrow(ConflictError);
   });
 });
@@ -88,9 +88,18 @@ describe('ChannelInput', () => {
     });
   });
 
+  it('holds webhook signing secrets to 32 characters, naming the field and the minimum; other secrets may be shorter', () => {
+    for (const body of [shopifyChannelBody({ secrets: { webhookSecret: 'x'.repeat(31) } }), { type: 'woocommerce', name: 'Woo', settings: { storeUrl: 'https://shop.example' }, secrets: { webhookSecret: 'short' } }]) {
+      const issues = ChannelInput.safeParse(body).error?.issues ?? [];
+      expect(issues.map((i) => ({ path: i.path.join('.'), message: i.message }))).toEqual([{ path: 'secrets.webhookSecret', message: 'A signing secret must be at least 32 characters' }]);
+    }
+    expect(ChannelInput.safeParse(shopifyChannelBody({ secrets: { webhookSecret: 'x'.repeat(32), adminAccessToken: 'shpat_1' } })).success).toBe(true);
+    expect(ChannelInput.safeParse({ type: 'ebay', name: 'eBay', settings: { clientId: 'app-id' }, secrets: { clientSecret: 's', refreshToken: 'r' } }).success).toBe(true);
+  });
+
   it('rejects an unknown type at the discriminator and unknown secret names', () => {
     expect(ChannelInput.safeParse({ type: 'etsy', name: 'x', settings: {} }).error?.issues[0]?.path).toEqual(['type']);
-    const extra = ChannelInput.safeParse(shopifyChannelBody({ secrets: { webhookSecret: 'a', password: 'b' } }));
+    const extra = ChannelInput.safeParse(shopifyChannelBody({ secrets: { webhookSecret: 'shpss_first_secret_0123456789abcdef', password: 'b' } }));
     expect(extra.error?.issues.map((i) => i.path.join('.'))).toEqual(['secrets']);
   });
 });
