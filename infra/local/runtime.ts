@@ -242,8 +242,6 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       localQueues[name] = new LocalQueue(name, spec, {
         deadLetters,
         consume: (event) => lambdas.invoke(spec.consumer, event),
-        // Durable like SQS: what a pipe or rule handed over survives a kill -9.
-        journalFile: file(`queues/${name}.jsonl`),
         ...(options.queueBatchingWindowMs === undefined ? {} : { batchingWindowMs: options.queueBatchingWindowMs }),
       });
       localQueues[name].start();
