@@ -107,21 +107,24 @@ export async function notifyCustomer(
       skipped++;
       continue;
     }
+    const tags = { orderId: order.orderId, template: command.template };
+    let messageId: string;
     try {
-      const tags = { orderId: order.orderId, template: command.template };
-      const { messageId } =
+      ({ messageId } =
         channel === 'email'
           ? await deps.mailer.send({ to: [to], subject: email.subject, text: email.text, html: email.html, tags })
-          : await deps.sms.send({ to, text: message.sms, tags });
-      const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
-      await deps.notifications.finish(done, [
-        NotificationSent.create({ notificationId: claim.notificationId, orderId: order.orderId, template: command.template, channel, messageId }, { occurredAt: deps.clock.now(), actor: command.actor }),
-      ]);
-      sent++;
+          : await deps.sms.send({ to, text: message.sms, tags }));
     } catch (error) {
       await deps.notifications.finish({ ...claim, status: 'failed', error: error instanceof Error ? error.message : String(error) }, []);
       throw error;
     }
+    // Sent: a failure to record it (throttling, a crash) must not mark it `failed`, which the next attempt would send again at once.
+    // The claim stays `sending`: retries within the window throw, and only a retry after it (the sender certainly gone) sends again.
+    const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
+    await deps.notifications.finish(done, [
+      NotificationSent.create({ notificationId: claim.notificationId, orderId: order.orderId, template: command.template, channel, messageId }, { occurredAt: deps.clock.now(), actor: command.actor }),
+    ]);
+    sent++;
   }
   if (inProgress.length > 0) {
     throw new NotificationSendInProgressError(

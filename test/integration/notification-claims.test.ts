@@ -115,6 +115,31 @@ describe('a notification whose sender crashed after claiming it', () => {
     expect(sms).toHaveLength(1);
   });
 
+  it('leaves a message whose send succeeded but whose record failed (throttled) `sending`, not `failed`: no retry sends it again within the window', async () => {
+    const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Gus', email: 'gus@example.com' } });
+    const command = { orderId: order.orderId, template: 'order_confirmed' as const, about: order.orderId, actor: 'test' };
+    const mail: MailMessage[] = [];
+    const clock = movableClock(Date.now());
+    const deps = notifier(clock, async (m) => (mail.push(m), { messageId: `m-${mail.length}` }));
+    const repository = deps.notifications;
+    const throttled: NotificationDeps = {
+      ...deps,
+      notifications: {
+        claim: (n, stale, now) => repository.claim(n, stale, now),
+        forOrder: (orderId) => repository.forOrder(orderId),
+        finish: async (n, events) => {
+          if (n.status === 'sent') throw new Error('ProvisionedThroughputExceededException');
+          return repository.finish(n, events);
+        },
+      },
+    };
+    await expect(notifyCustomer(throttled, command)).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(mail).toHaveLength(1);
+    expect(await claims(order.orderId)).toEqual([expect.objectContaining({ status: 'sending' })]);
+    await expect(notifyCustomer(notifier(movableClock(clock.at + 2_000), async (m) => (mail.push(m), { messageId: 'again' })), command)).rejects.toBeInstanceOf(NotificationSendInProgressError);
+    expect(mail).toHaveLength(1);
+  });
+
   it('is retried by Lambda\'s asynchronous invocation, lands in the on-failure destination, and a redrive after the window sends it once', async () => {
     const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Cy', email: 'cy@example.com' } });
     const command = { orderId: order.orderId, template: 'delivered' as const, about: `shp-${newId()}`, actor: 'test' };
