@@ -6,7 +6,7 @@ import { StockReleased } from '#events/stock-released.ts';
 import { StockReserved } from '#events/stock-reserved.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConcurrentModificationError, ConflictError, InventoryConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import {
   FulfillmentId,
   LEFT_LOCATION,
@@ -25,11 +25,10 @@ import { route, type RuleSet } from '#shared/domain/routing.ts';
 import { selectRate, zoneFor } from '#shared/domain/shipping.ts';
 import type { CarrierGateway, DocumentStore, FulfillmentRepository, InventoryRepository, LocationRepository, OrderRepository, Page, PageRequest } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
-import { pause } from './inventory.ts';
 import { explainDecision, locate, recordShipment } from './reservations.ts';
 import { recordHandover } from './tracking.ts';
 import { storedCarrierLabel, withLabelDocument } from './label-documents.ts';
-import { retryOnConflict } from './retry.ts';
+import { isInventoryConflict, retryOnConflict, STOCK_TRANSACTION_ATTEMPTS } from './retry.ts';
 
 export interface FulfillmentDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -355,7 +354,7 @@ export async function rerouteFulfillment(
   command: { fulfillmentId: string } & Actor,
 ): Promise<{ outcome: 'rerouted' | 'backordered' | 'held' | 'skipped'; allocations: Allocation[]; shortages: Need[]; reason?: string }> {
   const random = deps.random ?? Math.random;
-  for (let attempt = 1; attempt <= 8; attempt++) {
+  return retryOnConflict(async (): Promise<{ outcome: 'rerouted' | 'backordered' | 'held' | 'skipped'; allocations: Allocation[]; shortages: Need[]; reason?: string }> => {
     const fulfillment = await getFulfillment(deps, command.fulfillmentId);
     if (fulfillment.status !== 'rejected' && fulfillment.status !== 'timed_out') return { outcome: 'skipped', allocations: [], shortages: [], reason: `fulfillment is ${fulfillment.status}` };
     if (fulfillment.reroutedAt) return { outcome: 'skipped', allocations: [], shortages: [], reason: 'already re-routed' };
@@ -397,50 +396,45 @@ export async function rerouteFulfillment(
       updatedAt: at,
       ...(nextStatus === 'on_hold' ? { hold: { reason: 'out_of_stock' as const, since: at } } : {}),
     };
-    try {
-      await deps.inventory.commit({
-        changes: [
-          ...released.map((a) => ({ ...a, onHandDelta: 0, reservedDelta: -a.quantity, safetyStockDelta: 0, requires: { reservedAtLeast: a.quantity, exists: true }, type: 'release' as const })),
-          ...taken.map((a) => ({ ...a, onHandDelta: 0, reservedDelta: a.quantity, safetyStockDelta: 0, requires: { availableAtLeast: a.quantity, exists: true }, type: 'reservation' as const })),
+    // Stock taken meanwhile, or the order, reservation or fulfillment moved: the commit throws and the helper runs the step again on fresh state.
+    await deps.inventory.commit({
+      changes: [
+        ...released.map((a) => ({ ...a, onHandDelta: 0, reservedDelta: -a.quantity, safetyStockDelta: 0, requires: { reservedAtLeast: a.quantity, exists: true }, type: 'release' as const })),
+        ...taken.map((a) => ({ ...a, onHandDelta: 0, reservedDelta: a.quantity, safetyStockDelta: 0, requires: { availableAtLeast: a.quantity, exists: true }, type: 'reservation' as const })),
+      ],
+      ledgerId: `reroute:${fulfillment.fulfillmentId}`,
+      actor: command.actor,
+      at,
+      reference: order.orderId,
+      reservation: {
+        record: {
+          ...reservation,
+          allocations: mergeAllocations([...remaining, ...taken]),
+          backordered,
+          routing: decision,
+          excludedLocationIds: excluded,
+          version: reservation.version + 1,
+          updatedAt: at,
+        },
+        expectedVersion: reservation.version,
+      },
+      order: { next, expectedVersion: order.version },
+      fulfillments: [{ record: { ...fulfillment, reroutedAt: at, version: fulfillment.version + 1, updatedAt: at }, expectedVersion: fulfillment.version }],
+      timeline: {
+        orderId: order.orderId,
+        entries: [
+          entry(at, 'rerouted', command, `Re-routed ${fulfillment.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ')} away from ${fulfillment.locationId}. ${explainDecision(decision)}`, {
+            fulfillmentId: fulfillment.fulfillmentId,
+            allocations: taken,
+            shortages,
+          }),
         ],
-        ledgerId: `reroute:${fulfillment.fulfillmentId}`,
-        actor: command.actor,
-        at,
-        reference: order.orderId,
-        reservation: {
-          record: {
-            ...reservation,
-            allocations: mergeAllocations([...remaining, ...taken]),
-            backordered,
-            routing: decision,
-            excludedLocationIds: excluded,
-            version: reservation.version + 1,
-            updatedAt: at,
-          },
-          expectedVersion: reservation.version,
-        },
-        order: { next, expectedVersion: order.version },
-        fulfillments: [{ record: { ...fulfillment, reroutedAt: at, version: fulfillment.version + 1, updatedAt: at }, expectedVersion: fulfillment.version }],
-        timeline: {
-          orderId: order.orderId,
-          entries: [
-            entry(at, 'rerouted', command, `Re-routed ${fulfillment.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ')} away from ${fulfillment.locationId}. ${explainDecision(decision)}`, {
-              fulfillmentId: fulfillment.fulfillmentId,
-              allocations: taken,
-              shortages,
-            }),
-          ],
-        },
-        waiting: { add: outcome === 'held' ? [] : shortages.filter((s) => !reservation.backordered.some((b) => b.sku === s.sku)).map((s) => ({ sku: s.sku, placedAt: order.channelCreatedAt, orderId: order.orderId })) },
-        events,
-      });
-      return { outcome, allocations: taken, shortages };
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      await pause(attempt);
-    }
-  }
-  throw new ConcurrentModificationError(`Could not re-route fulfillment ${command.fulfillmentId}: stock kept changing`);
+      },
+      waiting: { add: outcome === 'held' ? [] : shortages.filter((s) => !reservation.backordered.some((b) => b.sku === s.sku)).map((s) => ({ sku: s.sku, placedAt: order.channelCreatedAt, orderId: order.orderId })) },
+      events,
+    });
+    return { outcome, allocations: taken, shortages };
+  }, { attempts: STOCK_TRANSACTION_ATTEMPTS, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Could not re-route fulfillment ${command.fulfillmentId}: stock kept changing`) });
 }
 
 function subtract(held: readonly Allocation[], released: readonly Allocation[]): Allocation[] {

@@ -22,6 +22,7 @@ import { newId } from '#shared/domain/ids.ts';
 import type { InventoryRepository, LocationRepository, Page, PageRequest } from '#shared/ports.ts';
 import type * as z from 'zod';
 import { channelStatus } from './availability.ts';
+import { isInventoryConflict, retryOnConflict } from './retry.ts';
 
 export interface InventoryDeps {
   inventory: InventoryRepository;
@@ -78,7 +79,8 @@ export async function applyMovements(deps: InventoryDeps, command: { movements: 
 async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: string): Promise<MovementResult> {
   const content = movementContent(movement);
   const fingerprint = createHash('sha256').update(canonicalJson(content)).digest('base64url');
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  // 5 runs: a movement writes one SKU's positions; a hot SKU's reservations keep moving them.
+  return retryOnConflict(async (attempt) => {
     const stock = await deps.inventory.stock(movement.sku);
     const changes = changesFor(movement, stock.positions, stock.policy.shards);
     try {
@@ -110,11 +112,8 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
         };
       }
       const optimistic = error.change?.requires['onHandEquals'] !== undefined || error.change?.requires['safetyStockEquals'] !== undefined;
-      // Another movement landed first: recompute from fresh stock. A shortage is final once stock was read fresh.
-      if (error.kind === 'contention' || optimistic || attempt === 1) {
-        await pause(attempt);
-        continue;
-      }
+      // Another movement landed first: recompute from fresh stock (rethrown: the helper runs the step again). A shortage is final once stock was read fresh.
+      if (error.kind === 'contention' || optimistic || attempt === 1) throw error;
       return {
         movementId: movement.movementId,
         status: 'rejected',
@@ -123,8 +122,11 @@ async function applyOne(deps: InventoryDeps, movement: MovementInput, actor: str
         reason: `Not enough on hand at ${error.change?.locationId ?? '?'} for this ${movement.type.replace('_', ' ')}`,
       };
     }
-  }
-  return { movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'contention', reason: 'Stock kept changing; retry the movement' };
+  }, {
+    attempts: 5,
+    retryOn: isInventoryConflict,
+    orElse: (): MovementResult => ({ movementId: movement.movementId, status: 'rejected', sku: movement.sku, code: 'contention', reason: 'Stock kept changing; retry the movement' }),
+  });
 }
 
 /**
@@ -145,10 +147,6 @@ async function anotherMovement(deps: InventoryDeps, movement: MovementInput, fin
   const held = movementFromLedger(await deps.inventory.movementEntries(movement.sku, shards, marker.movementId, marker.at));
   if (!held || sameAsLedger(movement, held)) return undefined;
   return { movementId: marker.movementId, recordedAt: marker.at, ...held };
-}
-
-export function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
 }
 
 export interface LocationStock {
@@ -219,23 +217,22 @@ export async function putSkuPolicy(deps: InventoryDeps, command: { sku: string; 
   }
   const sku = valid.data;
   const policy = SkuPolicy.parse(command.input);
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  return retryOnConflict(async () => {
     const stock = await deps.inventory.stock(sku);
     const highestShard = Math.max(stock.policy.shards, policy.shards, ...stock.positions.map((p) => p.shard + 1));
-    try {
-      await deps.inventory.putPolicy(sku, policy, stock.policyVersion, highestShard);
-      const rebalance = rebalanceChanges(stock.positions, policy.shards);
-      if (rebalance.length > 0) {
-        await deps.inventory.commit({ changes: rebalance, ledgerId: `rebalance:${newId()}`, actor: command.actor, at: deps.clock.now().toISOString(), reason: `shards ${stock.policy.shards} → ${policy.shards}`, events: [] });
-      }
-      if (policy.reorderPoint !== stock.policy.reorderPoint) await deps.inventory.setReorderPoint(stock.positions, policy.reorderPoint);
-      return { sku, policy };
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError) && (error as Error).name !== 'ConcurrentModificationError') throw error;
-      await pause(attempt);
+    await deps.inventory.putPolicy(sku, policy, stock.policyVersion, highestShard);
+    const rebalance = rebalanceChanges(stock.positions, policy.shards);
+    if (rebalance.length > 0) {
+      await deps.inventory.commit({ changes: rebalance, ledgerId: `rebalance:${newId()}`, actor: command.actor, at: deps.clock.now().toISOString(), reason: `shards ${stock.policy.shards} → ${policy.shards}`, events: [] });
     }
-  }
-  throw new InventoryConflictError('contention');
+    if (policy.reorderPoint !== stock.policy.reorderPoint) await deps.inventory.setReorderPoint(stock.positions, policy.reorderPoint);
+    return { sku, policy };
+  }, {
+    attempts: 5,
+    // The policy write is versioned (a ConcurrentModificationError), the rebalance is a stock transaction.
+    retryOn: (error) => isInventoryConflict(error) || (error as Error).name === 'ConcurrentModificationError',
+    exhausted: () => new InventoryConflictError('contention'),
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { eventChangeSet, eventOrder } from '#events/order-payload.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConcurrentModificationError, ConflictError, InventoryConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ErrorDetail } from '#shared/domain/errors.ts';
 import { LEFT_LOCATION, OPEN_FULFILLMENT, isDelivered, type Fulfillment } from '#shared/domain/fulfillment.ts';
 import type { PositionChange, StockPosition } from '#shared/domain/inventory.ts';
 import type { Location } from '#shared/domain/location.ts';
@@ -35,9 +35,9 @@ import { route, type RoutingDecision, type RuleSet } from '#shared/domain/routin
 import type { CarrierGateway, FulfillmentRepository, InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import type { Refund } from '#shared/domain/refund.ts';
 import { actorOf, type Actor } from './actor.ts';
-import { pause } from './inventory.ts';
 import type { RefundCommand } from './refunds.ts';
 import { cancelOrder, explainDecision, locate } from './reservations.ts';
+import { isInventoryConflict, retryOnConflict, STOCK_TRANSACTION_ATTEMPTS } from './retry.ts';
 
 /**
  * Order changes before fulfillment: cancelling some units of an order, and
@@ -188,7 +188,7 @@ export async function cancelOrderLines(
   deps: OrderChangeDeps,
   command: { orderId: string; reason: string; lines: NonNullable<CancelLinesInput['lines']> } & Actor,
 ): Promise<{ order: Order; change?: OrderChangeSet }> {
-  for (let attempt = 1; attempt <= 8; attempt++) {
+  const { cancelled: parcelsCancelled, ...result } = await retryOnConflict(async (): Promise<{ order: Order; change?: OrderChangeSet; cancelled: Fulfillment[] }> => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (order.status === 'cancelled') throw new ConflictError(`Order ${order.orderId} is cancelled`, 'order_cancelled');
@@ -203,7 +203,7 @@ export async function cancelOrderLines(
     const unshippedLeft = lines.reduce((sum, l) => sum + l.quantity - (shipped.get(l.lineId) ?? 0), 0);
     const anythingShipped = [...sold.values()].some((units) => units > 0);
     // Nothing shipped and nothing left: that is cancelling the order.
-    if (!anythingShipped && unshippedLeft === 0) return { order: await cancelOrder(deps, { orderId: order.orderId, reason: command.reason, actor: command.actor, correlationId: command.correlationId }) };
+    if (!anythingShipped && unshippedLeft === 0) return { order: await cancelOrder(deps, { orderId: order.orderId, reason: command.reason, actor: command.actor, correlationId: command.correlationId }), cancelled: [] };
 
     const located = active ? await locate(deps.inventory, active.allocations) : [];
     const delta = stockDelta(unshippedDemand(lines, sold), located, active?.backordered ?? []);
@@ -284,31 +284,27 @@ export async function cancelOrderLines(
     const waitingRemoved = delta.backorderCancelled.filter((b) => !delta.backordered.some((w) => w.sku === b.sku)).map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId }));
     const paymentWrite = paymentAfter(payment, money, at);
     checkSize(2 * plan.released.length + 3 + Math.ceil(next.lines.length / 50) + 1 + entries.length + events.length + cancelled.length + waitingRemoved.length);
-    try {
-      await deps.inventory.commit({
-        changes: plan.released.map((a) => releaseChange(a, a.quantity)),
-        ledgerId: `cancel-lines:${order.orderId}:${next.version}`,
-        actor: command.actor,
-        at,
-        reason: command.reason,
-        reference: order.orderId,
-        ...(record && active ? { reservation: { record, expectedVersion: active.version } } : {}),
-        order: { next, expectedVersion: order.version, previousLineCount: order.lines.length },
-        ...(paymentWrite ? { payment: paymentWrite } : {}),
-        fulfillments: cancelled.map((f) => ({ record: cancelledParcel(f, `units cancelled: ${command.reason}`, at), expectedVersion: f.version })),
-        timeline: { orderId: order.orderId, entries },
-        waiting: { remove: waitingRemoved },
-        events,
-      });
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      await pause(attempt);
-      continue;
-    }
-    await voidLabels(deps, cancelled);
-    return { order: next, change };
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing while its lines were being cancelled`);
+    // Stock taken meanwhile, or the order moved: the commit throws and the helper runs the step again on fresh state.
+    await deps.inventory.commit({
+      changes: plan.released.map((a) => releaseChange(a, a.quantity)),
+      ledgerId: `cancel-lines:${order.orderId}:${next.version}`,
+      actor: command.actor,
+      at,
+      reason: command.reason,
+      reference: order.orderId,
+      ...(record && active ? { reservation: { record, expectedVersion: active.version } } : {}),
+      order: { next, expectedVersion: order.version, previousLineCount: order.lines.length },
+      ...(paymentWrite ? { payment: paymentWrite } : {}),
+      fulfillments: cancelled.map((f) => ({ record: cancelledParcel(f, `units cancelled: ${command.reason}`, at), expectedVersion: f.version })),
+      timeline: { orderId: order.orderId, entries },
+      waiting: { remove: waitingRemoved },
+      events,
+    });
+    return { order: next, change, cancelled };
+  }, { attempts: STOCK_TRANSACTION_ATTEMPTS, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing while its lines were being cancelled`) });
+  // Labels are voided once the change committed, outside the step that is run again on a lost race.
+  await voidLabels(deps, parcelsCancelled);
+  return result;
 }
 
 async function voidLabels(deps: Pick<OrderChangeDeps, 'carriers'>, parcels: readonly Fulfillment[]): Promise<void> {
@@ -339,7 +335,7 @@ export async function editOrder(
   command: { orderId: string; input: OrderEditInput; ifMatch: number } & Actor,
 ): Promise<{ outcome: 'edited' | 'unchanged'; order: Order; change?: OrderChangeSet }> {
   const random = deps.random ?? Math.random;
-  for (let attempt = 1; attempt <= 8; attempt++) {
+  const { cancelled: parcelsCancelled, ...result } = await retryOnConflict(async (): Promise<{ outcome: 'edited' | 'unchanged'; order: Order; change?: OrderChangeSet; cancelled: Fulfillment[] }> => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     if (order.version !== command.ifMatch) throw new PreconditionFailedError(`Order ${order.orderId} is at version ${order.version}, not ${command.ifMatch}: read it again and decide`);
@@ -355,7 +351,7 @@ export async function editOrder(
     const { lines, changes } = input.lines ? applyLineEdits(order, input.lines) : { lines: order.lines, changes: [] as LineChange[] };
     const address = input.shippingAddress ? { ...input.shippingAddress } : undefined;
     const addressChanged = address !== undefined && canonicalJson(address) !== canonicalJson(order.shippingAddress ?? null);
-    if (changes.length === 0 && !addressChanged) return { outcome: 'unchanged', order };
+    if (changes.length === 0 && !addressChanged) return { outcome: 'unchanged', order, cancelled: [] };
 
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -466,32 +462,27 @@ export async function editOrder(
     const waitingRemoved = delta.backorderCancelled.filter((b) => !delta.backordered.some((w) => w.sku === b.sku)).map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId }));
     const paymentWrite = paymentAfter(payment, money, at);
     checkSize(2 * net.length + 3 + 2 * Math.ceil(Math.max(next.lines.length, order.lines.length) / 50) + entries.length + events.length + cancelled.length + waitingRemoved.length);
-    try {
-      await deps.inventory.commit({
-        changes: net.map((p) => (p.delta > 0 ? reserveChange(p, p.delta) : releaseChange(p, -p.delta))),
-        ledgerId: `edit:${order.orderId}:${next.version}`,
-        actor: command.actor,
-        at,
-        reason: input.reason,
-        reference: order.orderId,
-        ...(record && active ? { reservation: { record, expectedVersion: active.version } } : {}),
-        order: { next, expectedVersion: order.version, previousLineCount: order.lines.length },
-        ...(paymentWrite ? { payment: paymentWrite } : {}),
-        fulfillments: cancelled.map((f) => ({ record: cancelledParcel(f, reason, at), expectedVersion: f.version })),
-        timeline: { orderId: order.orderId, entries },
-        waiting: { remove: waitingRemoved },
-        events,
-      });
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      // Stock taken meanwhile, or the order moved (then If-Match answers on the next read).
-      await pause(attempt);
-      continue;
-    }
-    await voidLabels(deps, cancelled);
-    return { outcome: 'edited', order: next, change };
-  }
-  throw new ConcurrentModificationError(`Order ${command.orderId} kept changing while it was being edited`);
+    // Stock taken meanwhile, or the order moved (then If-Match answers on the next read): the commit throws and the helper runs the step again.
+    await deps.inventory.commit({
+      changes: net.map((p) => (p.delta > 0 ? reserveChange(p, p.delta) : releaseChange(p, -p.delta))),
+      ledgerId: `edit:${order.orderId}:${next.version}`,
+      actor: command.actor,
+      at,
+      reason: input.reason,
+      reference: order.orderId,
+      ...(record && active ? { reservation: { record, expectedVersion: active.version } } : {}),
+      order: { next, expectedVersion: order.version, previousLineCount: order.lines.length },
+      ...(paymentWrite ? { payment: paymentWrite } : {}),
+      fulfillments: cancelled.map((f) => ({ record: cancelledParcel(f, reason, at), expectedVersion: f.version })),
+      timeline: { orderId: order.orderId, entries },
+      waiting: { remove: waitingRemoved },
+      events,
+    });
+    return { outcome: 'edited', order: next, change, cancelled };
+  }, { attempts: STOCK_TRANSACTION_ATTEMPTS, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Order ${command.orderId} kept changing while it was being edited`) });
+  // Labels are voided once the change committed, outside the step that is run again on a lost race.
+  await voidLabels(deps, parcelsCancelled);
+  return result;
 }
 
 /** Edits are for orders no location has started: a shipped line or a fulfillment a location accepted blocks them (409 naming it). */

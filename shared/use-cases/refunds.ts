@@ -25,6 +25,7 @@ import type { RuleSet } from '#shared/domain/routing.ts';
 import type { FulfillmentRepository, IdempotencyRepository, InvoiceRepository, OrderRepository, PaymentProvider, RefundPaymentChange, RefundRepository, RefundWrites } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
 import { getOrder } from './orders.ts';
+import { retryOnConflict } from './retry.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { storeCreditCode } from '#shared/domain/exchange.ts';
 import { canonicalJson } from '#shared/domain/canonical-json.ts';
@@ -70,6 +71,12 @@ export interface RefundCommand extends Actor {
   storeCredit?: { email: string };
 }
 
+/**
+ * Runs of a refund's write (retryOnConflict): every refund of an order, and
+ * every capture, is conditional on the order's one payment item, and calls
+ * with one key race for the key; refunds of one order made in parallel lose
+ * many races in a row, far more than a single record's 3-5 runs allow.
+ */
 const ATTEMPTS = 25;
 
 function entry(at: string, type: string, command: Actor, message: string, data?: Record<string, unknown>): TimelineEntry {
@@ -96,11 +103,10 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
   if (command.reason.trim().length < 1 || command.reason.length > 500) problems.push({ in: 'body' as const, path: 'reason', message: 'Give a reason (1-500 characters)' });
   if (command.note !== undefined && command.note.length > 2000) problems.push({ in: 'body' as const, path: 'note', message: 'A note is at most 2000 characters' });
   if (problems.length > 0) throw new ValidationError('The refund cannot be made as asked', problems);
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+  // The step records the refund (or finds the one the key already holds); only that write's lost race runs it again.
+  const recorded = await retryOnConflict(async (): Promise<Refund> => {
     const existing = await deps.refunds.byKey(command.orderId, command.key);
-    // A pending refund was left by a call that failed or crashed between taking the money from the limit and completing it: this call finishes it
-    // (the provider answers each part's idempotency key with its first answer, and completing is conditional on `pending`).
-    if (existing) return existing.status === 'pending' ? finishProviderRefund(deps, existing, command) : existing;
+    if (existing) return existing;
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const [payment, earlier] = await Promise.all([deps.fulfillments.payment(order.orderId), deps.refunds.forOrder(order.orderId)]);
@@ -151,16 +157,12 @@ export async function issueRefund(deps: RefundDeps, command: RefundCommand): Pro
       });
     }
     const final = plan.status === 'pending' ? refund : noted(refund, writes);
-    try {
-      const { refund: stored } = await deps.refunds.record(final, paymentChange, writes);
-      return stored.status === 'pending' ? finishProviderRefund(deps, stored, command) : stored;
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError)) throw error;
-      // Another refund (or a capture) changed the payment: read again, and decide again what is refundable.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 8 * attempt));
-    }
-  }
-  throw new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing; retry the refund`);
+    // Another refund (or a capture) changed the payment: the record throws, and the helper reads again and decides again what is refundable.
+    return (await deps.refunds.record(final, paymentChange, writes)).refund;
+  }, { attempts: ATTEMPTS, exhausted: () => new ConcurrentModificationError(`The payment of order ${command.orderId} kept changing; retry the refund`) });
+  // A pending refund is finished here: one just recorded, or one left by a call that failed or crashed between taking the money from the limit
+  // and completing it (the provider answers each part's idempotency key with its first answer, and completing is conditional on `pending`).
+  return recorded.status === 'pending' ? finishProviderRefund(deps, recorded, command) : recorded;
 }
 
 interface Plan {
@@ -402,7 +404,7 @@ async function failProviderRefund(deps: RefundDeps, refund: Refund, parts: Refun
   const notRefunded = declined.reduce((sum, p) => sum + p.amount, 0);
   const first = declined[0]?.declined ?? { code: 'declined', message: 'The provider refused the refund' };
   const money = (amount: number) => formatMoney(amount, refund.currency);
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+  return retryOnConflict(async () => {
     const payment = await deps.fulfillments.payment(refund.orderId);
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -448,13 +450,12 @@ async function failProviderRefund(deps: RefundDeps, refund: Refund, parts: Refun
       return (await deps.refunds.fail(next, payment ? givenBack(payment, declined, at) : undefined, writes)).refund;
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError)) throw error;
-      // Finished by another call meanwhile, or the payment moved (a capture, another refund): read again.
+      // Finished by another call meanwhile: its answer. Or the payment moved (a capture, another refund): rethrown, the helper reads again.
       const stored = await deps.refunds.byKey(refund.orderId, refund.key);
       if (stored && stored.status !== 'pending') return stored;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 8 * attempt));
+      throw error;
     }
-  }
-  throw new ConcurrentModificationError(`The payment of order ${refund.orderId} kept changing while refund ${refund.refundId} was marked failed`);
+  }, { attempts: ATTEMPTS, exhausted: () => new ConcurrentModificationError(`The payment of order ${refund.orderId} kept changing while refund ${refund.refundId} was marked failed`) });
 }
 
 /** The payment with the refused parts given back to its refunded totals (and its captures'), one version on. */

@@ -19,9 +19,8 @@ import { holdActor, holdEndedByCancellation, holdEntry } from '#shared/domain/ho
 import { reviewOrder } from '#shared/domain/routing-holds.ts';
 import type { InventoryRepository, OrderRepository } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
-import { pause } from './inventory.ts';
 import { assertOrderId } from './orders.ts';
-import { retryOnConflict } from './retry.ts';
+import { isInventoryConflict, retryOnConflict, STOCK_TRANSACTION_ATTEMPTS } from './retry.ts';
 
 export interface ReservationDeps {
   orders: Pick<OrderRepository, 'get' | 'update'>;
@@ -63,7 +62,8 @@ function reservable(order: Order): string | undefined {
  */
 export async function reserveOrder(deps: ReservationDeps, command: { orderId: string } & Actor): Promise<ReservationOutcome> {
   const random = deps.random ?? Math.random;
-  for (let attempt = 1; attempt <= 12; attempt++) {
+  // 12 runs: under a flash sale every order of a hot SKU takes from the same positions; each lost race re-plans on fresh stock.
+  return retryOnConflict(async (attempt): Promise<ReservationOutcome> => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const existing = await deps.inventory.reservation(order.orderId);
@@ -158,30 +158,24 @@ export async function reserveOrder(deps: ReservationDeps, command: { orderId: st
     if (shortages.length > 0 && (JSON.stringify(shortages) !== shortagesBefore || order.status !== nextStatus)) {
       events.push(OrderBackordered.create({ orderId: order.orderId, held: outcome === 'held', reason: outcome === 'held' ? holdReason : 'out_of_stock', shortages }, context));
     }
-    try {
-      await deps.inventory.commit({
-        changes: taken.map((a): PositionChange => ({ ...a, onHandDelta: 0, reservedDelta: a.quantity, safetyStockDelta: 0, requires: { availableAtLeast: a.quantity, exists: true }, type: 'reservation' })),
-        ledgerId: `reserve:${order.orderId}:${record.version}`,
-        actor: command.actor,
-        at,
-        reference: order.orderId,
-        reservation: { record, expectedVersion: existing?.version ?? null },
-        order: { next, expectedVersion: order.version },
-        timeline: { orderId: order.orderId, entries: timeline },
-        waiting,
-        events,
-        // Unique per attempt: it only makes the SDK's own retries of this request safe.
-        idempotencyToken: `reserve:${order.orderId}:${newId()}`,
-        ...(deps.capacity ? { capacity: deps.capacity } : {}),
-      });
-      return { outcome, orderId: order.orderId, allocations: taken, shortages, attempts: attempt, routing: decision };
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      // Someone took the stock (position), or the order/reservation moved on: decide again on fresh state.
-      await pause(attempt);
-    }
-  }
-  throw new ConcurrentModificationError(`Could not reserve order ${command.orderId}: stock kept changing`);
+    // Someone took the stock (position), or the order/reservation moved on: the commit throws and the helper decides again on fresh state.
+    await deps.inventory.commit({
+      changes: taken.map((a): PositionChange => ({ ...a, onHandDelta: 0, reservedDelta: a.quantity, safetyStockDelta: 0, requires: { availableAtLeast: a.quantity, exists: true }, type: 'reservation' })),
+      ledgerId: `reserve:${order.orderId}:${record.version}`,
+      actor: command.actor,
+      at,
+      reference: order.orderId,
+      reservation: { record, expectedVersion: existing?.version ?? null },
+      order: { next, expectedVersion: order.version },
+      timeline: { orderId: order.orderId, entries: timeline },
+      waiting,
+      events,
+      // Unique per attempt: it only makes the SDK's own retries of this request safe.
+      idempotencyToken: `reserve:${order.orderId}:${newId()}`,
+      ...(deps.capacity ? { capacity: deps.capacity } : {}),
+    });
+    return { outcome, orderId: order.orderId, allocations: taken, shortages, attempts: attempt, routing: decision };
+  }, { attempts: 12, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Could not reserve order ${command.orderId}: stock kept changing`) });
 }
 
 /** Stock positions one order may hold: its release or sale must still fit in one transaction. */
@@ -306,7 +300,7 @@ export async function releaseOrder(
   deps: Pick<ReservationDeps, 'orders' | 'inventory' | 'clock'>,
   command: { orderId: string; reason: 'cancelled' | 'payment_expired' } & Actor,
 ): Promise<{ outcome: 'released' | 'skipped'; allocations: Allocation[] }> {
-  for (let attempt = 1; attempt <= 8; attempt++) {
+  return retryOnConflict(async (): Promise<{ outcome: 'released' | 'skipped'; allocations: Allocation[] }> => {
     const stored = await deps.inventory.reservation(command.orderId);
     if (!stored || stored.status !== 'active') return { outcome: 'skipped', allocations: [] };
     const reservation = { ...stored, allocations: await locate(deps.inventory, stored.allocations) };
@@ -319,55 +313,50 @@ export async function releaseOrder(
     const next: Order | undefined = expired
       ? { ...order, status: 'on_hold', hold: { reason: 'payment_pending', since: at }, version: order.version + 1, updatedAt: at }
       : undefined;
-    try {
-      await deps.inventory.commit({
-        changes: reservation.allocations.map((a) => ({
-          ...a,
-          onHandDelta: 0,
-          reservedDelta: -a.quantity,
-          safetyStockDelta: 0,
-          requires: { reservedAtLeast: a.quantity, exists: true },
-          type: 'release' as const,
-        })),
-        ledgerId: `release:${command.orderId}:${reservation.version}`,
-        actor: command.actor,
-        at,
-        reference: command.orderId,
-        reservation: { record: { ...reservation, status: 'released', allocations: [], backordered: [], version: stored.version + 1, updatedAt: at }, expectedVersion: stored.version },
-        ...(next ? { order: { next, expectedVersion: order.version } } : {}),
-        // An order that held nothing (it only waited for stock) just stops waiting: no stock moved, nothing to say.
-        ...(reservation.allocations.length > 0
-          ? {
-              timeline: {
-                orderId: command.orderId,
-                entries: [
-                  {
-                    at,
-                    type: 'stock_released',
-                    actor: command.actor,
-                    message: expired
-                      ? 'Payment did not arrive in time: the reserved stock went back to available; the order waits for payment.'
-                      : 'Cancelled: the reserved stock went back to available.',
-                    data: { allocations: reservation.allocations },
-                    ...(command.correlationId ? { correlationId: command.correlationId } : {}),
-                  },
-                ],
-              },
-            }
-          : {}),
-        waiting: { remove: reservation.backordered.map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId })) },
-        events:
-          reservation.allocations.length > 0
-            ? [StockReleased.create({ orderId: command.orderId, reason: command.reason, allocations: reservation.allocations }, { occurredAt: now, ...actorOf(command) })]
-            : [],
-      });
-      return { outcome: 'released', allocations: reservation.allocations };
-    } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      await pause(attempt);
-    }
-  }
-  throw new ConcurrentModificationError(`Could not release order ${command.orderId}: it kept changing`);
+    // The units, the reservation or the order moved meanwhile: the commit throws and the helper runs the step again on fresh state.
+    await deps.inventory.commit({
+      changes: reservation.allocations.map((a) => ({
+        ...a,
+        onHandDelta: 0,
+        reservedDelta: -a.quantity,
+        safetyStockDelta: 0,
+        requires: { reservedAtLeast: a.quantity, exists: true },
+        type: 'release' as const,
+      })),
+      ledgerId: `release:${command.orderId}:${reservation.version}`,
+      actor: command.actor,
+      at,
+      reference: command.orderId,
+      reservation: { record: { ...reservation, status: 'released', allocations: [], backordered: [], version: stored.version + 1, updatedAt: at }, expectedVersion: stored.version },
+      ...(next ? { order: { next, expectedVersion: order.version } } : {}),
+      // An order that held nothing (it only waited for stock) just stops waiting: no stock moved, nothing to say.
+      ...(reservation.allocations.length > 0
+        ? {
+            timeline: {
+              orderId: command.orderId,
+              entries: [
+                {
+                  at,
+                  type: 'stock_released',
+                  actor: command.actor,
+                  message: expired
+                    ? 'Payment did not arrive in time: the reserved stock went back to available; the order waits for payment.'
+                    : 'Cancelled: the reserved stock went back to available.',
+                  data: { allocations: reservation.allocations },
+                  ...(command.correlationId ? { correlationId: command.correlationId } : {}),
+                },
+              ],
+            },
+          }
+        : {}),
+      waiting: { remove: reservation.backordered.map((b) => ({ sku: b.sku, placedAt: order.channelCreatedAt, orderId: order.orderId })) },
+      events:
+        reservation.allocations.length > 0
+          ? [StockReleased.create({ orderId: command.orderId, reason: command.reason, allocations: reservation.allocations }, { occurredAt: now, ...actorOf(command) })]
+          : [],
+    });
+    return { outcome: 'released', allocations: reservation.allocations };
+  }, { attempts: STOCK_TRANSACTION_ATTEMPTS, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Could not release order ${command.orderId}: it kept changing`) });
 }
 
 /**
@@ -387,7 +376,7 @@ export async function recordShipment(
     fulfillment?: Fulfillment | undefined;
   } & Actor,
 ): Promise<{ shipmentId: string; orderStatus: 'partially_shipped' | 'shipped' }> {
-  for (let attempt = 1; attempt <= 8; attempt++) {
+  return retryOnConflict(async () => {
     const order = await deps.orders.get(command.orderId);
     if (!order) throw new NotFoundError(`Order ${command.orderId} does not exist`);
     const reservation = await deps.inventory.reservation(command.orderId);
@@ -474,12 +463,11 @@ export async function recordShipment(
       });
       return { shipmentId, orderStatus };
     } catch (error) {
-      if (!(error instanceof InventoryConflictError)) throw error;
-      if (error.kind === 'fulfillment') throw new ConcurrentModificationError(`Fulfillment ${shipmentId} changed while it was being shipped`);
-      await pause(attempt);
+      // A fulfillment that moved is not re-read here: its caller decides again. Any other stock conflict runs the step again.
+      if (error instanceof InventoryConflictError && error.kind === 'fulfillment') throw new ConcurrentModificationError(`Fulfillment ${shipmentId} changed while it was being shipped`);
+      throw error;
     }
-  }
-  throw new ConcurrentModificationError(`Could not record the shipment of order ${command.orderId}: it kept changing`);
+  }, { attempts: STOCK_TRANSACTION_ATTEMPTS, retryOn: isInventoryConflict, exhausted: () => new ConcurrentModificationError(`Could not record the shipment of order ${command.orderId}: it kept changing`) });
 }
 
 /** `POST /v1/orders/{id}/cancel`: operations cancel an order that has not shipped; its stock is released by the OrderCancelled rule. */

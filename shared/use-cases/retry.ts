@@ -1,4 +1,4 @@
-import { ConcurrentModificationError } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, InventoryConflictError } from '#shared/domain/errors.ts';
 
 /**
  * The one optimistic-concurrency retry of the use cases (docs/architecture.md,
@@ -14,14 +14,21 @@ import { ConcurrentModificationError } from '#shared/domain/errors.ts';
  *   transaction conflict). Anything else reaches the caller at once.
  * - `exhausted`: the error after the last lost race; by default that race's
  *   own error (a 409 over HTTP).
+ * - `orElse`: instead of throwing after the last lost race, answer this
+ *   value (a stock movement that kept losing is a `contention` result in a
+ *   batch of results, not an error that would drop the others). Takes
+ *   precedence over `exhausted`.
  *
  * The step gets its attempt number (1-based). To stop early on a conflict
  * (a caller's If-Match no longer holds), the step throws an error `retryOn`
- * does not take.
+ * does not take. To settle a conflict with an answer instead of running
+ * again (a duplicate movement answers as the first one did; a shortage is
+ * final once stock was read fresh), the step catches it around its write and
+ * returns that answer; it rethrows the conflicts that mean "read again".
  */
 export async function retryOnConflict<T>(
   step: (attempt: number) => Promise<T>,
-  options: { attempts: number; retryOn?: (error: unknown) => boolean; exhausted?: (last: unknown) => Error },
+  options: { attempts: number; retryOn?: (error: unknown) => boolean; exhausted?: (last: unknown) => Error; orElse?: (last: unknown) => T | Promise<T> },
 ): Promise<T> {
   const retryable = options.retryOn ?? ((error: unknown) => error instanceof ConcurrentModificationError);
   for (let attempt = 1; ; attempt++) {
@@ -29,11 +36,28 @@ export async function retryOnConflict<T>(
       return await step(attempt);
     } catch (error) {
       if (!retryable(error)) throw error;
-      if (attempt >= options.attempts) throw options.exhausted ? options.exhausted(error) : error;
+      if (attempt >= options.attempts) {
+        if (options.orElse) return options.orElse(error);
+        throw options.exhausted ? options.exhausted(error) : error;
+      }
       await conflictPause(attempt);
     }
   }
 }
+
+/** `retryOn` for the stock transactions (InventoryRepository.commit): a condition or a transaction that lost to another writer. */
+export function isInventoryConflict(error: unknown): error is InventoryConflictError {
+  return error instanceof InventoryConflictError;
+}
+
+/**
+ * Runs of a step whose ONE transaction spans the order, its reservation, its
+ * fulfillments and stock positions (cancelling lines, editing an order,
+ * releasing or selling reserved units, re-routing a fulfillment): any of
+ * those items can move under it, and each move is a lost race, so these get
+ * more runs than a single record (3-5).
+ */
+export const STOCK_TRANSACTION_ATTEMPTS = 8;
 
 /** The pause after lost race number `attempt`: uniformly random up to 10 ms × 2^attempt, at most 640 ms. */
 export function conflictPause(attempt: number): Promise<void> {
