@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { runtimeLog as logger } from './log.ts';
 import type { RuleSpec } from '../topology/rules.ts';
 import { matchesPattern } from './event-pattern.ts';
@@ -32,6 +34,14 @@ export type RuleTarget = RuleSpec['target'];
  * pattern (the same rules CDK deploys, from infra/topology/rules.ts) and
  * delivers to its target asynchronously, retrying with the rule's budget and
  * dead-lettering what still fails.
+ *
+ * With a journal file (the runtime's data directory) an accepted event is
+ * durable as on EventBridge: it is journalled with the rules it matched
+ * before `putEvents` returns, and each rule's delivery is marked done once
+ * its target's work has ended (the function's run with its retries, the
+ * workflow's execution, the queue's send). After a `kill -9` the deliveries
+ * not marked done are made again on start — at least once, as EventBridge
+ * delivers; every target is idempotent.
  */
 export class LocalEventBus {
   readonly #rules: readonly RuleSpec[];
@@ -40,6 +50,7 @@ export class LocalEventBus {
   readonly #archive: RecordLog<ArchivedEvent>;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #retryBaseDelayMs: number;
+  readonly #journal: string | undefined;
 
   constructor(options: {
     rules: readonly RuleSpec[];
@@ -49,12 +60,57 @@ export class LocalEventBus {
     archive: RecordLog<ArchivedEvent>;
     /** First back-off between delivery attempts (doubles each time). */
     retryBaseDelayMs?: number;
+    /** Where accepted events and finished deliveries are journalled; in memory only when absent. */
+    journalFile?: string | undefined;
   }) {
     this.#rules = options.rules;
     this.#deliver = options.deliver;
     this.#deadLetters = options.deadLetters;
     this.#archive = options.archive;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
+    this.#journal = options.journalFile;
+  }
+
+  /**
+   * Makes again the deliveries a previous run accepted and did not finish
+   * (from the journal), and compacts the journal to them. Call once the
+   * targets can take deliveries; resolves to how many were started.
+   */
+  resumeJournal(): number {
+    const file = this.#journal;
+    if (!file) return 0;
+    mkdirSync(dirname(file), { recursive: true });
+    const pending = new Map<string, { event: BusEvent; rules: Set<string> }>();
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        let record: BusJournalRecord;
+        try {
+          record = JSON.parse(line) as BusJournalRecord;
+        } catch {
+          continue; // cut short by the kill: putEvents never returned, so the event was never accepted
+        }
+        if (record.op === 'put') pending.set(record.event.id, { event: record.event, rules: new Set(record.rules) });
+        else {
+          const entry = pending.get(record.id);
+          entry?.rules.delete(record.rule);
+          if (entry?.rules.size === 0) pending.delete(record.id);
+        }
+      }
+    }
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, [...pending.values()].map((p) => `${JSON.stringify({ op: 'put', event: p.event, rules: [...p.rules] } satisfies BusJournalRecord)}\n`).join(''));
+    renameSync(temporary, file);
+    let started = 0;
+    for (const { event, rules } of pending.values()) {
+      for (const rule of this.#rules) {
+        if (!rules.has(rule.id)) continue;
+        this.#start(rule, event);
+        started++;
+      }
+    }
+    if (started > 0) logger.debug('Event deliveries resumed from the journal', { deliveries: started });
+    return started;
   }
 
   /** PutEvents: accepted events are archived at once and delivered in the background. */
@@ -78,13 +134,21 @@ export class LocalEventBus {
         time: event.time,
         detail: event.detail,
       });
-      for (const rule of this.#rules) {
-        if (!matchesPattern(rule.pattern, event)) continue;
-        const delivery = this.#deliverWithRetries(rule, event).finally(() => this.#inFlight.delete(delivery));
-        this.#inFlight.add(delivery);
-      }
+      const matched = this.#rules.filter((rule) => matchesPattern(rule.pattern, event));
+      // On disk before the publisher is told the event was accepted.
+      if (this.#journal && matched.length > 0) appendFileSync(this.#journal, `${JSON.stringify({ op: 'put', event, rules: matched.map((r) => r.id) } satisfies BusJournalRecord)}\n`);
+      for (const rule of matched) this.#start(rule, event);
       return event;
     });
+  }
+
+  #start(rule: RuleSpec, event: BusEvent): void {
+    const delivery = this.#deliverWithRetries(rule, event)
+      .then(() => {
+        if (this.#journal) appendFileSync(this.#journal, `${JSON.stringify({ op: 'done', id: event.id, rule: rule.id } satisfies BusJournalRecord)}\n`);
+      })
+      .finally(() => this.#inFlight.delete(delivery));
+    this.#inFlight.add(delivery);
   }
 
   /** Resolves when no delivery is in progress (or after `timeoutMs`). */
@@ -121,3 +185,5 @@ export class LocalEventBus {
     });
   }
 }
+
+type BusJournalRecord = { op: 'put'; event: BusEvent; rules: string[] } | { op: 'done'; id: string; rule: string };

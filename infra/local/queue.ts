@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueSpec } from '../topology/queues.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda-host.ts';
@@ -22,6 +24,13 @@ interface Message {
  * A batching window gathers messages for up to `maxBatchingWindowSeconds`.
  * Visibility timeouts are shortened locally so a retry takes a fraction of a
  * second instead of minutes.
+ *
+ * With a journal file (the runtime's data directory) the queue is durable as
+ * SQS is: every message sent is appended before `send` returns and its
+ * deletion after it was consumed, so a `kill -9` loses no message that a
+ * pipe or rule handed over; on start the messages not yet deleted come back
+ * (received again, as after a visibility timeout) and the journal is
+ * compacted.
  */
 export class LocalQueue {
   readonly name: string;
@@ -38,11 +47,12 @@ export class LocalQueue {
   readonly meter = { sent: 0, batches: 0 };
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  readonly #journal: string | undefined;
 
   constructor(
     name: string,
     spec: QueueSpec,
-    options: { consume: (event: unknown) => Promise<unknown>; deadLetters: RecordLog<DeadLetter>; retryDelayMs?: number; batchingWindowMs?: number },
+    options: { consume: (event: unknown) => Promise<unknown>; deadLetters: RecordLog<DeadLetter>; retryDelayMs?: number; batchingWindowMs?: number; journalFile?: string | undefined },
   ) {
     this.name = name;
     this.#spec = spec;
@@ -50,6 +60,33 @@ export class LocalQueue {
     this.#deadLetters = options.deadLetters;
     this.#retryDelayMs = options.retryDelayMs ?? 200;
     this.#batchingWindowMs = spec.maxBatchingWindowSeconds > 0 ? (options.batchingWindowMs ?? spec.maxBatchingWindowSeconds * 1000) : 0;
+    this.#journal = options.journalFile;
+    if (this.#journal) this.#recover(this.#journal);
+  }
+
+  /** The messages a previous run sent and did not delete; the journal rewritten with only them. */
+  #recover(file: string): void {
+    mkdirSync(dirname(file), { recursive: true });
+    const pending = new Map<string, { body: string; sentAt: number }>();
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        let record: JournalRecord;
+        try {
+          record = JSON.parse(line) as JournalRecord;
+        } catch {
+          continue; // a line cut short by the kill: its send never returned, so nobody was told it was kept
+        }
+        if (record.op === 'send') pending.set(record.id, { body: record.body, sentAt: record.sentAt });
+        else pending.delete(record.id);
+      }
+    }
+    const now = Date.now();
+    for (const [messageId, message] of pending) this.#messages.push({ messageId, body: message.body, sentAt: message.sentAt, receiveCount: 0, visibleAt: now });
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, [...pending].map(([id, m]) => `${JSON.stringify({ op: 'send', id, body: m.body, sentAt: m.sentAt } satisfies JournalRecord)}\n`).join(''));
+    renameSync(temporary, file);
+    if (pending.size > 0) logger.debug('Queue messages recovered from the journal', { queue: this.name, messages: pending.size });
   }
 
   /** Holds messages back from the consumer (a consumer that is down, or a test gathering a burst). */
@@ -64,7 +101,12 @@ export class LocalQueue {
 
   send(bodies: string[]): void {
     const now = Date.now();
-    for (const body of bodies) this.#messages.push({ messageId: randomUUID(), body, sentAt: now, receiveCount: 0, visibleAt: now });
+    const sent = bodies.map((body) => ({ messageId: randomUUID(), body, sentAt: now, receiveCount: 0, visibleAt: now }));
+    // On disk before the sender is told the messages were taken (SQS answers SendMessage once the message is stored).
+    if (this.#journal && sent.length > 0) {
+      appendFileSync(this.#journal, sent.map((m) => `${JSON.stringify({ op: 'send', id: m.messageId, body: m.body, sentAt: m.sentAt } satisfies JournalRecord)}\n`).join(''));
+    }
+    this.#messages.push(...sent);
     this.meter.sent += bodies.length;
     this.#wake?.();
   }
@@ -152,6 +194,7 @@ export class LocalQueue {
   #remove(message: Message): void {
     const index = this.#messages.indexOf(message);
     if (index >= 0) this.#messages.splice(index, 1);
+    if (this.#journal) appendFileSync(this.#journal, `${JSON.stringify({ op: 'delete', id: message.messageId } satisfies JournalRecord)}\n`);
   }
 
   /** The SQS event a Lambda consumer receives. */
@@ -176,3 +219,5 @@ export class LocalQueue {
     };
   }
 }
+
+type JournalRecord = { op: 'send'; id: string; body: string; sentAt: number } | { op: 'delete'; id: string };

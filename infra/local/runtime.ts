@@ -242,6 +242,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       localQueues[name] = new LocalQueue(name, spec, {
         deadLetters,
         consume: (event) => lambdas.invoke(spec.consumer, event),
+        // Durable like SQS: what a pipe or rule handed over survives a kill -9.
+        journalFile: file(`queues/${name}.jsonl`),
         ...(options.queueBatchingWindowMs === undefined ? {} : { batchingWindowMs: options.queueBatchingWindowMs }),
       });
       localQueues[name].start();
@@ -252,13 +254,17 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       rules,
       deadLetters,
       archive: events,
+      // A delivery ends when its target's work has (the journal marks it done then): the execution, the async run.
       deliver: async (target, event, ruleId) => {
         faults?.beforeDelivery();
-        if ('workflow' in target) workflows.startExecution(target.workflow, event);
+        if ('workflow' in target) await workflows.finished(workflows.startExecution(target.workflow, event).executionArn);
         else if ('queue' in target) localQueues[target.queue].send([JSON.stringify(target.message === 'event' ? event : event.detail)]);
         else await asyncInvoker.invoke(target.function, event, `rule:${ruleId}`);
       },
+      journalFile: file('bus-journal.jsonl'),
     });
+    // Deliveries a killed run accepted and did not finish are made again (at least once, as EventBridge).
+    bus.resumeJournal();
     cleanups.push(() => bus.idle(10_000));
 
 

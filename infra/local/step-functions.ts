@@ -89,6 +89,11 @@ export class LocalStepFunctions {
     return execution;
   }
 
+  /** Resolves when the execution has ended, however it ended (at once for one not running). */
+  async finished(executionArn: string): Promise<void> {
+    await this.#running.get(executionArn)?.done;
+  }
+
   /** Runs an execution to its end (tests, CLI). */
   async execute(workflow: WorkflowName, input: unknown, options: { retryWaitMs?: number } = {}): Promise<Execution> {
     const execution = this.startExecution(workflow, input, options);

@@ -132,6 +132,58 @@ describe('local event bus', () => {
     expect(delivered[0]?.event).toMatchObject({ version: '0', source: 'oms.locations', 'detail-type': 'LocationChanged', detail: { hello: 'world' } });
   });
 
+  it('with a journal, makes again after a kill the deliveries that had not finished, and only those', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-bus-journal-'));
+    const journalFile = join(dir, 'bus-journal.jsonl');
+    try {
+      const rules = [rule('quick', { function: 'health' }), rule('slow', { workflow: 'locationReadiness' })];
+      let gone = false;
+      let endSlow: (error: Error) => void = () => undefined;
+      const firstRun: string[] = [];
+      const first = new LocalEventBus({
+        rules,
+        deadLetters: new RecordLog<DeadLetter>(),
+        archive: new RecordLog<ArchivedEvent>(),
+        retryBaseDelayMs: 1,
+        journalFile,
+        deliver: async (_target, event, ruleId) => {
+          if (gone) throw new Error('the process is gone');
+          firstRun.push(`${ruleId}:${String((event.detail as { n: number }).n)}`);
+          // The slow rule's target is still at work on event 2 when the process dies.
+          if (ruleId === 'slow' && (event.detail as { n: number }).n === 2) await new Promise((_, reject) => (endSlow = reject));
+        },
+      });
+      expect(first.resumeJournal()).toBe(0);
+      first.putEvents([{ ...entry, detail: { n: 1 } }]);
+      await first.idle(2_000);
+      first.putEvents([{ ...entry, detail: { n: 2 } }]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(firstRun.sort()).toEqual(['quick:1', 'quick:2', 'slow:1', 'slow:2']);
+      // kill -9 here: event 2's slow delivery never finished.
+
+      const secondRun: string[] = [];
+      const second = new LocalEventBus({
+        rules,
+        deadLetters: new RecordLog<DeadLetter>(),
+        archive: new RecordLog<ArchivedEvent>(),
+        journalFile,
+        deliver: async (_target, event, ruleId) => void secondRun.push(`${ruleId}:${String((event.detail as { n: number }).n)}`),
+      });
+      expect(second.resumeJournal()).toBe(1);
+      await second.idle(2_000);
+      expect(secondRun).toEqual(['slow:2']);
+      // Done now: a third start has nothing to make again.
+      const third = new LocalEventBus({ rules, deadLetters: new RecordLog<DeadLetter>(), archive: new RecordLog<ArchivedEvent>(), journalFile, deliver: async () => undefined });
+      expect(third.resumeJournal()).toBe(0);
+
+      gone = true;
+      endSlow(new Error('the process is gone'));
+      await first.idle(2_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('retries a failing target with the rule budget, then dead-letters the event', async () => {
     let attempts = 0;
     const deadLetters = new RecordLog<DeadLetter>();
@@ -240,5 +292,63 @@ describe('local SQS queue with its Lambda consumer', () => {
     await queue.idle();
     await queue.stop();
     expect(batches).toEqual([5, 2]);
+  });
+
+  it('with a journal, keeps what was sent and not yet consumed across a kill: waiting and in-flight messages come back, consumed ones do not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-queue-journal-'));
+    const journalFile = join(dir, 'queues', 'capture.jsonl');
+    try {
+      const consumed: string[] = [];
+      let gone = false;
+      let endStuck: (error: Error) => void = () => undefined;
+      const first = new LocalQueue('capture', spec, {
+        deadLetters: new RecordLog<DeadLetter>(),
+        retryDelayMs: 1,
+        journalFile,
+        consume: async (event) => {
+          if (gone) throw new Error('the process is gone');
+          const records = (event as { Records: { body: string }[] }).Records;
+          // 'stuck' is in flight when the process dies: its consumer never answers.
+          if (records.some((r) => r.body === 'stuck')) return new Promise((_, reject) => (endStuck = reject));
+          for (const r of records) consumed.push(r.body);
+          return { batchItemFailures: [] };
+        },
+      });
+      first.start();
+      first.send(['a', 'b']);
+      await waitUntil(() => consumed.length === 2, { timeoutMs: 5_000, what: 'a and b consumed' });
+      first.send(['stuck']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      first.pause();
+      first.send(['c', 'd']);
+      // kill -9: the first queue is abandoned as it is, nothing flushed or stopped.
+
+      const redelivered: string[] = [];
+      const second = new LocalQueue('capture', spec, {
+        deadLetters: new RecordLog<DeadLetter>(),
+        journalFile,
+        consume: async (event) => {
+          for (const r of (event as { Records: { body: string }[] }).Records) redelivered.push(r.body);
+          return { batchItemFailures: [] };
+        },
+      });
+      expect(second.depth).toBe(3);
+      second.start();
+      await second.idle();
+      await second.stop();
+      expect(redelivered.sort()).toEqual(['c', 'd', 'stuck']);
+
+      // Everything consumed: a third start finds nothing.
+      const third = new LocalQueue('capture', spec, { deadLetters: new RecordLog<DeadLetter>(), journalFile, consume: async () => ({ batchItemFailures: [] }) });
+      expect(third.depth).toBe(0);
+
+      // The abandoned queue object of this test process is wound down before its directory goes.
+      gone = true;
+      endStuck(new Error('the process is gone'));
+      first.resume();
+      await first.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
