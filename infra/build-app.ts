@@ -20,7 +20,8 @@ export interface OmsApp {
  *
  * Context: `stage` (default `dev`), `mailFrom`, `opsEmail`, `sellerName`, `supportEmail`,
  * `defaultLocale` (customer e-mails, docs/notifications.md), `notificationBodyRetentionDays`
- * (NOTIFICATION_BODY_RETENTION_DAYS, docs/security.md), `archiveRetentionDays`,
+ * (NOTIFICATION_BODY_RETENTION_DAYS, docs/security.md), `rawRetentionDays` (RAW_RETENTION_DAYS),
+ * `reconcileStuckAfterMinutes` / `reconcileUninvoicedAfterMinutes` (the reconciler's waits), `archiveRetentionDays`,
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
  * `paymentProvider` (`sandbox` or `stripe`; default `sandbox`, except that a
  * production stage must say `stripe`: see isProductionStage).
@@ -54,6 +55,17 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
   if (bodyRetentionDays !== undefined && !(/^\d+$/.test(String(bodyRetentionDays)) && Number(bodyRetentionDays) >= 1 && Number(bodyRetentionDays) <= 3650)) {
     throw new Error(`Context notificationBodyRetentionDays must be a whole number of days from 1 to 3650, not ${JSON.stringify(bodyRetentionDays)}`);
   }
+  const wholeNumber = (key: string, variable: string, min: number, max: number, unit: string): Record<string, string> => {
+    const value = optional(key);
+    if (value === undefined) return {};
+    if (!(/^\d+$/.test(String(value)) && Number(value) >= min && Number(value) <= max)) throw new Error(`Context ${key} must be a whole number of ${unit} from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    return { [variable]: String(value) };
+  };
+  const settings = {
+    ...wholeNumber('rawRetentionDays', 'RAW_RETENTION_DAYS', 1, 3650, 'days'),
+    ...wholeNumber('reconcileStuckAfterMinutes', 'RECONCILE_STUCK_AFTER_MINUTES', 1, 1440, 'minutes'),
+    ...wholeNumber('reconcileUninvoicedAfterMinutes', 'RECONCILE_UNINVOICED_AFTER_MINUTES', 1, 1440, 'minutes'),
+  };
   const env =
     process.env['CDK_DEFAULT_ACCOUNT'] && process.env['CDK_DEFAULT_REGION']
       ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }
@@ -102,6 +114,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       defaultLocale: optional('defaultLocale'),
       bodyRetentionDays,
     },
+    settings,
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,
     documents: { bucketName: stateful.documents.bucketName, arnExportName: stateful.documentBucketArnExport },
@@ -126,6 +139,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
       defaultLocale: optional('defaultLocale'),
       bodyRetentionDays,
     },
+    settings,
     payments: { provider: paymentProvider, stripeSecretKey: stateful.stripeSecretKey, stripeWebhookSecret: stateful.stripeWebhookSecret },
     carriers,
     documents: { bucketName: stateful.documents.bucketName, arnExportName: stateful.documentBucketArnExport },

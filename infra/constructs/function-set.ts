@@ -23,6 +23,8 @@ export interface FunctionSetProps {
   opsEmail: string;
   /** Customer e-mail settings (docs/notifications.md): SES configuration set, merchant name, support address, default locale. */
   mail?: MailSettings | undefined;
+  /** Retention and recovery settings from CDK context, each an environment variable of every function (validated in infra/build-app.ts). */
+  settings?: OperationalSettings | undefined;
   /** The payment provider (PAYMENT_PROVIDER) and, for Stripe, its secrets (docs/payments.md). */
   payments?: PaymentSettings | undefined;
   /** The carrier gateway (CARRIER_PROVIDER) and, for EasyPost, its settings and secrets (docs/carriers.md). */
@@ -48,6 +50,16 @@ export interface MailSettings {
   feedbackTopicArn?: string | undefined;
   /** NOTIFICATION_BODY_RETENTION_DAYS: days a message's recipient, subject and body are kept (default 90, docs/security.md). */
   bodyRetentionDays?: string | undefined;
+}
+
+/**
+ * RAW_RETENTION_DAYS (raw channel payloads, default 400), RECONCILE_STUCK_AFTER_MINUTES and
+ * RECONCILE_UNINVOICED_AFTER_MINUTES (the reconciler's waits, defaults 15 and 30): docs/security.md, docs/operations.md.
+ */
+export interface OperationalSettings {
+  RAW_RETENTION_DAYS?: string | undefined;
+  RECONCILE_STUCK_AFTER_MINUTES?: string | undefined;
+  RECONCILE_UNINVOICED_AFTER_MINUTES?: string | undefined;
 }
 
 export interface PaymentSettings {
@@ -119,6 +131,7 @@ export function createFunctionSet(stack: Stack, names: readonly FunctionName[], 
     ...(props.mail?.defaultLocale ? { DEFAULT_LOCALE: props.mail.defaultLocale } : {}),
     ...(props.mail?.feedbackTopicArn ? { SES_FEEDBACK_TOPIC_ARN: props.mail.feedbackTopicArn } : {}),
     ...(props.mail?.bodyRetentionDays ? { NOTIFICATION_BODY_RETENTION_DAYS: props.mail.bodyRetentionDays } : {}),
+    ...Object.fromEntries(Object.entries(props.settings ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined)),
   };
   const mailDomain = props.mailFrom.split('@')[1] ?? props.mailFrom;
   const roles = new Map<string, Role>();

@@ -12,7 +12,7 @@ import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { routeKeyOf } from '#shared/http/operation.ts';
-import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
+import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type OperationalSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
 import { functions, httpFunctions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
 
@@ -27,6 +27,7 @@ export interface ApiStackProps extends StackProps {
   mailFrom: string;
   opsEmail: string;
   mail?: MailSettings | undefined;
+  settings?: OperationalSettings | undefined;
   payments?: PaymentSettings | undefined;
   carriers?: CarrierSettings | undefined;
   /** The document bucket of the stateful stack (label files). */

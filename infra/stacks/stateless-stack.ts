@@ -21,7 +21,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { eventCatalog } from '#events/catalog.ts';
 import { eventJsonSchema } from '#events/json-schema.ts';
-import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type PaymentSettings } from '../constructs/function-set.ts';
+import { createFunctionSet, functionOf, omsAlarm, type CarrierSettings, type DocumentBucket, type MailSettings, type OperationalSettings, type PaymentSettings } from '../constructs/function-set.ts';
 import { acknowledge } from '../nag.ts';
 import { OMS_PUBLISHER_TAG } from '../constructs/identity.ts';
 import { functionNames, functions, type FunctionName, type FunctionSpec } from '../topology/functions.ts';
@@ -52,6 +52,7 @@ export interface StatelessStackProps extends StackProps {
   mailFrom: string;
   opsEmail: string;
   mail?: MailSettings | undefined;
+  settings?: OperationalSettings | undefined;
   payments?: PaymentSettings | undefined;
   carriers?: CarrierSettings | undefined;
   /** The document bucket of the stateful stack (label files). */

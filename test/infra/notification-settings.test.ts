@@ -32,7 +32,7 @@ function environments(template: Template): Map<FunctionName, Record<string, stri
 }
 
 beforeAll(() => {
-  ({ stateless, api } = synth({ notificationBodyRetentionDays: '30' }));
+  ({ stateless, api } = synth({ notificationBodyRetentionDays: '30', rawRetentionDays: '200', reconcileStuckAfterMinutes: '5', reconcileUninvoicedAfterMinutes: '10' }));
 });
 
 describe('notification settings on AWS', () => {
@@ -66,6 +66,21 @@ describe('notification settings on AWS', () => {
       const inProgress = retriers.findIndex((r) => r.ErrorEquals.includes('NotificationSendInProgress'));
       expect(retriers[inProgress]).toEqual({ ErrorEquals: ['NotificationSendInProgress'], IntervalSeconds: 20, MaxAttempts: 3, BackoffRate: 2 });
       expect(inProgress).toBeLessThan(retriers.findIndex((r) => r.ErrorEquals.includes('States.TaskFailed')));
+    }
+  });
+});
+
+describe('retention and recovery settings on AWS', () => {
+  it('sets RAW_RETENTION_DAYS and the reconciler waits from context on the functions, and refuses values out of range', () => {
+    const all = new Map([...environments(stateless), ...environments(api)]);
+    expect(all.get('captureDeliveries')?.['RAW_RETENTION_DAYS']).toBe('200');
+    expect(all.get('reconcileOrders')).toMatchObject({ RECONCILE_STUCK_AFTER_MINUTES: '5', RECONCILE_UNINVOICED_AFTER_MINUTES: '10' });
+    for (const [key, bad, message] of [
+      ['rawRetentionDays', '0', 'Context rawRetentionDays must be a whole number of days from 1 to 3650'],
+      ['reconcileStuckAfterMinutes', '1441', 'Context reconcileStuckAfterMinutes must be a whole number of minutes from 1 to 1440'],
+      ['reconcileUninvoicedAfterMinutes', 'soon', 'Context reconcileUninvoicedAfterMinutes must be a whole number of minutes from 1 to 1440'],
+    ] as const) {
+      expect(() => buildOmsApp({ outdir: mkdtempSync(join(tmpdir(), 'oms-cdk-')), skipBundling: true, nag: false, context: { [key]: bad } })).toThrow(message);
     }
   });
 });
