@@ -17,6 +17,7 @@ import type { Rate } from './domain/shipping.ts';
 import type { Return, ReturnPolicy } from './domain/return.ts';
 import type { Claim, ClaimLedger, StoreCredit } from './domain/exchange.ts';
 import type { CustomerErasure, CustomerOrderRef, ErasureRecord } from './domain/customer.ts';
+import type { ComplianceRequest } from './domain/compliance.ts';
 import type { ChannelAction, ChannelReceipt, ChannelSyncRecord } from './domain/channel-writeback.ts';
 
 /**
@@ -71,6 +72,8 @@ export interface ChannelRepository {
   list(page: PageRequest): Promise<Page<Channel>>;
   /** `secrets` undefined leaves the stored secrets untouched. */
   save(channel: Channel, secrets: ChannelSecrets | undefined, options: SaveOptions): Promise<void>;
+  /** Deletes the channel's stored secrets and deactivates it (a Shopify shop redaction); false when it does not exist. */
+  removeSecrets(channelId: string, at: string): Promise<boolean>;
 }
 
 /**
@@ -744,4 +747,14 @@ export interface CustomerRepository {
    * key stays until it expires, so the same body sent again is still a duplicate.
    */
   rewriteOrderItems(orderId: string, writes: { put: OrderItem[]; remove: string[]; inbox: { channelId: string; deliveryId: string }[] }): Promise<void>;
+}
+
+/** A channel's compliance requests (Shopify privacy webhooks; shared/store/compliance-repository.ts). */
+export interface ComplianceRepository {
+  /** `duplicate` when the request (same topic and body) was stored already. */
+  put(request: ComplianceRequest): Promise<'stored' | 'duplicate'>;
+  get(key: { PK: string; SK: string }): Promise<ComplianceRequest | undefined>;
+  /** Replaces the request if it is still at `previousVersion`; ConcurrentModificationError otherwise. */
+  save(request: ComplianceRequest, previousVersion: number): Promise<void>;
+  list(channelId: string, page: PageRequest): Promise<Page<ComplianceRequest>>;
 }

@@ -134,8 +134,8 @@ export const functions = {
     description: 'POST /webhooks/{channelId}: verify, validate, store in the inbox',
     http: operations.receiveWebhook,
     access: ['table:write', 'channel:secrets'],
-    // Public: reads its channel (and sealed secrets), writes only the inbox item of the delivery.
-    tableKeys: { read: [leadingKeyPatterns.channel], write: [leadingKeyPatterns.inbox] },
+    // Public: reads its channel (and sealed secrets), writes only the inbox item of the delivery (or the compliance request of a Shopify privacy webhook).
+    tableKeys: { read: [leadingKeyPatterns.channel], write: [leadingKeyPatterns.inbox, leadingKeyPatterns.compliance] },
   },
   receiveShopifyEvent: {
     entry: 'functions/webhooks/receive-shopify-event.ts',
@@ -511,6 +511,19 @@ export const functions = {
   listCustomerOrders: { entry: 'functions/customers/list-customer-orders.ts', description: 'GET /v1/customers/{customerId}/orders', http: operations.listCustomerOrders, access: ['table:read'] },
   exportCustomer: { entry: 'functions/customers/export-customer.ts', description: 'GET /v1/customers/{customerId}/export', http: operations.exportCustomer, access: ['table:read'], timeoutSeconds: 30 },
   eraseCustomer: { entry: 'functions/customers/erase-customer.ts', description: 'POST /v1/customers/{customerId}/erase', http: operations.eraseCustomer, access: ['table:write'], timeoutSeconds: 60 },
+  handleComplianceRequests: {
+    entry: 'functions/channels/handle-compliance-requests.ts',
+    description: 'Compliance queue consumer: Shopify privacy requests (data request, customer and shop redaction) acted on',
+    // Erases orders' personal data; a shop redaction also deletes the channel's sealed secrets (no KMS needed to delete).
+    access: ['table:write'],
+    timeoutSeconds: 120,
+  },
+  listComplianceRequests: {
+    entry: 'functions/channels/list-compliance-requests.ts',
+    description: 'GET /v1/channels/{channelId}/compliance-requests',
+    http: operations.listComplianceRequests,
+    access: ['table:read'],
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;

@@ -1,3 +1,4 @@
+import { COMPLIANCE_ENTITY } from '#shared/store/compliance-repository.ts';
 import { INBOX_ENTITY } from '#shared/store/inbox-repository.ts';
 import { POSITION_ENTITY } from '#shared/store/inventory-repository.ts';
 import { OUTBOX_ENTITY } from '#shared/store/outbox.ts';
@@ -57,6 +58,23 @@ export const pipes = {
     retryAttempts: 10,
     enrichment: 'publishStockChanges',
     target: { bus: true, detailTypePath: '$.detailType', sourcePath: '$.source', inputTemplate: '<$.detail>' },
+  },
+  /**
+   * Compliance requests stored by the Shopify webhook → the compliance queue: when new, and each time a shop
+   * redaction saves its position (in progress), so every page of its orders is a run of its own.
+   */
+  compliance: {
+    description: 'Compliance: hands new and continuing Shopify privacy requests to the compliance queue',
+    filter: {
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { [table.entityAttribute]: { S: [COMPLIANCE_ENTITY] }, status: { S: ['received', 'in_progress'] } } },
+    },
+    batchSize: 1,
+    retryAttempts: 10,
+    target: {
+      queue: 'compliance',
+      inputTemplate: `{"PK": "<$.dynamodb.Keys.${table.partitionKey}.S>", "SK": "<$.dynamodb.Keys.${table.sortKey}.S>"}`,
+    },
   },
 } as const satisfies Record<string, PipeSpec>;
 

@@ -62,6 +62,16 @@ export const queues = {
     visibilityTimeoutSeconds: 720,
     maxConcurrency: 5,
   },
+  compliance: {
+    description: 'Shopify compliance requests (privacy webhooks) to act on; a shop redaction comes back once per page of orders',
+    consumer: 'handleComplianceRequests',
+    // One request per invocation: a customer redaction erases a few orders, a shop redaction's page up to 100.
+    batchSize: 1,
+    maxBatchingWindowSeconds: 0,
+    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: 720,
+    maxConcurrency: 2,
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueName = keyof typeof queues;

@@ -51,6 +51,7 @@ import { DynamoRefundRepository } from '#shared/store/refund-repository.ts';
 import { DynamoChannelSyncActionRepository } from '#shared/store/channel-sync-action-repository.ts';
 import { DynamoClaimRepository, DynamoStoreCreditRepository } from '#shared/store/claim-repository.ts';
 import { DynamoCustomerRepository } from '#shared/store/customer-repository.ts';
+import { DynamoComplianceRepository } from '#shared/store/compliance-repository.ts';
 import { settleExchange } from '#shared/use-cases/exchanges.ts';
 
 /**
@@ -392,6 +393,7 @@ export const writebackDeps = once(() => ({
 }));
 
 export const customerRepository = once(() => new DynamoCustomerRepository(documentClient(), tableName()));
+export const complianceRepository = once(() => new DynamoComplianceRepository(documentClient(), tableName()));
 
 /** What the customer index, GDPR export and erasure need: every repository that holds an order's personal data. */
 export const customerDeps = once(() => ({

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Channel } from '#shared/domain/channel.ts';
+import { isComplianceTopic } from '#shared/domain/compliance.ts';
 import { CurrencyCode } from '#shared/domain/money.ts';
 import { isLocale } from '#shared/domain/customer-messages.ts';
 import { MAX_ORDER_LINES, Sku, type OrderDraft, type OrderWarning, type PaymentState } from '#shared/domain/order.ts';
@@ -9,7 +10,8 @@ import type { WebhookAdapter, WebhookRequest } from './webhook-adapter.ts';
 
 /**
  * Shopify: `orders/create`, `orders/updated` and `orders/cancelled` webhooks
- * (REST Admin API order shape), signed with X-Shopify-Hmac-Sha256 over the raw
+ * (REST Admin API order shape) and the mandatory compliance webhooks
+ * (`customers/data_request`, `customers/redact`, `shop/redact`), signed with X-Shopify-Hmac-Sha256 over the raw
  * body; the same payload can also arrive through an EventBridge partner event
  * source. Unknown fields are tolerated; missing required ones are named.
  */
@@ -189,6 +191,7 @@ export const shopifyWebhooks: WebhookAdapter<ShopifyOrder> = {
   foreignSender: foreignShop,
   classify: ({ headers }) => {
     const topic = headers['x-shopify-topic'] ?? '';
+    if (isComplianceTopic(topic)) return { kind: 'compliance', topic, deliveryKey: headers['x-shopify-webhook-id'] };
     if (!(topic in TOPICS)) return { kind: 'ignored', topic };
     return { kind: 'order', topic, deliveryKey: headers['x-shopify-webhook-id'] };
   },

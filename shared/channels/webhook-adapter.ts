@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { Channel, ChannelSecrets, ChannelType } from '#shared/domain/channel.ts';
+import type { ComplianceTopic } from '#shared/domain/compliance.ts';
 import type { OrderDraft } from '#shared/domain/order.ts';
 
 export interface WebhookRequest {
@@ -14,7 +15,9 @@ export type WebhookClass =
   /** A topic the OMS does not consume: acknowledged so the channel does not retry, nothing stored. */
   | { kind: 'ignored'; topic: string }
   /** An order payload; `deliveryKey` identifies the delivery across the channel's retries. */
-  | { kind: 'order'; topic: string; deliveryKey: string | undefined };
+  | { kind: 'order'; topic: string; deliveryKey: string | undefined }
+  /** A privacy request of the channel's platform (Shopify's mandatory compliance webhooks): stored as a compliance request, acted on after. */
+  | { kind: 'compliance'; topic: ComplianceTopic; deliveryKey: string | undefined };
 
 /** How one channel type's webhooks are verified, recognized, validated and mapped. */
 export interface WebhookAdapter<P> {

@@ -130,6 +130,7 @@ export const CustomerErasure = z
     requestedBy: z.string().meta({ description: 'Who asked: the API caller, or the channel whose compliance webhook asked (e.g. `channel:shopify-us`).' }),
     erasedAt: Timestamp,
     orderIds: z.array(z.string()).meta({ description: 'The orders whose personal data this erasure removed (kept for accounting, with pseudonyms).' }),
+    requestId: z.string().optional().meta({ description: 'The channel\'s compliance request this erasure answered (GET /v1/channels/{channelId}/compliance-requests).' }),
   })
   .meta({ id: 'CustomerErasure' });
 export type CustomerErasure = z.infer<typeof CustomerErasure>;

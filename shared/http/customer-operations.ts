@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ComplianceRequest } from '#shared/domain/compliance.ts';
 import { CustomerErasure, CustomerId, ErasureRecord } from '#shared/domain/customer.ts';
 import { Claim, StoreCredit } from '#shared/domain/exchange.ts';
 import { Fulfillment } from '#shared/domain/fulfillment.ts';
@@ -116,5 +117,28 @@ export const customerOperations = {
       },
     },
     errors: [401, 404],
+  }),
+  listComplianceRequests: defineOperation({
+    operationId: 'listComplianceRequests',
+    method: 'GET',
+    path: '/v1/channels/{channelId}/compliance-requests',
+    auth: 'bearer',
+    scope: 'admin',
+    summary: "A channel's privacy requests (Shopify's compliance webhooks) and what was done",
+    description:
+      'Every `customers/data_request`, `customers/redact` and `shop/redact` webhook the channel received, as recorded: ids only (the customer id is a digest of the e-mail), its status and result. A data request lists the customer\'s orders of this channel and the export route; the merchant sends the customer their data (the OMS sends none by itself). A redaction lists the orders it erased; a shop redaction counts them and says whether the channel\'s secrets were removed. In request id order.',
+    tags: ['Customers'],
+    params: z.object({ channelId: z.string() }),
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'Page size (1-100).' }),
+      cursor: z.string().min(1).max(2048).optional().meta({ description: '`nextCursor` of the previous page.' }),
+    }),
+    responses: {
+      200: {
+        description: 'One page of requests.',
+        schema: z.object({ items: z.array(ComplianceRequest), nextCursor: z.string().optional() }).meta({ id: 'ComplianceRequestPage' }),
+      },
+    },
+    errors: [401, 404, 422],
   }),
 };

@@ -127,6 +127,36 @@ export class DynamoChannelRepository implements ChannelRepository {
     }
   }
 
+  /**
+   * A Shopify shop redaction: the secrets item is deleted and the channel deactivated with no secrets configured, in
+   * one transaction conditional on the version read (ConcurrentModificationError after a concurrent PUT).
+   */
+  async removeSecrets(channelId: string, at: string): Promise<boolean> {
+    const channel = await this.get(channelId);
+    if (!channel) return false;
+    const next: Channel = { ...channel, active: false, secretsConfigured: [], version: channel.version + 1, updatedAt: at };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: { ...keys.channel(channelId), ...keys.channelList(channelId), [table.entityAttribute]: ENTITY, ...next },
+                ...versionCondition(channel.version),
+              },
+            },
+            { Delete: { TableName: this.#tableName, Key: keys.channelSecrets(channelId) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (conditionFailedAt(error, 0)) throw new ConcurrentModificationError(`Channel ${channelId} changed while its secrets were being removed`);
+      throw error;
+    }
+    return true;
+  }
+
   /** The stored secrets when they are still a plain attribute; undefined when sealed or absent. */
   async #plainSecrets(channelId: string): Promise<ChannelSecrets | undefined> {
     const { Item } = await this.#db.send(

@@ -319,6 +319,13 @@ export const keys = {
   customerOrderPrefix: 'ORDER#',
   /** The audit trail of a customer's erasures (ids and times only), beside their index. */
   customerErasure: (customerId: string): ItemKey => ({ PK: `CUSTOMER#${customerId}`, SK: 'ERASURE' }),
+  /**
+   * A channel's privacy request (Shopify compliance webhook), by a digest of its topic and body, in the channel's
+   * compliance partition: written by the public webhook, its stream record feeds the compliance queue.
+   */
+  complianceRequest: (channelId: string, requestId: string): ItemKey => ({ PK: `COMPLIANCE#${channelId}`, SK: `REQUEST#${requestId}` }),
+  compliancePartition: (channelId: string): string => `COMPLIANCE#${channelId}`,
+  complianceRequestPrefix: 'REQUEST#',
 
   /** Transactional outbox: one item per event, in its own partition, deleted by TTL after publication. */
   outboxEvent: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
@@ -345,4 +352,6 @@ export const leadingKeyPatterns = {
   channel: 'CHANNEL#*',
   /** Inbox deliveries of every channel. */
   inbox: 'INBOX#*',
+  /** Compliance requests (Shopify privacy webhooks) of every channel. */
+  compliance: 'COMPLIANCE#*',
 } as const;

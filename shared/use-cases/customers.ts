@@ -140,6 +140,39 @@ export async function eraseCustomer(deps: CustomerDeps, command: { customerId: s
   return { record, erasure };
 }
 
+/**
+ * Erases the named orders of one customer and records the erasure on the
+ * customer's audit trail, naming who asked and the request it answered
+ * (a channel's compliance request). Orders already erased are skipped; when
+ * none was left to erase nothing is recorded (undefined), so a repeated
+ * request adds nothing. `customerId` undefined: orders without an e-mail,
+ * erased with no audit record of a customer (the request keeps them).
+ */
+export async function eraseCustomerOrders(
+  deps: CustomerDeps,
+  command: { customerId: string | undefined; orderIds: readonly string[]; requestId?: string } & Actor,
+): Promise<{ erasure?: CustomerErasure; orderIds: string[] }> {
+  const mark: ErasureMark = { erasureId: newId(), erasedAt: deps.clock.now().toISOString() };
+  const erased: string[] = [];
+  for (const orderId of command.orderIds) {
+    if (await eraseOrder(deps, orderId, mark, command)) erased.push(orderId);
+  }
+  const { customerId } = command;
+  if (erased.length === 0 || !customerId) return { orderIds: erased };
+  const erasure: CustomerErasure = {
+    erasureId: mark.erasureId,
+    requestedBy: command.actor,
+    erasedAt: mark.erasedAt,
+    orderIds: erased,
+    ...(command.requestId ? { requestId: command.requestId } : {}),
+  };
+  await retryOnConcurrentModification(async () => {
+    const current = await deps.customers.erasures(customerId);
+    return deps.customers.recordErasure(customerId, erasure, current);
+  }, 5);
+  return { erasure, orderIds: erased };
+}
+
 async function eraseOrder(deps: CustomerDeps, orderId: string, mark: ErasureMark, actor: Actor): Promise<boolean> {
   return retryOnConcurrentModification(async () => {
     const order = await deps.orders.get(orderId);

@@ -3,11 +3,13 @@ import { draftFromDelivery, webhookAdapters } from '#shared/channels/deliveries.
 import { ChannelId } from '#shared/domain/channel.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { UnauthorizedError } from '#shared/domain/errors.ts';
-import type { ChannelRepository, InboxRepository } from '#shared/ports.ts';
+import type { ChannelRepository, ComplianceRepository, InboxRepository } from '#shared/ports.ts';
+import { storeComplianceRequest } from './store-compliance-request.ts';
 
 export interface WebhookDeps {
   channels: Pick<ChannelRepository, 'getWithSecrets'>;
   inbox: InboxRepository;
+  compliance: Pick<ComplianceRepository, 'put'>;
   clock: Clock;
 }
 
@@ -48,6 +50,17 @@ export async function receiveWebhook(
   const kind = adapter.classify(request);
   if (kind.kind === 'ping') return { outcome: 'ping' };
   if (kind.kind === 'ignored') return { outcome: 'ignored', topic: kind.topic };
+  if (kind.kind === 'compliance') {
+    // Shopify's privacy webhooks: stored as a compliance request (ids only), acted on from the compliance queue.
+    const { outcome, requestId } = await storeComplianceRequest(deps, {
+      channel: found.channel,
+      topic: kind.topic,
+      rawBody: request.rawBody,
+      webhookId: kind.deliveryKey,
+      receivedAt: deps.clock.now().toISOString(),
+    });
+    return { outcome, deliveryId: requestId, topic: kind.topic };
+  }
 
   const text = request.rawBody.toString('utf8');
   draftFromDelivery({ channelId: found.channel.channelId, channelType: found.channel.type, body: text });

@@ -114,7 +114,7 @@ describe('public webhook functions', () => {
     }
   });
 
-  it('the channel webhook reads only channel items and writes only inbox items (dynamodb:LeadingKeys), on the table, no index', () => {
+  it('the channel webhook reads only channel items and writes only inbox and compliance request items (dynamodb:LeadingKeys), on the table, no index', () => {
     const dynamo = fn('receiveWebhook').statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('dynamodb:')));
     expect(dynamo.length).toBeGreaterThan(0);
     for (const statement of dynamo) {
@@ -124,9 +124,9 @@ describe('public webhook functions', () => {
     }
     const writes = dynamo.filter((statement) => actionsOf(statement).some((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action)));
     expect(writes).toHaveLength(1);
-    expect(writes[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INBOX#*'] } });
+    expect(writes[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INBOX#*', 'COMPLIANCE#*'] } });
     const reads = dynamo.filter((statement) => !writes.includes(statement));
-    expect(reads.map((statement) => statement.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHANNEL#*', 'INBOX#*'] } }]);
+    expect(reads.map((statement) => statement.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHANNEL#*', 'INBOX#*', 'COMPLIANCE#*'] } }]);
     expect(actionsOf(must(reads[0]))).not.toContain('dynamodb:Scan');
     // Its role is its own: no function without the same limits shares it.
     const roleOf = (name: FunctionName) => JSON.stringify(fn(name).statements);

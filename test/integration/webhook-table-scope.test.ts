@@ -83,9 +83,11 @@ function deliver(channelId: string, headers: Record<string, string>, body: strin
 }
 
 describe('receiveWebhook touches only the keys its IAM policy allows', () => {
-  it('every read and write of every path matches tableKeys (reads: CHANNEL#*, INBOX#*; writes: INBOX#*)', async () => {
+  it('every read and write of every path matches tableKeys (reads: CHANNEL#*, INBOX#*; writes: INBOX#*, COMPLIANCE#*)', async () => {
     const shopify = fixtureText('shopify-orders-create.json');
     const shopifyHeaders = { 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': 'scope.myshopify.com', 'x-shopify-webhook-id': 'scope-1', 'x-shopify-hmac-sha256': hmacBase64(shopify, SECRET) };
+    const redact = JSON.stringify({ shop_id: 1, shop_domain: 'scope.myshopify.com', customer: { id: 2, email: 'someone@example.com' }, orders_to_redact: [3] });
+    const redactHeaders = { ...shopifyHeaders, 'x-shopify-topic': 'customers/redact', 'x-shopify-webhook-id': 'scope-2', 'x-shopify-hmac-sha256': hmacBase64(redact, SECRET) };
     const woo = fixtureText('woocommerce-order-created.json');
     const wooHeaders = { 'x-wc-webhook-topic': 'order.created', 'x-wc-webhook-delivery-id': '77', 'x-wc-webhook-signature': hmacBase64(woo, SECRET) };
 
@@ -94,16 +96,17 @@ describe('receiveWebhook touches only the keys its IAM policy allows', () => {
       await deliver('shopify-scope', shopifyHeaders, shopify), // redelivery
       await deliver('woo-scope', wooHeaders, woo),
       await deliver('woo-scope', { 'content-type': 'application/x-www-form-urlencoded' }, 'webhook_id=12'), // WooCommerce ping
+      await deliver('shopify-scope', redactHeaders, redact), // a compliance webhook: its request item
       await deliver('shopify-scope', { ...shopifyHeaders, 'x-shopify-hmac-sha256': 'AAAA' }, shopify), // bad signature
       await deliver('nobody', shopifyHeaders, shopify), // unknown channel
     ];
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 401, 401]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 401, 401]);
     // The unknown channel and the bad signature answer the same body: nothing tells which channels exist.
     const error = (answer: { body: unknown } | undefined) => {
       const { code, message, details } = (answer?.body as { error: { code: string; message: string; details: unknown } }).error;
       return { code, message, details };
     };
-    expect(error(answers[5])).toEqual(error(answers[4]));
+    expect(error(answers[6])).toEqual(error(answers[5]));
 
     const scope = must(functions.receiveWebhook.tableKeys, 'receiveWebhook tableKeys');
     const writes = touches.filter((touch) => WRITES.test(touch.command));
