@@ -72,8 +72,11 @@ export interface ChannelRepository {
   list(page: PageRequest): Promise<Page<Channel>>;
   /** `secrets` undefined leaves the stored secrets untouched. */
   save(channel: Channel, secrets: ChannelSecrets | undefined, options: SaveOptions): Promise<void>;
-  /** Deletes the channel's stored secrets and deactivates it (a Shopify shop redaction); false when it does not exist. */
-  removeSecrets(channelId: string, at: string): Promise<boolean>;
+  /**
+   * Writes `channel` (conditional on `expectedVersion`, with its events) and deletes its stored secrets, in one
+   * transaction: a Shopify shop redaction, which needs no key to seal anything. ConcurrentModificationError on a lost race.
+   */
+  removeSecrets(channel: Channel, options: SaveOptions & { expectedVersion: number }): Promise<void>;
 }
 
 /**

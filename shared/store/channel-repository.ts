@@ -127,14 +127,8 @@ export class DynamoChannelRepository implements ChannelRepository {
     }
   }
 
-  /**
-   * A Shopify shop redaction: the secrets item is deleted and the channel deactivated with no secrets configured, in
-   * one transaction conditional on the version read (ConcurrentModificationError after a concurrent PUT).
-   */
-  async removeSecrets(channelId: string, at: string): Promise<boolean> {
-    const channel = await this.get(channelId);
-    if (!channel) return false;
-    const next: Channel = { ...channel, active: false, secretsConfigured: [], version: channel.version + 1, updatedAt: at };
+  /** A Shopify shop redaction: the channel as given (version-checked) and its events, and the secrets item deleted. */
+  async removeSecrets(channel: Channel, { expectedVersion, events }: SaveOptions & { expectedVersion: number }): Promise<void> {
     try {
       await this.#db.send(
         new TransactWriteCommand({
@@ -142,19 +136,19 @@ export class DynamoChannelRepository implements ChannelRepository {
             {
               Put: {
                 TableName: this.#tableName,
-                Item: { ...keys.channel(channelId), ...keys.channelList(channelId), [table.entityAttribute]: ENTITY, ...next },
-                ...versionCondition(channel.version),
+                Item: { ...keys.channel(channel.channelId), ...keys.channelList(channel.channelId), [table.entityAttribute]: ENTITY, ...channel },
+                ...versionCondition(expectedVersion),
               },
             },
-            { Delete: { TableName: this.#tableName, Key: keys.channelSecrets(channelId) } },
+            { Delete: { TableName: this.#tableName, Key: keys.channelSecrets(channel.channelId) } },
+            ...events.map((event) => outboxPut(this.#tableName, event)),
           ],
         }),
       );
     } catch (error) {
-      if (conditionFailedAt(error, 0)) throw new ConcurrentModificationError(`Channel ${channelId} changed while its secrets were being removed`);
+      if (conditionFailedAt(error, 0)) throw new ConcurrentModificationError(`Channel ${channel.channelId} changed while its secrets were being removed`);
       throw error;
     }
-    return true;
   }
 
   /** The stored secrets when they are still a plain attribute; undefined when sealed or absent. */

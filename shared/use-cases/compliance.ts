@@ -1,3 +1,5 @@
+import { ChannelChanged } from '#events/channel-changed.ts';
+import type { Channel } from '#shared/domain/channel.ts';
 import type { ComplianceRequest } from '#shared/domain/compliance.ts';
 import { customerOfOrder } from '#shared/domain/customer.ts';
 import { ConcurrentModificationError, NotFoundError } from '#shared/domain/errors.ts';
@@ -31,7 +33,7 @@ const SHOP_REDACT_FROM = '2000-01-01T00:00:00.000Z';
 
 export interface ComplianceDeps extends CustomerDeps {
   compliance: ComplianceRepository;
-  channels: Pick<ChannelRepository, 'removeSecrets'>;
+  channels: Pick<ChannelRepository, 'get' | 'removeSecrets'>;
   /** Smaller runs for tests; SHOP_REDACT_ORDERS_PER_RUN orders in pages of 25 by default. */
   shopRedact?: { ordersPerRun: number; pageSize: number };
 }
@@ -150,7 +152,16 @@ async function redactShopPart(deps: ComplianceDeps, request: ComplianceRequest, 
   }
   const totals = { ordersErased: progress.ordersErased + erased, ordersSeen: progress.ordersSeen + seen };
   if (cursor) return { ...request, status: 'in_progress', progress: { cursor, ...totals } };
-  const removed = await retryOnConcurrentModification(() => deps.channels.removeSecrets(request.channelId, deps.clock.now().toISOString()), 5);
+  const removed = await retryOnConcurrentModification(async () => {
+    const channel = await deps.channels.get(request.channelId);
+    if (!channel) return false;
+    const now = deps.clock.now();
+    const next: Channel = { ...channel, active: false, secretsConfigured: [], version: channel.version + 1, updatedAt: now.toISOString() };
+    // Subscribers learn the channel is inactive as from any change (ChannelChanged, no secret values).
+    const event = ChannelChanged.create({ change: 'updated', channel: next }, { occurredAt: now, actor });
+    await deps.channels.removeSecrets(next, { expectedVersion: channel.version, events: [event] });
+    return true;
+  }, 5);
   return {
     ...request,
     status: 'completed',

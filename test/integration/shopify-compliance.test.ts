@@ -141,5 +141,13 @@ describe('Shopify compliance requests on DynamoDB Local', () => {
     expect(channel.secrets).toEqual({});
     expect(channel.channel).toMatchObject({ active: false, secretsConfigured: [] });
     expect((await channels.getWithSecrets('small-shop'))?.secrets).toHaveProperty('webhookSecret');
+    // In the same transaction: ChannelChanged, so subscribers see the channel inactive (no secret values in it).
+    const changed = (await allItems(db, tableName))
+      .filter((item) => item['detailType'] === 'ChannelChanged')
+      .map((item) => JSON.parse(String(item['detail'])) as { metadata: { actor: string }; data: { channel: { channelId: string; active: boolean; version: number } } })
+      .filter((event) => event.data.channel.channelId === 'big-shop' && !event.data.channel.active);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.metadata.actor).toBe('channel:big-shop');
+    expect(changed[0]?.data.channel.version).toBe(channel.channel.version);
   });
 });
