@@ -234,7 +234,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
     const asyncInvoker = new LocalAsyncInvoker({ invoke: (fn, payload) => lambdas.invoke(fn, payload), destination: failedInvocations });
     late.asyncInvoker = asyncInvoker;
     const redriven = new Set(redrivenLog.list().map((r) => r.requestId));
-    const workflows = new LocalStepFunctions(definitions, lambdas);
+    const workflows = new LocalStepFunctions(definitions, lambdas, (fn, payload, invokedBy) => void asyncInvoker.invoke(fn, payload, invokedBy));
     cleanups.push(() => workflows.stop());
 
     const localQueues = {} as Record<QueueName, LocalQueue>;

@@ -4,6 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 /** Execution input and output are JSON (what the library's JSONValue type describes). */
 type JsonValue = Parameters<StateMachine['run']>[0];
 import { runtimeLog as logger } from './log.ts';
+import type { FunctionName } from '../topology/functions.ts';
 import type { WorkflowName } from '../topology/workflows.ts';
 import type { LambdaHost } from './lambda-host.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda-host.ts';
@@ -30,11 +31,18 @@ export interface Execution {
 export class LocalStepFunctions {
   readonly #machines = new Map<WorkflowName, { machine: StateMachine; definition: LocalWorkflowDefinition }>();
   readonly #lambdas: LambdaHost;
+  readonly #invokeAsync: ((fn: FunctionName, payload: unknown, invokedBy: string) => void) | undefined;
   readonly #running = new Map<string, { abort: () => void; done: Promise<unknown> }>();
   readonly executions: Execution[] = [];
 
-  constructor(definitions: Map<WorkflowName, LocalWorkflowDefinition>, lambdas: LambdaHost) {
+  constructor(
+    definitions: Map<WorkflowName, LocalWorkflowDefinition>,
+    lambdas: LambdaHost,
+    /** `InvocationType: Event` tasks: Lambda's asynchronous invocation (retries, then the on-failure destination); run synchronously when absent. */
+    invokeAsync?: (fn: FunctionName, payload: unknown, invokedBy: string) => void,
+  ) {
     this.#lambdas = lambdas;
+    this.#invokeAsync = invokeAsync;
     for (const [name, definition] of definitions) {
       this.#machines.set(name, {
         machine: new StateMachine(definition.asl as ConstructorParameters<typeof StateMachine>[0]),
@@ -61,7 +69,14 @@ export class LocalStepFunctions {
     const overrides = Object.fromEntries(
       Object.entries(entry.definition.tasks).map(([state, fn]) => [
         state,
-        async (taskInput: JsonValue) => (await this.#lambdas.invoke(fn, taskInput)) as JsonValue,
+        async (taskInput: JsonValue) => {
+          if (this.#invokeAsync && entry.definition.eventTasks.includes(state)) {
+            // Accepted at once, as Lambda answers an Event invocation: 202 and no payload.
+            this.#invokeAsync(fn, (taskInput as { Payload?: unknown } | null)?.Payload ?? {}, `workflow:${workflow}/${state}`);
+            return { StatusCode: 202, Payload: '' } as JsonValue;
+          }
+          return (await this.#lambdas.invoke(fn, taskInput)) as JsonValue;
+        },
       ]),
     );
     const run = entry.machine.run(input as JsonValue, {

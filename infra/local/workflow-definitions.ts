@@ -12,6 +12,8 @@ export interface LocalWorkflowDefinition {
   asl: AslDefinition;
   /** Task state name → the function it invokes. */
   tasks: Record<string, FunctionName>;
+  /** Task states that invoke their function asynchronously (`InvocationType: Event`); their input is `{ FunctionName, Payload, InvocationType }`. */
+  eventTasks: string[];
 }
 
 export interface AslDefinition {
@@ -67,8 +69,9 @@ export function workflowsFromTemplate(template: Template): Map<WorkflowName, Loc
     const text = resolveIntrinsics(resource.Properties?.['DefinitionString'], functionByLogicalId);
     const asl = JSON.parse(text) as AslDefinition;
     const tasks: Record<string, FunctionName> = {};
-    collectTasks(asl, tasks);
-    definitions.set(name, { name, asl, tasks });
+    const eventTasks: string[] = [];
+    collectTasks(asl, tasks, eventTasks);
+    definitions.set(name, { name, asl, tasks, eventTasks });
   }
   return definitions;
 }
@@ -105,7 +108,7 @@ function resolveIntrinsics(value: unknown, functionByLogicalId: Map<string, Func
 
 const LAMBDA_ARN = /^arn:aws:lambda:[^:]+:[^:]+:function:([^:]+)/;
 
-function collectTasks(definition: AslDefinition, tasks: Record<string, FunctionName>): void {
+function collectTasks(definition: AslDefinition, tasks: Record<string, FunctionName>, eventTasks: string[]): void {
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type === 'Task') {
       const target =
@@ -114,9 +117,10 @@ function collectTasks(definition: AslDefinition, tasks: Record<string, FunctionN
       if (!match?.[1]) throw new Error(`Cannot run locally: task ${stateName} calls ${target}, not an OMS function`);
       if (tasks[stateName]) throw new Error(`Task state names must be unique within a workflow: ${stateName}`);
       tasks[stateName] = match[1] as FunctionName;
+      if (state.Resource === 'arn:aws:states:::lambda:invoke' && state.Parameters?.['InvocationType'] === 'Event') eventTasks.push(stateName);
     }
-    for (const branch of state.Branches ?? []) collectTasks(branch, tasks);
-    if (state.Iterator) collectTasks(state.Iterator, tasks);
-    if (state.ItemProcessor) collectTasks(state.ItemProcessor, tasks);
+    for (const branch of state.Branches ?? []) collectTasks(branch, tasks, eventTasks);
+    if (state.Iterator) collectTasks(state.Iterator, tasks, eventTasks);
+    if (state.ItemProcessor) collectTasks(state.ItemProcessor, tasks, eventTasks);
   }
 }

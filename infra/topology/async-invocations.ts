@@ -20,10 +20,12 @@ export const asyncInvocation = {
 /**
  * Functions started asynchronously besides rule and schedule targets: the poll
  * function (started with `InvocationType: Event` by LambdaPollStarter and by
- * the per-channel poll schedules) and the Shopify partner-event receiver (a
- * rule on the partner bus, created only when that source is configured).
+ * the per-channel poll schedules), the Shopify partner-event receiver (a
+ * rule on the partner bus, created only when that source is configured), and
+ * the customer-message functions (a workflow's message step whose retries are
+ * spent hands its input on with `InvocationType: Event`: infra/workflows/steps.ts notifyStep).
  */
-const alsoAsync: FunctionName[] = ['pollChannel', 'receiveShopifyEvent'];
+const alsoAsync: FunctionName[] = ['pollChannel', 'receiveShopifyEvent', 'notifyCustomer', 'notifyReturn'];
 
 /** Every function that is invoked asynchronously somewhere, and so needs an on-failure destination. */
 export function asynchronousFunctions(): FunctionName[] {

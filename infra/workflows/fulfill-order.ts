@@ -1,7 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { orderStep, retried, type WorkflowBuilder } from './steps.ts';
+import { notifyStep, orderStep, retried, type WorkflowBuilder } from './steps.ts';
 
 /**
  * StockReserved (status reserved) → ConfirmPayment → declined? cancel :
@@ -24,14 +24,7 @@ export const fulfillOrder: WorkflowBuilder = (scope: Construct, fn) => {
   const create = retried(
     new tasks.LambdaInvoke(scope, 'CreateFulfillments', { lambdaFunction: fn('createFulfillments'), payload: orderStep(), payloadResponseOnly: true, resultPath: '$.fulfillment' }),
   );
-  const notify = retried(
-    new tasks.LambdaInvoke(scope, 'NotifyOrderConfirmed', {
-      lambdaFunction: fn('notifyCustomer'),
-      payload: orderStep({ template: 'order_confirmed' }),
-      payloadResponseOnly: true,
-      resultPath: '$.notified',
-    }),
-  );
+  const notify = notifyStep(scope, 'NotifyOrderConfirmed', fn('notifyCustomer'), orderStep({ template: 'order_confirmed' }));
   const done = new sfn.Succeed(scope, 'OrderHandled');
   const created = new sfn.Choice(scope, 'FulfillmentsCreated').when(sfn.Condition.stringEquals('$.fulfillment.outcome', 'created'), notify.next(done)).otherwise(done);
   const paid = new sfn.Choice(scope, 'PaymentOutcome')
@@ -60,13 +53,6 @@ export const completeShipment: WorkflowBuilder = (scope: Construct, fn) => {
       resultPath: '$.invoice',
     }),
   );
-  const notify = retried(
-    new tasks.LambdaInvoke(scope, 'NotifyShipped', {
-      lambdaFunction: fn('notifyCustomer'),
-      payload: orderStep({ ...shipment, template: 'shipped' }),
-      payloadResponseOnly: true,
-      resultPath: '$.notified',
-    }),
-  );
+  const notify = notifyStep(scope, 'NotifyShipped', fn('notifyCustomer'), orderStep({ ...shipment, template: 'shipped' }));
   return capture.next(invoice).next(notify).next(new sfn.Succeed(scope, 'Shipped'));
 };

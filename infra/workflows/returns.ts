@@ -1,7 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { retried, type WorkflowBuilder } from './steps.ts';
+import { notifyStep, retried, type WorkflowBuilder } from './steps.ts';
 
 /** The return (from the event) and the event's metadata: what every step of the return workflows receives. */
 const returnStep = (extra: Record<string, unknown> = {}) =>
@@ -16,14 +16,7 @@ export const returnApproved: WorkflowBuilder = (scope: Construct, fn) => {
   const label = retried(
     new tasks.LambdaInvoke(scope, 'CreateReturnLabel', { lambdaFunction: fn('createReturnLabel'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.label' }),
   );
-  const notify = retried(
-    new tasks.LambdaInvoke(scope, 'NotifyReturnApproved', {
-      lambdaFunction: fn('notifyReturn'),
-      payload: returnStep({ template: 'return_approved' }),
-      payloadResponseOnly: true,
-      resultPath: '$.notified',
-    }),
-  );
+  const notify = notifyStep(scope, 'NotifyReturnApproved', fn('notifyReturn'), returnStep({ template: 'return_approved' }));
   const done = new sfn.Succeed(scope, 'ReturnLabelSent');
   const labelled = new sfn.Choice(scope, 'HasLabel').when(sfn.Condition.isPresent('$.label.trackingNumber'), notify.next(done)).otherwise(done);
   return label.next(labelled);
@@ -38,13 +31,6 @@ export const returnReceived: WorkflowBuilder = (scope: Construct, fn) => {
   const settle = retried(
     new tasks.LambdaInvoke(scope, 'SettleReturn', { lambdaFunction: fn('settleReturn'), payload: returnStep(), payloadResponseOnly: true, resultPath: '$.settled' }),
   );
-  const notify = retried(
-    new tasks.LambdaInvoke(scope, 'NotifyReturnReceived', {
-      lambdaFunction: fn('notifyReturn'),
-      payload: returnStep({ template: 'return_received' }),
-      payloadResponseOnly: true,
-      resultPath: '$.notified',
-    }),
-  );
+  const notify = notifyStep(scope, 'NotifyReturnReceived', fn('notifyReturn'), returnStep({ template: 'return_received' }));
   return settle.next(notify).next(new sfn.Succeed(scope, 'ReturnSettled'));
 };

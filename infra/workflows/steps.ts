@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '../topology/functions.ts';
 
@@ -26,3 +26,26 @@ export function retried(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
 /** The order (from the event) and the event's metadata: what every step of the order workflows receives. */
 export const orderStep = (extra: Record<string, unknown> = {}) =>
   sfn.TaskInput.fromObject({ orderId: sfn.JsonPath.stringAt('$.detail.data.orderId'), metadata: sfn.JsonPath.objectAt('$.detail.metadata'), ...extra });
+
+/**
+ * A customer-message step that cannot leave the message lost: the step runs
+ * the notification function with the retries of `retried`; when those are
+ * spent (an outage of SES or of the table longer than the retries), the
+ * execution does not fail — Express executions cannot be redriven — but
+ * hands the same input to the function with `InvocationType: Event`:
+ * Lambda's two retries, then the function's on-failure destination (the
+ * FailedInvocations queue, alarmed and redrivable). The message is claimed
+ * per order, template and subject, so it is never sent twice.
+ */
+export function notifyStep(scope: Construct, id: string, fn: IFunction, payload: sfn.TaskInput): tasks.LambdaInvoke {
+  const task = retried(new tasks.LambdaInvoke(scope, id, { lambdaFunction: fn, payload, payloadResponseOnly: true, resultPath: '$.notified' }));
+  const later = new tasks.LambdaInvoke(scope, `${id}Later`, {
+    lambdaFunction: fn,
+    payload,
+    invocationType: tasks.LambdaInvocationType.EVENT,
+    resultPath: sfn.JsonPath.DISCARD,
+    comment: 'The message step failed every retry: Lambda runs it again asynchronously, then keeps it in FailedInvocations',
+  });
+  task.addCatch(later, { errors: ['States.ALL'], resultPath: '$.notifyFailed' });
+  return task;
+}

@@ -61,7 +61,7 @@ describe('notification settings on AWS', () => {
     expect(notifying.length).toBeGreaterThan(0);
     for (const definition of notifying) {
       // The step's retriers: Step Functions uses the first whose ErrorEquals matches, and States.TaskFailed matches everything, so ours comes before it.
-      const retry = definition.match(/Notify(?:Shipped|OrderConfirmed)\\":\{.*?\\"Retry\\":(\[.*?\]),\\"Type/)?.[1] ?? '';
+      const retry = definition.match(/Notify(?:Shipped|OrderConfirmed)\\":\{.*?\\"Retry\\":(\[.*?\]),\\"(?:Catch|Type)/)?.[1] ?? '';
       const retriers = JSON.parse(retry.replaceAll('\\"', '"')) as { ErrorEquals: string[]; IntervalSeconds: number; MaxAttempts: number; BackoffRate: number }[];
       const inProgress = retriers.findIndex((r) => r.ErrorEquals.includes('NotificationSendInProgress'));
       expect(retriers[inProgress]).toEqual({ ErrorEquals: ['NotificationSendInProgress'], IntervalSeconds: 20, MaxAttempts: 3, BackoffRate: 2 });
