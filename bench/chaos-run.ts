@@ -5,7 +5,7 @@ import { startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import { startOms } from '#infra/local/runtime.ts';
 import { repoRoot } from '#infra/paths.ts';
 import { chaosRun, chaosTable, killRun, type ChaosRunResult, type FaultKind } from './chaos.ts';
-import { fuzzEvents, seedWorld, type EventFuzzResult } from './event-fuzz.ts';
+import { FUZZ_WMS_LOCATIONS, fuzzEvents, seedWorld, type EventFuzzResult } from './event-fuzz.ts';
 import { fuzzRoutes, type RouteFuzzResult } from './route-fuzz.ts';
 
 /**
@@ -57,7 +57,7 @@ try {
     console.log(`\nRoute fuzz: ${fuzz.routes} routes × ${fuzz.casesPerRoute} cases = ${fuzz.cases}; 5xx ${fuzz.serverErrors}; partial writes ${fuzz.partialWrites}; answers ${JSON.stringify(fuzz.statuses)}`);
     for (const finding of fuzz.findings) console.log(`  ${finding.operationId} ${finding.kind} ${finding.status}: ${JSON.stringify(finding.request)} ${finding.body ?? ''}`);
     // Event consumers on a table of their own: a seeded world of orders delivered, returned, cancelled, shipped and reserved.
-    const events = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-event-fuzz', apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false });
+    const events = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-event-fuzz', apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false, wmsLocations: FUZZ_WMS_LOCATIONS });
     try {
       log(`Event fuzz: ${casesPerRoute} cases per event consumer...`);
       eventFuzz = await fuzzEvents(events, { casesPerConsumer: casesPerRoute, world: await seedWorld(events), log });

@@ -288,13 +288,23 @@ function busEvent(detailType: string, source: string, detail: unknown): BusEvent
   return { version: '0', id: randomUUID(), 'detail-type': detailType, source, account: '000000000000', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail };
 }
 
+/** The WMS of the fuzzed FulfillmentReported (source `wms.fuzz`): start the runtime with these, so its reports can apply. */
+export const FUZZ_WMS_LOCATIONS = { fuzz: ['wh-fuzz'] };
+
+/** A source the rule's pattern matches: its first value, or for a prefix (`wms.`) the fuzz WMS's. */
+function sourceOf(values: unknown): string {
+  const first = (values as unknown[] | undefined)?.[0];
+  if (first && typeof first === 'object' && 'prefix' in first) return `${String(first.prefix)}${Object.keys(FUZZ_WMS_LOCATIONS)[0]}`;
+  return String(first ?? '');
+}
+
 /** What the OMS publishes, and what it takes from outside (a WMS's FulfillmentReported). */
 const catalog = new Map([...eventCatalog, FulfillmentReported as EventDefinition<z.ZodType>].map((definition) => [definition.detailType, definition]));
 
 /** The bus events a rule delivers: the event's real ones and drawn ones, mutated; the rule's pattern decides what is delivered. */
 function ruleEventArbitrary(rule: RuleSpec, world: FuzzWorld): fc.Arbitrary<BusEvent> {
   const detailType = String((rule.pattern['detail-type'] as string[] | undefined)?.[0] ?? '');
-  const source = String((rule.pattern['source'] as string[] | undefined)?.[0] ?? '');
+  const source = sourceOf(rule.pattern['source']);
   const definition = catalog.get(detailType);
   if (!definition) throw new Error(`Rule ${rule.id} delivers ${detailType}, which is neither in events/catalog.ts nor inbound: no arbitraries for it`);
   const real = world.events.filter((event) => event['detail-type'] === detailType && matchesPattern(rule.pattern, event)).map((event) => event.detail);

@@ -16,8 +16,12 @@ import { newId } from '#shared/domain/ids.ts';
  * - `metadata.correlationId` follows one request through events and workflows.
  */
 
-/** `oms.*`: published by the OMS. `wms`: sent to the OMS bus by warehouse systems (inbound). */
-export const EventSource = z.enum(['oms.locations', 'oms.channels', 'oms.orders', 'oms.inventory', 'oms.fulfillment', 'wms']);
+/**
+ * `oms.*`: published by the OMS. `wms.<wmsId>`: sent to the OMS bus by a
+ * warehouse system (inbound), each with its own id (shared/domain/wms.ts);
+ * the value here is that family, rules match it by the prefix `wms.`.
+ */
+export const EventSource = z.enum(['oms.locations', 'oms.channels', 'oms.orders', 'oms.inventory', 'oms.fulfillment', 'wms.<wmsId>']);
 export type EventSource = z.infer<typeof EventSource>;
 
 export const EventMetadata = z

@@ -1,5 +1,6 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseWmsDeployment, locationsOf } from '#shared/domain/wms.ts';
 import { functionOf } from './constructs/function-set.ts';
 import { AwsSolutionsChecks } from './nag.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
@@ -23,6 +24,8 @@ export interface OmsApp {
  * (NOTIFICATION_BODY_RETENTION_DAYS, docs/security.md), `rawRetentionDays` (RAW_RETENTION_DAYS),
  * `reconcileStuckAfterMinutes` / `reconcileUninvoicedAfterMinutes` (the reconciler's waits), `archiveRetentionDays`,
  * `shopifyEventSource` (name of a Shopify EventBridge partner event source).
+ * `wms` (JSON: each warehouse system that reports on the bus, its IAM role and
+ * locations; shared/domain/wms.ts, docs/operations.md).
  * `paymentProvider` (`sandbox` or `stripe`; default `sandbox`, except that a
  * production stage must say `stripe`: see isProductionStage).
  * `carrierProvider` (`sandbox` or `easypost`; default `sandbox`) with, for
@@ -61,7 +64,13 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     if (!(/^\d+$/.test(String(value)) && Number(value) >= min && Number(value) <= max)) throw new Error(`Context ${key} must be a whole number of ${unit} from ${min} to ${max}, not ${JSON.stringify(value)}`);
     return { [variable]: String(value) };
   };
+  if (app.node.tryGetContext('wmsPrincipals') !== undefined) {
+    throw new Error('Context wmsPrincipals is replaced by wms, which binds each WMS to its role and locations: -c wms=\'{"<wmsId>":{"principal":"arn:aws:iam::<account>:role/<name>","locations":["<locationId>"]}}\' (docs/operations.md)');
+  }
+  const wmsContext = app.node.tryGetContext('wms') as unknown;
+  const wms = wmsContext === undefined ? undefined : parseWmsDeployment(wmsContext);
   const settings = {
+    ...(wms ? { OMS_WMS_LOCATIONS: JSON.stringify(locationsOf(wms)) } : {}),
     ...wholeNumber('rawRetentionDays', 'RAW_RETENTION_DAYS', 1, 3650, 'days'),
     ...wholeNumber('reconcileStuckAfterMinutes', 'RECONCILE_STUCK_AFTER_MINUTES', 1, 1440, 'minutes'),
     ...wholeNumber('reconcileUninvoicedAfterMinutes', 'RECONCILE_UNINVOICED_AFTER_MINUTES', 1, 1440, 'minutes'),
@@ -77,7 +86,7 @@ export function buildOmsApp(props: AppProps & { skipBundling?: boolean; nag?: bo
     archiveRetentionDays: Number(context('archiveRetentionDays', '90')),
     paymentProvider,
     carrierProvider,
-    wmsPrincipals: (optional('wmsPrincipals') ?? '').split(',').map((arn) => arn.trim()).filter(Boolean),
+    wms,
   });
   const carriers = {
     provider: carrierProvider,

@@ -60,6 +60,8 @@ export interface OperationalSettings {
   RAW_RETENTION_DAYS?: string | undefined;
   RECONCILE_STUCK_AFTER_MINUTES?: string | undefined;
   RECONCILE_UNINVOICED_AFTER_MINUTES?: string | undefined;
+  /** Each WMS's locations, JSON (from the context `wms`): the FulfillmentReported consumer holds each WMS to them. */
+  OMS_WMS_LOCATIONS?: string | undefined;
 }
 
 export interface PaymentSettings {

@@ -5,6 +5,7 @@ import { AnyPrincipal, ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib
 import type { Construct } from 'constructs';
 import { GROUP_SCOPES, type UserGroup } from '#shared/domain/identity.ts';
 import { FulfillmentReported } from '#events/fulfillment-reported.ts';
+import { WMS_SOURCE_PREFIX, wmsSource, type WmsDeployment } from '#shared/domain/wms.ts';
 import { acknowledge } from '../nag.ts';
 
 /** The principal tag the OMS's own publishers (the outbox and stock pipes' roles) carry: the bus refuses `oms.*` events from anyone else. */
@@ -60,11 +61,18 @@ export function userPool(scope: Construct): Identity {
 /**
  * Who may publish on the OMS bus (a resource policy: denies win over any
  * identity policy in the account). `oms.*` sources: only principals tagged
- * OMS_PUBLISHER_TAG (the pipes' roles). `FulfillmentReported` and the `wms`
- * source: only the named WMS principals, allowed to put exactly that.
+ * OMS_PUBLISHER_TAG (the pipes' roles). WMS sources (`wms.<wmsId>`, and the
+ * plain `wms` of old) and `FulfillmentReported`: only the WMS roles named in
+ * `wms`, each allowed exactly FulfillmentReported with its own source and
+ * denied every other WMS's source. The consumer then holds each source to its
+ * WMS's locations (OMS_WMS_LOCATIONS).
  */
-export function restrictBusPublishers(bus: EventBus, wmsPrincipals: readonly string[]): void {
+export function restrictBusPublishers(bus: EventBus, wms: WmsDeployment | undefined): void {
   const putEvents = { actions: ['events:PutEvents'], resources: [bus.eventBusArn] };
+  const entries = Object.entries(wms ?? {});
+  const principals = entries.map(([, { principal }]) => principal);
+  // `wms` was the one source of all WMS before each had its own: nobody may put it any more.
+  const wmsSources = ['wms', `${WMS_SOURCE_PREFIX}*`];
   bus.addToResourcePolicy(
     new PolicyStatement({
       sid: 'OnlyTheOmsPublishesOmsSources',
@@ -77,31 +85,38 @@ export function restrictBusPublishers(bus: EventBus, wmsPrincipals: readonly str
       },
     }),
   );
-  for (const [sid, key, value] of [
-    ['OnlyNamedWmsPublishWms', 'events:source', FulfillmentReported.source],
-    ['OnlyNamedWmsPublishFulfillmentReported', 'events:detail-type', FulfillmentReported.detailType],
-  ] as const) {
+  const others = principals.length > 0 ? { ArnNotLike: { 'aws:PrincipalArn': principals } } : {};
+  bus.addToResourcePolicy(
+    new PolicyStatement({ sid: 'OnlyNamedWmsPublishWms', effect: Effect.DENY, principals: [new AnyPrincipal()], ...putEvents, conditions: { StringLike: { 'events:source': wmsSources }, ...others } }),
+  );
+  bus.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyNamedWmsPublishFulfillmentReported',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      ...putEvents,
+      conditions: { StringEquals: { 'events:detail-type': FulfillmentReported.detailType }, ...others },
+    }),
+  );
+  for (const [wmsId, { principal }] of entries) {
+    const own = wmsSource(wmsId);
+    // Its role may put no other WMS source (nor the plain `wms`): a leaked WMS role cannot report as another.
     bus.addToResourcePolicy(
       new PolicyStatement({
-        sid,
+        sid: `WmsOnlyItsSource-${wmsId}`,
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         ...putEvents,
-        conditions: {
-          StringEquals: { [key]: value },
-          ...(wmsPrincipals.length > 0 ? { ArnNotLike: { 'aws:PrincipalArn': [...wmsPrincipals] } } : {}),
-        },
+        conditions: { ArnLike: { 'aws:PrincipalArn': principal }, StringLike: { 'events:source': wmsSources }, StringNotEquals: { 'events:source': own } },
       }),
     );
-  }
-  if (wmsPrincipals.length > 0) {
     bus.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'NamedWmsPublishFulfillmentReported',
+        sid: `WmsPublishesReports-${wmsId}`,
         effect: Effect.ALLOW,
-        principals: wmsPrincipals.map((arn) => new ArnPrincipal(arn)),
+        principals: [new ArnPrincipal(principal)],
         ...putEvents,
-        conditions: { StringEquals: { 'events:source': FulfillmentReported.source, 'events:detail-type': FulfillmentReported.detailType } },
+        conditions: { StringEquals: { 'events:source': own, 'events:detail-type': FulfillmentReported.detailType } },
       }),
     );
   }

@@ -15,6 +15,7 @@ import { LocalAsyncInvoker, type FailedInvocation } from './async-invoker.ts';
 import { documentClient } from '#shared/store/client.ts';
 import { secretLengthProblem } from '#shared/adapters/secret-value.ts';
 import { MIN_SIGNING_SECRET_LENGTH } from '#shared/domain/channel.ts';
+import { wmsLocationsFrom, type WmsLocations } from '#shared/domain/wms.ts';
 import { Faults, faultsFromEnv, type FaultOptions } from './faults.ts';
 import { renderInputTemplate, valueAt } from './input-template.ts';
 import { LocalQueue } from './queue.ts';
@@ -57,6 +58,8 @@ export interface OmsOptions {
   sellerName?: string;
   /** Fault injection (the fault campaign, infra/local/faults.ts); default none, or OMS_FAULTS as JSON. */
   faults?: FaultOptions;
+  /** The WMS that may report on the bus (source `wms.<wmsId>`) and their locations; default OMS_WMS_LOCATIONS, else none. */
+  wmsLocations?: WmsLocations;
 }
 
 export interface RunningOms {
@@ -116,6 +119,8 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       const problem = value ? secretLengthProblem(name, value, MIN_SIGNING_SECRET_LENGTH) : undefined;
       if (problem) throw new Error(problem);
     }
+    // Which WMS may report on the bus, for which locations (as on AWS): a malformed OMS_WMS_LOCATIONS refuses to start.
+    const wmsLocations = JSON.stringify(wmsLocationsFrom(options.wmsLocations ? { OMS_WMS_LOCATIONS: JSON.stringify(options.wmsLocations) } : process.env));
     const tableName = options.tableName ?? 'oms';
 
     // DynamoDB Local and the CDK synthesis are independent; the JVM start and the synth overlap.
@@ -206,6 +211,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       OMS_API_TOKEN: apiToken,
       MAIL_FROM: options.mailFrom ?? 'oms@localhost.test',
       CARRIER_WEBHOOK_SECRET: carrierWebhookSecret,
+      OMS_WMS_LOCATIONS: wmsLocations,
       SELLER_NAME: options.sellerName ?? 'Local OMS merchant',
       OPS_EMAIL: options.opsEmail ?? 'ops@localhost.test',
       ...(options.marketplaceRetry

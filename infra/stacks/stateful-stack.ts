@@ -14,6 +14,7 @@ import { queues, type QueueName } from '../topology/queues.ts';
 import { rules } from '../topology/rules.ts';
 import { acknowledge } from '../nag.ts';
 import { restrictBusPublishers, userPool, type Identity } from '../constructs/identity.ts';
+import type { WmsDeployment } from '#shared/domain/wms.ts';
 import type { Construct } from 'constructs';
 import { table as tableDefinition, type IndexName } from '#shared/store/table.ts';
 
@@ -24,8 +25,8 @@ export interface StatefulStackProps extends StackProps {
   paymentProvider?: 'sandbox' | 'stripe' | undefined;
   /** With `easypost`, the stack holds EasyPost's API key and webhook secret (values put by the merchant, docs/carriers.md). */
   carrierProvider?: 'sandbox' | 'easypost' | undefined;
-  /** IAM principal ARNs (roles, accounts) of the warehouse systems allowed to put FulfillmentReported on the bus (docs/security.md). */
-  wmsPrincipals?: readonly string[] | undefined;
+  /** The warehouse systems allowed to put FulfillmentReported on the bus, each with its IAM role and locations (context `wms`, docs/security.md). */
+  wms?: WmsDeployment | undefined;
 }
 
 /**
@@ -116,7 +117,7 @@ export class StatefulStack extends Stack {
     }
 
     this.bus = new EventBus(this, 'Bus', { description: 'OMS domain events (versioned contracts in events/)' });
-    restrictBusPublishers(this.bus, props.wmsPrincipals ?? []);
+    restrictBusPublishers(this.bus, props.wms);
     this.identity = userPool(this);
     new Archive(this, 'BusArchive', {
       sourceEventBus: this.bus,

@@ -16,9 +16,9 @@ export const Scope = z.enum(SCOPES).meta({
 export type Scope = z.infer<typeof Scope>;
 
 export interface Principal {
-  /** What timelines and audit records name: `bootstrap`, `key:<keyId>`, `user:<sub>`, or `public` for unauthenticated routes. */
+  /** What timelines and audit records name: `bootstrap`, `key:<keyId>`, `user:<sub>`, `wms:<wmsId>` (a report on the bus), or `public` for unauthenticated routes. */
   id: string;
-  kind: 'bootstrap' | 'key' | 'user' | 'public';
+  kind: 'bootstrap' | 'key' | 'user' | 'wms' | 'public';
   scopes: readonly Scope[];
   /** Channels an `orders:write` principal may act for; absent: all. */
   channels?: readonly string[] | undefined;

@@ -6,7 +6,7 @@ import { StockReleased } from '#events/stock-released.ts';
 import { StockReserved } from '#events/stock-reserved.ts';
 import type { OutboxEvent } from '#events/define.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { ConcurrentModificationError, ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { ConcurrentModificationError, ConflictError, ForbiddenError, NotFoundError } from '#shared/domain/errors.ts';
 import {
   FulfillmentId,
   LEFT_LOCATION,
@@ -18,13 +18,16 @@ import {
 } from '#shared/domain/fulfillment.ts';
 import { distanceKm, locate as locateAddress } from '#shared/domain/geo.ts';
 import { DEFAULT_POLICY, backorderable } from '#shared/domain/inventory.ts';
+import type { Principal } from '#shared/domain/identity.ts';
 import type { Location } from '#shared/domain/location.ts';
 import type { Order, OrderStatus, TimelineEntry } from '#shared/domain/order.ts';
 import { allocateShipments, mergeAllocations, type Allocation, type Need } from '#shared/domain/reservation.ts';
 import { route, type RuleSet } from '#shared/domain/routing.ts';
 import { selectRate, zoneFor } from '#shared/domain/shipping.ts';
+import { wmsIdOfSource, wmsSource, type WmsLocations } from '#shared/domain/wms.ts';
 import type { CarrierGateway, DocumentStore, FulfillmentRepository, InventoryRepository, LocationRepository, OrderRepository, Page, PageRequest } from '#shared/ports.ts';
 import { actorOf, type Actor } from './actor.ts';
+import { authorizeFulfillment } from './authorization.ts';
 import { explainDecision, locate, recordShipment } from './reservations.ts';
 import { recordHandover } from './tracking.ts';
 import { storedCarrierLabel, withLabelDocument } from './label-documents.ts';
@@ -506,19 +509,31 @@ export async function recordOrderShipment(
 }
 
 /**
- * A WMS's report from the bus (`FulfillmentReported`), applied like the
- * API's. One that cannot apply (unknown fulfillment, a step back) is refused,
- * not thrown: retrying the event would not change the answer.
+ * A WMS's report from the bus (`FulfillmentReported`, source `wms.<wmsId>`),
+ * applied like the API's, as `wms:<wmsId>`. The source names the WMS (on AWS
+ * the bus policy lets only its role put it); the WMS may report for its own
+ * locations only (`wms`, from OMS_WMS_LOCATIONS), the rule of a
+ * `fulfillment:report` key limited to locations. A report that cannot apply
+ * (a source of no configured WMS, another location's fulfillment, an unknown
+ * fulfillment, a step back) is refused with nothing written, not thrown:
+ * retrying the event would not change the answer.
  */
 export async function applyWmsReport(
   deps: FulfillmentDeps,
-  command: { fulfillmentId: string; event: FulfillmentEventInput } & Actor,
+  command: { source: string; wms: WmsLocations; fulfillmentId: string; event: FulfillmentEventInput; correlationId?: string | undefined },
 ): Promise<{ outcome: 'applied' | 'unchanged'; orderStatus: string } | { outcome: 'refused'; reason: string }> {
+  const wmsId = wmsIdOfSource(command.source);
+  const locations = wmsId === undefined ? undefined : command.wms[wmsId];
+  if (wmsId === undefined || !locations) {
+    return { outcome: 'refused', reason: `Source ${command.source} is not a configured WMS (OMS_WMS_LOCATIONS names ${Object.keys(command.wms).map((id) => wmsSource(id)).join(', ') || 'none'})` };
+  }
+  const principal: Principal = { id: `wms:${wmsId}`, kind: 'wms', scopes: ['fulfillment:report'], locations };
   try {
-    const result = await applyFulfillmentEvent(deps, command);
+    await authorizeFulfillment(deps, principal, command.fulfillmentId);
+    const result = await applyFulfillmentEvent(deps, { fulfillmentId: command.fulfillmentId, event: command.event, actor: principal.id, correlationId: command.correlationId });
     return { outcome: result.outcome, orderStatus: result.orderStatus };
   } catch (error) {
-    if (error instanceof ConcurrentModificationError || !(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+    if (error instanceof ConcurrentModificationError || !(error instanceof ConflictError || error instanceof NotFoundError || error instanceof ForbiddenError)) throw error;
     return { outcome: 'refused', reason: error.message };
   }
 }

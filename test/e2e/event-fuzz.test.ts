@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startOms, type RunningOms } from '#infra/local/runtime.ts';
 import { queues } from '#infra/topology/queues.ts';
 import { rules } from '#infra/topology/rules.ts';
-import { consumerArbitrary, eventConsumers, fuzzEvents, seedWorld, type FuzzWorld } from '../../bench/event-fuzz.ts';
+import { FUZZ_WMS_LOCATIONS, consumerArbitrary, eventConsumers, fuzzEvents, seedWorld, type FuzzWorld } from '../../bench/event-fuzz.ts';
 
 /**
  * Every event consumer of the topology (rule targets: functions, workflows,
@@ -16,7 +16,7 @@ let oms: RunningOms;
 let world: FuzzWorld;
 
 beforeAll(async () => {
-  oms = await startOms({ port: 0, dynamoEndpoint: inject('dynamoEndpoint'), tableName: `oms-event-fuzz-${randomUUID()}`, apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false });
+  oms = await startOms({ port: 0, dynamoEndpoint: inject('dynamoEndpoint'), tableName: `oms-event-fuzz-${randomUUID()}`, apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false, wmsLocations: FUZZ_WMS_LOCATIONS });
   world = await seedWorld(oms);
 }, 120_000);
 

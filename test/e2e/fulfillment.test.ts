@@ -114,6 +114,8 @@ beforeAll(async () => {
     apiToken: 'fulfillment-token-0123456789abcdef',
     logLevel: 'ERROR',
     schedules: false,
+    // Each WMS reports on the bus with its own source, for its own locations only.
+    wmsLocations: { west: ['wh-west'], east: ['wh-east'] },
   });
   const locations: [string, Json][] = [
     ['wh-east', locationBody({ name: 'Boston DC' })],
@@ -243,14 +245,24 @@ describe('fulfillment, end to end in the local runtime', () => {
     expect(ambiguous.body.error).toMatchObject({ code: 'fulfillment_open', message: expect.stringContaining(must(parcels[0]).fulfillmentId) });
     await ship(must(parcels[0]).fulfillmentId);
     expect((await order(orderId))['status']).toBe('partially_shipped');
-    // The west warehouse's WMS reports on the bus instead of the API.
+    // The west warehouse's WMS reports on the bus instead of the API, with its own source `wms.west`.
     // (A late `picked` after `shipped` is refused and logged, not retried into the dead-letter queue.)
-    for (const report of [{ type: 'accepted' }, { type: 'packed' }, { type: 'shipped' }, { type: 'picked' }] as const) {
-      const { detail } = FulfillmentReported.create({ fulfillmentId: must(parcels[1]).fulfillmentId, report }, { occurredAt: new Date(), actor: 'wms:west' });
-      oms.bus.putEvents([{ source: 'wms', detailType: 'FulfillmentReported', detail }]);
+    const onBus = async (source: string, report: { type: 'accepted' | 'packed' | 'shipped' | 'picked' }) => {
+      const { detail } = FulfillmentReported.create({ fulfillmentId: must(parcels[1]).fulfillmentId, report }, { occurredAt: new Date(), actor: 'whatever-the-wms-says' });
+      oms.bus.putEvents([{ source, detailType: 'FulfillmentReported', detail }]);
       await oms.settle();
-    }
+    };
+    // The east WMS may not report for the west warehouse, an unknown WMS not at all, the plain `wms` of old matches no rule: nothing changes.
+    const before = await timeline(orderId);
+    for (const source of ['wms.east', 'wms.ghost', 'wms']) await onBus(source, { type: 'shipped' });
+    expect(await timeline(orderId)).toEqual(before);
+    expect((await order(orderId))['status']).toBe('partially_shipped');
+    for (const type of ['accepted', 'packed', 'shipped', 'picked'] as const) await onBus('wms.west', { type });
     expect((await order(orderId))['status']).toBe('shipped');
+    const entries = ((await api('GET', `/v1/orders/${orderId}/timeline?limit=100`)).body.items ?? []) as Json[];
+    // The west parcel's steps name the WMS of the source, never the actor the event claims.
+    expect(entries.filter((e) => e['type'] === 'fulfillment_packed').map((e) => e['actor'])).toContain('wms:west');
+    expect(entries.map((e) => e['actor'])).not.toContain('whatever-the-wms-says');
     expect(oms.deadLetters.list().filter((d) => JSON.stringify(d).includes(must(parcels[1]).fulfillmentId))).toEqual([]);
     expect(await timeline(orderId)).toEqual(expect.arrayContaining(['fulfillment_accepted', 'fulfillment_packed']));
 

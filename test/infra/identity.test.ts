@@ -1,17 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildOmsApp } from '#infra/build-app.ts';
 import { GROUP_SCOPES } from '#shared/domain/identity.ts';
 import { synthesize, type Synthesized } from './synth.ts';
 
 /**
  * People sign in through a Cognito user pool whose groups map to the API
  * scopes; the API functions verify its tokens. The bus takes `oms.*` events
- * only from the OMS's tagged publishers and FulfillmentReported only from
- * the named WMS principals.
+ * only from the OMS's tagged publishers (WMS sources: test/infra/wms-bus.test.ts).
  */
 let synth: Synthesized;
 beforeAll(() => {
@@ -65,35 +60,5 @@ describe('bus policy', () => {
     // The inbox and compliance pipes target queues, not the bus: their roles carry no publisher tag.
     expect(tagged.sort()).toEqual(Object.keys(roles).filter((id) => !/Inbox|Compliance/.test(id)).sort());
     expect(tagged.length).toBe(2);
-  });
-
-  it('without named WMS principals nobody may put FulfillmentReported or source wms', () => {
-    const statements = busStatements(synth.statefulTemplate);
-    for (const [sid, key, value] of [
-      ['OnlyNamedWmsPublishWms', 'events:source', 'wms'],
-      ['OnlyNamedWmsPublishFulfillmentReported', 'events:detail-type', 'FulfillmentReported'],
-    ]) {
-      const statement = statements.find((s) => s.Sid === `cdk-${sid}`);
-      expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { StringEquals: { [key as string]: value } } });
-      expect(statement?.Condition).not.toHaveProperty('ArnNotLike');
-    }
-    expect(statements.find((s) => s.Effect === 'Allow')).toBeUndefined();
-  });
-
-  it('with wmsPrincipals, only those may put FulfillmentReported (source wms), and they may put nothing else of the OMS', () => {
-    const wms = ['arn:aws:iam::111122223333:role/wms-east', 'arn:aws:iam::111122223333:role/wms-west'];
-    const omsApp = buildOmsApp({ outdir: mkdtempSync(join(tmpdir(), 'oms-id-')), skipBundling: true, nag: false, context: { wmsPrincipals: wms.join(',') } });
-    const template = Template.fromStack(omsApp.stateful);
-    const statements = busStatements(template);
-    for (const sid of ['OnlyNamedWmsPublishWms', 'OnlyNamedWmsPublishFulfillmentReported']) {
-      expect(statements.find((s) => s.Sid === `cdk-${sid}`)?.Condition).toMatchObject({ ArnNotLike: { 'aws:PrincipalArn': wms } });
-    }
-    expect(statements.find((s) => s.Sid === 'cdk-NamedWmsPublishFulfillmentReported')).toMatchObject({
-      Effect: 'Allow',
-      Principal: { AWS: wms },
-      Condition: { StringEquals: { 'events:source': 'wms', 'events:detail-type': 'FulfillmentReported' } },
-    });
-    // The oms.* denial still applies to them: they carry no publisher tag.
-    expect(statements.find((s) => s.Sid === 'cdk-OnlyTheOmsPublishesOmsSources')).toBeDefined();
   });
 });
