@@ -14,7 +14,9 @@ import { fuzzRoutes, type RouteFuzzResult } from './route-fuzz.ts';
  * all of them, one `kill -9` of `npm start` under load; each bounded by
  * --timeout seconds and on loopback only. Prints the table and writes
  * bench/results/chaos.json (gitignored). `--fuzz` fuzzes every /v1 route
- * and every event consumer (10,000 cases each, --fuzz-cases to change) instead.
+ * and every event consumer (10,000 cases each, --fuzz-cases to change;
+ * --event-cases for the consumers apart) instead. --concurrency: clients at
+ * once in the fault runs (default 8).
  */
 const { values: flags } = parseArgs({
   options: {
@@ -25,6 +27,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string' },
     timeout: { type: 'string' },
     'fuzz-cases': { type: 'string' },
+    'event-cases': { type: 'string' },
+    concurrency: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -47,6 +51,8 @@ let eventFuzz: EventFuzzResult | undefined;
 try {
   if (flags.fuzz) {
     const casesPerRoute = Number(flags['fuzz-cases'] ?? (flags.quick ? 500 : 10_000));
+    // Event cases run whole consumers (workflows, transactions): --event-cases sets them apart (default: as many as routes).
+    const casesPerConsumer = Number(flags['event-cases'] ?? casesPerRoute);
     const oms = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-route-fuzz', apiToken: 'route-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false });
     try {
       log(`Route fuzz: ${casesPerRoute} cases per /v1 route...`);
@@ -59,8 +65,8 @@ try {
     // Event consumers on a table of their own: a seeded world of orders delivered, returned, cancelled, shipped and reserved.
     const events = await startOms({ port: 0, dynamoEndpoint: dynamo.endpoint, tableName: 'oms-event-fuzz', apiToken: 'event-fuzz-token-0123456789abcdef', logLevel: 'CRITICAL', schedules: false, wmsLocations: FUZZ_WMS_LOCATIONS });
     try {
-      log(`Event fuzz: ${casesPerRoute} cases per event consumer...`);
-      eventFuzz = await fuzzEvents(events, { casesPerConsumer: casesPerRoute, world: await seedWorld(events), log });
+      log(`Event fuzz: ${casesPerConsumer} cases per event consumer...`);
+      eventFuzz = await fuzzEvents(events, { casesPerConsumer: casesPerConsumer, world: await seedWorld(events), log });
     } finally {
       await events.stop();
     }
@@ -71,7 +77,7 @@ try {
   } else {
     for (const run of runs) {
       log(`Run ${run}: ${orders} orders${run === 'kill9' ? ', SIGKILL under load' : ` at ${share * 100} %`}...`);
-      const options = { orders, share, timeoutMs, dynamoEndpoint: dynamo.endpoint, log };
+      const options = { orders, share, timeoutMs, dynamoEndpoint: dynamo.endpoint, log, ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}) };
       try {
         results.push(run === 'kill9' ? await killRun(options) : await chaosRun(run as Exclude<FaultKind, 'kill9'>, options));
       } catch (error) {
