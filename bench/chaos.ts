@@ -40,6 +40,8 @@ export interface ChaosRunResult {
   ordersReservedTwice: number;
   /** Identical customer messages (same recipient, order, template, subject and text) sent more than once. */
   messagesSentTwice: number;
+  /** The same, by template. */
+  twiceByTemplate?: Record<string, number>;
   /** Orders in the OMS not delivered once the faults stopped, the reconciler ran and the runtime settled. */
   stuck: number;
   stuckOrders: { orderId: string; status: string }[];
@@ -264,6 +266,7 @@ interface Verdict {
   unitsReservedTwice: number;
   ordersReservedTwice: number;
   messagesSentTwice: number;
+  twiceByTemplate: Record<string, number>;
   stuckOrders: { orderId: string; status: string }[];
 }
 
@@ -301,7 +304,13 @@ async function verify(client: Client, placed: Placed[], mail: readonly { to: str
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
   const messagesSentTwice = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
-  return { lost, unitsReservedTwice, ordersReservedTwice, messagesSentTwice, stuckOrders };
+  // Which messages went out more than once, by template (what to look at first).
+  const twiceByTemplate: Record<string, number> = {};
+  for (const [key, n] of seen) if (n > 1) {
+    const template = String((JSON.parse(key) as unknown[])[2]);
+    twiceByTemplate[template] = (twiceByTemplate[template] ?? 0) + n - 1;
+  }
+  return { lost, unitsReservedTwice, ordersReservedTwice, messagesSentTwice, twiceByTemplate, stuckOrders };
 }
 
 export interface ChaosOptions {
