@@ -12,6 +12,7 @@ import { applies, recipients, render, staleClaimAfterMs, NotificationSendInProgr
 import { ValidationError } from '#shared/domain/errors.ts';
 import type { FulfillmentRepository, MailFeedbackRepository, Mailer, NotificationRepository, OrderRepository, SmsSender } from '#shared/ports.ts';
 import { assertOrderId } from './orders.ts';
+import { retryOnConflict } from './retry.ts';
 
 export interface NotificationDeps {
   orders: Pick<OrderRepository, 'get'>;
@@ -120,10 +121,12 @@ export async function notifyCustomer(
     }
     // Sent: a failure to record it (throttling, a crash) must not mark it `failed`, which the next attempt would send again at once.
     // The claim stays `sending`: retries within the window throw, and only a retry after it (the sender certainly gone) sends again.
+    // The record is tried a few times over (a throttled or failed write is the common case): a message whose record
+    // never lands is sent again by a retry after the claim window, so each attempt here is one duplicate less.
     const done: Notification = { ...claim, status: 'sent', messageId, sentAt: deps.clock.now().toISOString() };
-    await deps.notifications.finish(done, [
-      NotificationSent.create({ notificationId: claim.notificationId, orderId: order.orderId, template: command.template, channel, messageId }, { occurredAt: deps.clock.now(), actor: command.actor }),
-    ]);
+    // One event, made once: a retried write puts the same outbox item (same event id), which is not published again.
+    const announced = NotificationSent.create({ notificationId: claim.notificationId, orderId: order.orderId, template: command.template, channel, messageId }, { occurredAt: deps.clock.now(), actor: command.actor });
+    await recordSent(() => deps.notifications.finish(done, [announced]));
     sent++;
   }
   if (inProgress.length > 0) {
@@ -132,6 +135,11 @@ export async function notifyCustomer(
     );
   }
   return { sent, skipped };
+}
+
+/** Recording a sent message: any failure is tried again, up to 5 writes in all, with the shared jittered pause. */
+function recordSent(write: () => Promise<void>): Promise<void> {
+  return retryOnConflict(write, { attempts: 5, retryOn: () => true });
 }
 
 /** `GET /v1/notifications?orderId=`: what the customer was sent about an order (the outbox locally). */

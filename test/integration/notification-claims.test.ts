@@ -140,6 +140,35 @@ describe('a notification whose sender crashed after claiming it', () => {
     expect(mail).toHaveLength(1);
   });
 
+  it('tries the record of a sent message again when its write fails, with the same event: recorded sent, one message, one NotificationSent', async () => {
+    const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Ida', email: 'ida@example.com' } });
+    const command = { orderId: order.orderId, template: 'order_confirmed' as const, about: order.orderId, actor: 'test' };
+    const mail: MailMessage[] = [];
+    const deps = notifier(movableClock(Date.now()), async (m) => (mail.push(m), { messageId: `m-${mail.length}` }));
+    const repository = deps.notifications;
+    const eventIds: string[] = [];
+    let failures = 2;
+    const flaky: NotificationDeps = {
+      ...deps,
+      notifications: {
+        claim: (n, stale, now) => repository.claim(n, stale, now),
+        forOrder: (orderId) => repository.forOrder(orderId),
+        finish: async (n, events) => {
+          if (n.status === 'sent') {
+            eventIds.push(...events.map((e) => e.eventId));
+            if (failures-- > 0) throw new Error('ProvisionedThroughputExceededException');
+          }
+          return repository.finish(n, events);
+        },
+      },
+    };
+    expect(await notifyCustomer(flaky, command)).toMatchObject({ sent: 1 });
+    expect(mail).toHaveLength(1);
+    expect(await claims(order.orderId)).toEqual([expect.objectContaining({ status: 'sent' })]);
+    expect(eventIds).toHaveLength(3);
+    expect(new Set(eventIds).size).toBe(1);
+  });
+
   it('is retried by Lambda\'s asynchronous invocation, lands in the on-failure destination, and a redrive after the window sends it once', async () => {
     const order = await world.order([{ sku: `N-${newId()}`, quantity: 1 }], { customer: { name: 'Cy', email: 'cy@example.com' } });
     const command = { orderId: order.orderId, template: 'delivered' as const, about: `shp-${newId()}`, actor: 'test' };
