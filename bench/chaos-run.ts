@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
@@ -80,11 +82,16 @@ try {
     );
     for (const finding of eventFuzz.findings) console.log(`  ${finding.consumer} ${finding.kind} (${finding.outcome}): ${JSON.stringify(finding.input).slice(0, 500)} ${finding.writes?.join(',') ?? ''} ${finding.error ?? ''}`);
   } else {
+    // One runtime per process: the handlers read their configuration (table, token, faults) once, when the first
+    // runtime of the process loads them. Several runs therefore go each to a process of its own.
+    const inProcess = runs.filter((run) => run !== 'kill9');
     for (const run of runs) {
       log(`Run ${run}: ${orders} orders${run === 'kill9' ? ', SIGKILL under load' : ` at ${share * 100} %`}...`);
       const options = { orders, share, timeoutMs, dynamoEndpoint: dynamo.endpoint, log, ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}) };
       try {
-        results.push(run === 'kill9' ? await killRun(options) : await chaosRun(run as Exclude<FaultKind, 'kill9'>, options));
+        if (run === 'kill9') results.push(await killRun(options));
+        else if (inProcess.length === 1) results.push(await chaosRun(run as Exclude<FaultKind, 'kill9'>, options));
+        else results.push(...runInChild(run));
       } catch (error) {
         log(`Run ${run} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -97,6 +104,20 @@ try {
 } finally {
   await dynamo.stop();
 }
+/** `run` alone in a child process with the same flags; its results. */
+function runInChild(run: FaultKind): ChaosRunResult[] {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-chaos-run-'));
+  try {
+    const childOut = join(dir, 'result.json');
+    const args = ['bench/chaos-run.ts', '--runs', run, '--orders', String(orders), '--share', String(share), '--timeout', String(timeoutMs / 1000), '--out', childOut];
+    if (flags.concurrency) args.push('--concurrency', flags.concurrency);
+    spawnSync(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: process.env });
+    return (JSON.parse(readFileSync(childOut, 'utf8')) as { runs: ChaosRunResult[] }).runs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ generatedAt: new Date().toISOString(), orders, share, runs: results, ...(fuzz ? { fuzz } : {}), ...(eventFuzz ? { eventFuzz } : {}) }, null, 2)}\n`);
 console.log(`\nWrote ${out}`);
