@@ -37,5 +37,7 @@ const deps: ReconcileDeps = {
 export const handler = taskHandler(z.object({ job: z.literal('reconcile-orders') }), async () => {
   const report = await reconcileOrders(deps);
   if (report.recovered.length > 0 || report.failed.length > 0) logger.warn('Reconciler drove stuck orders on', { recovered: report.recovered, failed: report.failed });
+  // Stuck, and the step re-run could not move them (each with what it answered): what a person must look at.
+  if (report.unchanged.length > 0) logger.warn('Reconciler found orders it could not move', { unchanged: report.unchanged.slice(0, 50), count: report.unchanged.length });
   return report;
 });
