@@ -157,7 +157,9 @@ async function place(client: Client, i: number, runId: string): Promise<Placed> 
   const external = 7_100_000_000 + i;
   switch (i % 4) {
     case 0: {
-      const body = JSON.stringify({ ...shopifyFixture, id: external, admin_graphql_api_id: `gid://shopify/Order/${external}`, name: `#C${i}`, order_number: external });
+      // Placed now, as a live store's webhook is: the fixture's own dates are weeks old, beyond the reconciler's look-back.
+      const now = new Date().toISOString();
+      const body = JSON.stringify({ ...shopifyFixture, id: external, admin_graphql_api_id: `gid://shopify/Order/${external}`, name: `#C${i}`, order_number: external, created_at: now, processed_at: now, updated_at: now });
       const reply = await client.send('/webhooks/shopify-chaos', {
         method: 'POST',
         headers: {
@@ -173,7 +175,8 @@ async function place(client: Client, i: number, runId: string): Promise<Placed> 
       return { kind: 'shopify', channelId: 'shopify-chaos', externalId: String(external), units: { 'TEE-ORG-M-BLK': 2, 'MUG-CER-350': 1 } };
     }
     case 1: {
-      const body = JSON.stringify({ ...wooFixture, id: external, number: String(external) });
+      const now = new Date().toISOString().slice(0, 19);
+      const body = JSON.stringify({ ...wooFixture, id: external, number: String(external), date_created: now, date_created_gmt: now, date_modified: now, date_modified_gmt: now, date_paid: now, date_paid_gmt: now });
       const reply = await client.send('/webhooks/woo-chaos', {
         method: 'POST',
         headers: { 'x-wc-webhook-topic': 'order.created', 'x-wc-webhook-delivery-id': `chaos-${runId}-${i}`, 'x-wc-webhook-signature': hmacBase64(body, WOO_SECRET) },
