@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +15,8 @@ import { pipes, type PipeSpec } from '#infra/topology/pipes.ts';
 import { queues, type QueueName } from '#infra/topology/queues.ts';
 import { rules, type RuleSpec } from '#infra/topology/rules.ts';
 import type { WorkflowName } from '#infra/topology/workflows.ts';
-import { documentClient } from '#shared/store/client.ts';
 import { keys, leadingKeyPatterns } from '#shared/store/keys.ts';
+import { writeRecorder } from './write-recorder.ts';
 
 /**
  * The event fuzzer of the fault campaign: every consumer of the OMS's
@@ -104,9 +103,6 @@ export interface FuzzWorld {
   ids: string[];
 }
 
-const WRITES = /^(PutItem|UpdateItem|DeleteItem|TransactWriteItems|BatchWriteItem|Put|Update|Delete|TransactWrite|BatchWrite)(Command)?$/;
-const inCase = new AsyncLocalStorage<{ writes: string[] }>();
-let instrumented = false;
 
 /** Names what a write touched: the entity of a put, the partition key of an update or delete. */
 function describeWrite(name: string, input: Record<string, unknown>): string[] {
@@ -121,19 +117,7 @@ function describeWrite(name: string, input: Record<string, unknown>): string[] {
   return [`${op}:${itemOf(input['Item'] as Record<string, unknown> | undefined, input['Key'] as Record<string, unknown> | undefined)}`];
 }
 
-function instrument(): void {
-  if (instrumented) return;
-  instrumented = true;
-  documentClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      const name = String(context.commandName ?? '');
-      if (WRITES.test(name)) inCase.getStore()?.writes.push(...describeWrite(name, args.input as Record<string, unknown>));
-      return result;
-    },
-    { step: 'initialize', name: 'omsEventFuzzWrites', override: true },
-  );
-}
+const writes = writeRecorder('omsEventFuzzWrites', describeWrite);
 
 const UNKNOWN_IDS = ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'ord_unknown', 'F-unknown-1', 'R-unknown', '', ' ', `../${keys.order('x').PK}`, keys.order('01ARZ3NDEKTSV4RRFFQ69G5FAV').PK];
 
@@ -424,7 +408,6 @@ export async function fuzzEvents(
   oms: RunningOms,
   options: { casesPerConsumer: number; world: FuzzWorld; seed?: number; log?: (line: string) => void; only?: (consumerId: string) => boolean },
 ): Promise<EventFuzzResult> {
-  instrument();
   const result: EventFuzzResult = { consumers: 0, casesPerConsumer: options.casesPerConsumer, cases: 0, filtered: 0, partialWrites: 0, queueThrows: 0, findings: [], outcomes: {}, perConsumer: {} };
   for (const consumer of eventConsumers()) {
     if (options.only && !options.only(consumer.id)) continue;
@@ -440,7 +423,7 @@ export async function fuzzEvents(
           return;
         }
         const store = { writes: [] as string[] };
-        const { outcome, error } = await inCase.run(store, () => invoke(oms, consumer, input));
+        const { outcome, error } = await writes.during(store.writes, () => invoke(oms, consumer, input));
         result.cases++;
         stats.cases++;
         result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -7,8 +6,8 @@ import * as z from 'zod';
 import { repoRoot } from '#infra/paths.ts';
 import { functions, type FunctionSpec } from '#infra/topology/functions.ts';
 import type { Operation } from '#shared/http/operation.ts';
-import { documentClient } from '#shared/store/client.ts';
 import { apiEvent, lambdaContext } from '../test/support/api-events.ts';
+import { writeRecorder } from './write-recorder.ts';
 
 /**
  * The route fuzzer of the fault campaign: every `/v1` operation of the
@@ -43,24 +42,8 @@ export interface RouteFuzzResult {
   statuses: Record<string, number>;
 }
 
-const WRITES = /^(PutItem|UpdateItem|DeleteItem|TransactWriteItems|BatchWriteItem|Put|Update|Delete|TransactWrite|BatchWrite)(Command)?$/;
-const inCase = new AsyncLocalStorage<{ writes: string[] }>();
-let instrumented = false;
-
-/** Records, per fuzz case, the writes the handlers' client completed inside it. */
-function instrument(): void {
-  if (instrumented) return;
-  instrumented = true;
-  documentClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      const name = String(context.commandName ?? '');
-      if (WRITES.test(name)) inCase.getStore()?.writes.push(name.replace(/Command$/, ''));
-      return result;
-    },
-    { step: 'initialize', name: 'omsRouteFuzzWrites', override: true },
-  );
-}
+/** Per fuzz case, the writes the handlers' client completed inside it. */
+const writes = writeRecorder('omsRouteFuzzWrites', (command) => [command.replace(/Command$/, '')]);
 
 /** Top-level field names of a body schema (through unions), so drawn objects reach past "not an object". */
 function fieldNames(schema: z.ZodType | undefined): string[] {
@@ -119,7 +102,6 @@ export function v1Routes(): { name: string; spec: FunctionSpec; operation: Opera
  * with `token`. Findings are collected (at most 5 per route), not thrown.
  */
 export async function fuzzRoutes(options: { token: string; casesPerRoute: number; seed?: number; log?: (line: string) => void; only?: (operationId: string) => boolean }): Promise<RouteFuzzResult> {
-  instrument();
   const result: RouteFuzzResult = { routes: 0, casesPerRoute: options.casesPerRoute, cases: 0, serverErrors: 0, partialWrites: 0, findings: [], statuses: {} };
   for (const { spec, operation } of v1Routes()) {
     if (options.only && !options.only(operation.operationId)) continue;
@@ -139,7 +121,7 @@ export async function fuzzRoutes(options: { token: string; casesPerRoute: number
           ...(request.body === undefined ? {} : { body: request.body }),
         });
         const store = { writes: [] as string[] };
-        const answer = await inCase.run(store, () => module.handler(event, lambdaContext(operation.operationId)));
+        const answer = await writes.during(store.writes, () => module.handler(event, lambdaContext(operation.operationId)));
         const status = answer.statusCode ?? 200;
         result.cases++;
         const bucket = `${Math.floor(status / 100)}xx`;
