@@ -22,7 +22,12 @@ export class LocalDeadLetterQueues {
     this.#deletedIds = new Set(deleted.list().map((d) => d.id));
   }
 
-  /** `capture-dead-letters` → the capture queue's dead letters. */
+  /** The URL a handler is given for `queue`'s dead-letter queue on the runtime's SQS endpoint. */
+  static urlOf(endpoint: string, account: string, queue: string): string {
+    return `${endpoint}/${account}/${queue}-dead-letters`;
+  }
+
+  /** `capture-dead-letters` (the last segment of a URL from urlOf) → the capture queue's dead letters. */
   static queueOf(queueName: string): string | undefined {
     return /^([A-Za-z0-9]+)-dead-letters$/.exec(queueName)?.[1];
   }

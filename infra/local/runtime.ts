@@ -197,7 +197,7 @@ export async function startOms(options: OmsOptions = {}): Promise<RunningOms> {
       AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
       AWS_ENDPOINT_URL_SQS: awsEndpoint,
-      CAPTURE_DLQ_URL: `${awsEndpoint}/${LOCAL_ACCOUNT}/capture-dead-letters`,
+      CAPTURE_DLQ_URL: LocalDeadLetterQueues.urlOf(awsEndpoint, LOCAL_ACCOUNT, 'capture'),
       // DynamoDB Local on a laptop answers in seconds under load, where DynamoDB answers in milliseconds (shared/adapters/aws-clients.ts).
       OMS_AWS_REQUEST_TIMEOUT_MS: process.env['OMS_AWS_REQUEST_TIMEOUT_MS'] ?? '30000',
       POLL_FUNCTION_ARN: localFunctionArn('pollChannel'),
